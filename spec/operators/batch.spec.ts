@@ -1,0 +1,179 @@
+import { Subject, of } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { batch } from '../../src/operators/batch';
+
+describe('batch', () => {
+  let testScheduler: TestScheduler;
+
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  });
+
+  it('should never emit for a never source', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold(' -');
+      const e1subs = '  ^';
+      const expected = '-';
+      expectObservable(e1.pipe(batch({ windowMs: 3 }))).toBe(expected);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should complete without emitting for an empty source', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold(' |');
+      const e1subs = '  (^!)';
+      const expected = '|';
+      expectObservable(e1.pipe(batch({ windowMs: 3 }))).toBe(expected);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should emit a single value windowMs after it arrives', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('  -a--------|');
+      const expected = '----x-----|';
+      expectObservable(e1.pipe(batch({ windowMs: 3 }))).toBe(expected, { x: ['a'] });
+    });
+  });
+
+  it('should group many values per window, starting each window at its first value', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('  -abc----d-e--f-----|');
+      const expected = '----x------y----z--|';
+      const values = { x: ['a', 'b', 'c'], y: ['d', 'e'], z: ['f'] };
+      // d arrives at 8 and its window ends at 11: the timer starts at d, not on a fixed period.
+      expectObservable(e1.pipe(batch({ windowMs: 3 }))).toBe(expected, values);
+    });
+  });
+
+  it('should run no timer while idle', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('  -----a------|');
+      const expected = '--------x---|';
+      expectObservable(e1.pipe(batch({ windowMs: 3 }))).toBe(expected, { x: ['a'] });
+    });
+  });
+
+  it('should emit at once when the buffer reaches maxSize, and cancel its timer', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('  -abcd------|');
+      const expected = '---x----y--|';
+      const values = { x: ['a', 'b', 'c'], y: ['d'] };
+      // Had a's timer (due at 5) survived the size flush, d would come out at 5 instead of 4 + 4.
+      expectObservable(e1.pipe(batch({ windowMs: 4, maxSize: 3 }))).toBe(expected, values);
+    });
+  });
+
+  it('should emit pending values when the flush notifier emits, and nothing when the buffer is empty', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('   -a-b-------c--|');
+      const flush = hot('x---x-x---------');
+      const expected = ' ----y---------(z|)';
+      const values = { y: ['a', 'b'], z: ['c'] };
+      expectObservable(e1.pipe(batch({ windowMs: 10, flush }))).toBe(expected, values);
+    });
+  });
+
+  it('should emit pending values then forward the error when the flush notifier errors', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('   -a-b------|');
+      const flush = hot('-----#');
+      const expected = ' -----(x#)';
+      expectObservable(e1.pipe(batch({ windowMs: 10, flush }))).toBe(expected, { x: ['a', 'b'] });
+    });
+  });
+
+  it('should emit pending values before completing', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('  -a-b-|');
+      const expected = '-----(x|)';
+      expectObservable(e1.pipe(batch({ windowMs: 10 }))).toBe(expected, { x: ['a', 'b'] });
+    });
+  });
+
+  it('should emit pending values before forwarding an error', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('  -a-b-#');
+      const expected = '-----(x#)';
+      expectObservable(e1.pipe(batch({ windowMs: 10 }))).toBe(expected, { x: ['a', 'b'] });
+    });
+  });
+
+  it('should forward an error with nothing pending as is', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('  -a----#', undefined, new Error('boom'));
+      const expected = '----x-#';
+      expectObservable(e1.pipe(batch({ windowMs: 3 }))).toBe(expected, { x: ['a'] }, new Error('boom'));
+    });
+  });
+
+  it('should emit each value alone and synchronously when windowMs is 0', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('  -a(bc)-|');
+      const expected = '-x(yz)-|';
+      expectObservable(e1.pipe(batch({ windowMs: 0, maxSize: 10 }))).toBe(expected, { x: ['a'], y: ['b'], z: ['c'] });
+    });
+    const out: string[][] = [];
+    of('a', 'b').pipe(batch({ windowMs: 0 })).subscribe((v) => out.push(v));
+    expect(out).toEqual([['a'], ['b']]);
+  });
+
+  it('should allow unsubscribing early, cancelling the pending timer', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const e1 = hot('  -a-b----c---|');
+      const e1subs = '  ^-----!';
+      const unsub = '   ------!';
+      const expected = '----x--';
+      expectObservable(e1.pipe(batch({ windowMs: 3 })), unsub).toBe(expected, { x: ['a', 'b'] });
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should unsubscribe from the flush notifier on teardown', () => {
+    testScheduler.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
+      const e1 = hot('    -a-|');
+      const flush = cold('-----x');
+      const flushSubs = ' ^--!';
+      const expected = '  ---(x|)';
+      expectObservable(e1.pipe(batch({ windowMs: 5, flush }))).toBe(expected, { x: ['a'] });
+      expectSubscriptions(flush.subscriptions).toBe(flushSubs);
+    });
+  });
+
+  it('should use the scheduler it is given', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const e1 = hot('  -a-b--|');
+      const expected = '---x--|';
+      expectObservable(e1.pipe(batch({ windowMs: 2, scheduler: testScheduler }))).toBe(expected, { x: ['a', 'b'] });
+    });
+  });
+
+  it('should never emit an empty array, even when a value is pushed from inside a downstream next', () => {
+    const source = new Subject<number>();
+    const flush = new Subject<void>();
+    const out: number[][] = [];
+    source.pipe(batch({ windowMs: 1000, maxSize: 2, flush })).subscribe((values) => {
+      out.push(values);
+      if (values[0] === 1) source.next(3);
+    });
+    flush.next();
+    source.next(1);
+    source.next(2);
+    flush.next();
+    flush.next();
+    source.complete();
+    expect(out).toEqual([[1, 2], [3]]);
+  });
+
+  it.each([
+    [{ windowMs: -1 }, /windowMs must be a finite number/],
+    [{ windowMs: Number.NaN }, /windowMs/],
+    [{ windowMs: Infinity }, /windowMs/],
+    [{ windowMs: 10, maxSize: 0 }, /maxSize must be an integer >= 1 or Infinity/],
+    [{ windowMs: 10, maxSize: 1.5 }, /maxSize/],
+  ])('should throw a RangeError at call time for %p', (config, message) => {
+    expect(() => batch(config)).toThrow(RangeError);
+    expect(() => batch(config)).toThrow(message);
+  });
+});

@@ -1,0 +1,315 @@
+import { BehaviorSubject, Observable, Subject, type Subscription } from 'rxjs';
+import { ChannelClosedError } from '../errors/ChannelClosedError';
+import { ChannelError } from '../errors/ChannelError';
+import { RemoteError } from '../errors/RemoteError';
+import { BufferOverflowError } from '../errors/BufferOverflowError';
+import { ReplyTimeoutError } from '../errors/ReplyTimeoutError';
+import { keepAlive } from '../operators/keepAlive';
+import { reconnect } from '../operators/reconnect';
+import type { Frame } from '../packers/Packer';
+import { CloseCode, ErrorCode } from '../protocol/codes';
+import { MessageType, type ClientMessage, type EventMessage, type RequestMessage, type ServerBatchable, type WireEvent } from '../protocol/messages';
+import { validateServerMessage } from '../protocol/validateMessage';
+import type { ResolvedClientOptions } from './clientOptions';
+import { initialState, type ClientState, type CloseReason } from './ClientState';
+import type { ClientTransport, TransportLink, TransportSignal } from './ClientTransport';
+
+/** One send waiting in the offline buffer or in flight. */
+interface Outgoing {
+  readonly msg: EventMessage | RequestMessage;
+  /** Called once the frame is handed to the transport (fire-and-forget sends complete here). */
+  sent?(): void;
+  reply?(value: unknown): void;
+  fail(error: Error): void;
+}
+
+/** The link ended; carries the reason the state will show. */
+class LinkDown extends Error {
+  constructor(readonly reason: CloseReason) {
+    super(`link closed: ${reason}`);
+  }
+}
+
+/** Drops a trailing `undefined` so events without data go on the wire as `[id]`. */
+function toWire(ev: readonly [string, unknown]): WireEvent {
+  return ev.length >= 2 && ev[1] !== undefined ? [ev[0], ev[1]] : [ev[0]];
+}
+
+function reasonOf(code: number): CloseReason {
+  if (code === CloseCode.Normal || code === CloseCode.GoingAway) return 'clean';
+  if (code === CloseCode.BadHandshake) return 'bad-handshake';
+  return 'unexpected';
+}
+
+/**
+ * The transport-independent client: connection loop with reconnect and keep-alive, the offline buffer,
+ * requests and their replies. `createChannelSocketClient` wraps it in the public API.
+ */
+export class ClientCore {
+  readonly state$: BehaviorSubject<ClientState>;
+  readonly events = new Subject<readonly [string, unknown]>();
+  private link: TransportLink | undefined;
+  private ready = false;
+  private readonly inflight = new Map<number, Outgoing>();
+  private readonly waiting = new Set<Outgoing>();
+  private nextRid = 1;
+  private loop: Subscription | undefined;
+  private stopped = true;
+  /** Reason to record when the current link is torn down by us. */
+  private pendingReason: CloseReason = 'unexpected';
+
+  constructor(
+    private readonly o: ResolvedClientOptions,
+    private readonly transport: ClientTransport,
+  ) {
+    this.state$ = new BehaviorSubject(initialState(transport.type, o.clientId));
+  }
+
+  private now(): number {
+    return this.o.scheduler.now();
+  }
+
+  private patch(p: Partial<ClientState>): void {
+    this.state$.next({ ...this.state$.value, ...p });
+  }
+
+  /** Starts the connection loop (no-op when it runs). */
+  start(): void {
+    if (this.loop && !this.loop.closed) return;
+    this.stopped = false;
+    this.loop = this.session()
+      .pipe(
+        reconnect<'hs'>({
+          backoff: this.o.backoff,
+          maxAttempts: this.o.maxReconnectAttempts,
+          scheduler: this.o.scheduler,
+          onRetry: ({ attempt, delayMs }) => this.patch({ reconnectAttempt: attempt, nextReconnectAt: this.now() + delayMs }),
+        }),
+      )
+      .subscribe({
+        error: () => {
+          // Out of attempts: stay closed, and fail whatever waits.
+          this.stopped = true;
+          this.patch({ nextReconnectAt: null });
+          this.failWaiting(new ChannelClosedError('gave up reconnecting (maxReconnectAttempts)'));
+        },
+      });
+  }
+
+  /** Closes the link and stops reconnecting; everything waiting fails with `ChannelClosedError`. */
+  stop(reason: CloseReason): void {
+    this.stopped = true;
+    this.pendingReason = reason;
+    this.loop?.unsubscribe();
+    this.loop = undefined;
+    this.pendingReason = 'unexpected';
+    this.patch({ reconnectAttempt: 0, nextReconnectAt: null });
+    this.failWaiting(new ChannelClosedError(`the channel socket was closed (${reason})`));
+  }
+
+  /** Drops the current link and connects again at once. */
+  restart(): void {
+    this.pendingReason = 'requested-reconnect';
+    this.loop?.unsubscribe();
+    this.loop = undefined;
+    this.pendingReason = 'unexpected';
+    this.patch({ reconnectAttempt: 0, nextReconnectAt: null });
+    this.start();
+  }
+
+  /** One link from connect to close, as an Observable that emits `'hs'` on handshake and errors when it ends. */
+  private session(): Observable<'hs'> {
+    return new Observable<'hs'>((out) => {
+      this.patch({ nextReconnectAt: null });
+      const activity = new Subject<void>();
+      let keepAliveSub: Subscription | undefined;
+      let ended = false;
+      const end = (reason: CloseReason): void => {
+        if (ended) return;
+        ended = true;
+        this.linkDown(reason);
+      };
+      const onSignal = (sig: TransportSignal): void => {
+        switch (sig.kind) {
+          case 'open':
+            this.link = sig.link;
+            if (this.o.keepAlive) {
+              keepAliveSub = activity.pipe(keepAlive({ ...this.o.keepAlive, scheduler: this.o.scheduler })).subscribe({
+                next: () => this.write({ t: MessageType.Ping }),
+                error: () => {
+                  end('keepalive-timeout');
+                  out.error(new LinkDown('keepalive-timeout'));
+                },
+              });
+            }
+            return;
+          case 'message':
+            activity.next();
+            if (this.onFrame(sig.data)) out.next('hs');
+            return;
+          case 'error':
+            if (this.transport.type === 'ws') this.patch({ lastWsError: { at: this.now(), message: sig.message } });
+            return;
+          case 'close': {
+            if (this.transport.type === 'ws') {
+              this.patch({ lastWsClose: { at: this.now(), code: sig.code, reason: sig.reason, clean: sig.clean } });
+            }
+            const reason = reasonOf(sig.code);
+            end(reason);
+            out.error(new LinkDown(reason));
+            return;
+          }
+        }
+      };
+      const sub = this.transport
+        .connect({
+          url: this.o.url,
+          clientId: this.o.clientId,
+          params: this.o.params,
+          csrfToken: this.o.csrfToken(),
+          binary: this.o.packer.binary,
+        })
+        .subscribe({ next: onSignal, error: (e: unknown) => (end('unexpected'), out.error(e)) });
+      return () => {
+        keepAliveSub?.unsubscribe();
+        end(this.pendingReason);
+        sub.unsubscribe();
+      };
+    });
+  }
+
+  private linkDown(reason: CloseReason): void {
+    this.link = undefined;
+    this.ready = false;
+    this.patch({ open: false, firstOpen: false, lastClose: { at: this.now(), reason } });
+    const inflight = [...this.inflight.values()];
+    this.inflight.clear();
+    const err = new ChannelClosedError(`the connection closed with the request in flight (${reason})`);
+    for (const o of inflight) o.fail(err);
+  }
+
+  /** Handles one incoming frame; returns true when it was the handshake. */
+  private onFrame(data: Frame): boolean {
+    let m;
+    try {
+      m = validateServerMessage(this.o.packer.unpack(data));
+    } catch {
+      return false; // a frame we cannot read is dropped; the server speaks the protocol or is not ours
+    }
+    switch (m.t) {
+      case MessageType.Handshake: {
+        if (this.ready) return false;
+        const s = this.state$.value;
+        this.ready = true;
+        this.patch({
+          type: this.transport.type,
+          open: true,
+          everOpened: true,
+          firstOpen: !s.everOpened,
+          uid: m.uid,
+          handshakeData: m.hd,
+          reconnectAttempt: 0,
+          nextReconnectAt: null,
+        });
+        const queued = [...this.waiting];
+        this.waiting.clear();
+        for (const o of queued) this.transmit(o);
+        return true;
+      }
+      case MessageType.Ping:
+        this.write({ t: MessageType.Pong });
+        return false;
+      case MessageType.Pong:
+        return false;
+      case MessageType.Batch:
+        for (const member of m.ms) this.onMessage(member);
+        return false;
+      default:
+        this.onMessage(m);
+        return false;
+    }
+  }
+
+  private onMessage(m: ServerBatchable): void {
+    switch (m.t) {
+      case MessageType.Event:
+        this.events.next(m.ev.length === 1 ? [m.ev[0], undefined] : (m.ev as readonly [string, unknown]));
+        return;
+      case MessageType.Reply: {
+        const o = this.inflight.get(m.rid);
+        if (o) this.inflight.delete(m.rid), o.reply?.(m.d);
+        return; // a late or unknown reply is ignored
+      }
+      case MessageType.Error: {
+        if (m.rid === undefined) return;
+        const o = this.inflight.get(m.rid);
+        if (o) this.inflight.delete(m.rid), o.fail(new RemoteError(m.code, m.msg));
+        return;
+      }
+    }
+  }
+
+  private write(m: ClientMessage): boolean {
+    if (!this.link) return false;
+    this.link.send(this.o.packer.pack(m));
+    return true;
+  }
+
+  private transmit(o: Outgoing): void {
+    let frame: Frame;
+    try {
+      frame = this.o.packer.pack(o.msg);
+    } catch (e) {
+      return o.fail(new ChannelError(ErrorCode.BadMessage, `could not pack the event: ${String((e as Error)?.message ?? e)}`));
+    }
+    if (o.msg.t === MessageType.Request) this.inflight.set(o.msg.rid, o);
+    this.link!.send(frame);
+    o.sent?.();
+  }
+
+  private submit(o: Outgoing): void {
+    if (this.stopped) return o.fail(new ChannelClosedError('the channel socket is closed; call reconnect() first'));
+    if (this.ready) return this.transmit(o);
+    if (this.waiting.size >= this.o.maxBufferedSends) return o.fail(new BufferOverflowError(this.o.maxBufferedSends));
+    this.waiting.add(o);
+  }
+
+  private failWaiting(err: Error): void {
+    const all = [...this.waiting];
+    this.waiting.clear();
+    for (const o of all) o.fail(err);
+  }
+
+  /** A request: sends on subscribe, emits the reply, errors on timeout or close. */
+  request(ev: readonly [string, unknown], timeoutMs: number): Observable<unknown> {
+    return new Observable<unknown>((sub) => {
+      const rid = this.nextRid++;
+      const cleanup = (): void => {
+        timeout.unsubscribe();
+        this.waiting.delete(o);
+        if (this.inflight.get(rid) === o) this.inflight.delete(rid);
+      };
+      const o: Outgoing = {
+        msg: { t: MessageType.Request, ev: toWire(ev), rid },
+        reply: (v) => (cleanup(), sub.next(v), sub.complete()),
+        fail: (e) => (cleanup(), sub.error(e)),
+      };
+      const timeout = this.o.scheduler.schedule(() => o.fail(new ReplyTimeoutError(ev[0], timeoutMs)), timeoutMs);
+      this.submit(o);
+      return cleanup;
+    });
+  }
+
+  /** A fire-and-forget event: completes once handed to the transport; waits in the buffer while offline. */
+  emit(ev: readonly [string, unknown]): Observable<void> {
+    return new Observable<void>((sub) => {
+      const o: Outgoing = {
+        msg: { t: MessageType.Event, ev: toWire(ev) },
+        sent: () => sub.complete(),
+        fail: (e) => sub.error(e),
+      };
+      this.submit(o);
+      return () => this.waiting.delete(o);
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { ConfigError } from '../errors/ConfigError';
+import { exponentialBackoff } from '../operators/exponentialBackoff';
+import { jsonPacker } from '../packers/jsonPacker';
+import type { Packer } from '../packers/Packer';
+import type { ClientTransport } from './ClientTransport';
+import type { WebSocketConstructor } from './transports/webSocketTransport';
+
+/** Keep-alive settings: ping after `idleMs` without hearing from the server, give up `timeoutMs` later. */
+export interface ClientKeepAlive {
+  /** @default 20_000 */
+  idleMs: number;
+  /** @default 5_000 */
+  timeoutMs: number;
+}
+
+/** Options of `createChannelSocketClient`. */
+export interface ClientOptions {
+  /** Endpoint URL: `'/chsk'` in a browser, `'http://host:port/chsk'` on Node. `https` pages and URLs use `wss`. @default '/chsk' */
+  url?: string;
+  /** Transport: `'ws'` only for now (`'auto'` and `'ajax'` come with the Ajax transport). @default 'ws' */
+  type?: 'ws';
+  /** The CSRF token to present, or a function returning it (read at each connect). @default none */
+  csrfToken?: string | (() => string | undefined);
+  /** Frame serialisation; must match the server's. @default jsonPacker */
+  packer?: Packer;
+  /** Extra query parameters on the handshake. @default {} */
+  params?: Readonly<Record<string, string>>;
+  /** WebSocket constructor; required on Node (`import WebSocket from 'ws'`). @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** This client's id. @default a random id */
+  clientId?: string;
+  /** Default deadline of `send`, counted from the call. @default 10_000 */
+  timeoutMs?: number;
+  /** Delay before reconnect attempt n (1-based). @default exponentialBackoff({ initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 'full' }) */
+  backoff?: (attempt: number) => number;
+  /** Give up after this many consecutive failed attempts (the client then stays closed). @default Infinity */
+  maxReconnectAttempts?: number;
+  /** Client keep-alive, or `false` to switch it off. @default { idleMs: 20_000, timeoutMs: 5_000 } */
+  keepAlive?: ClientKeepAlive | false;
+  /** Most sends that may wait while the client is connecting or reconnecting. @default 1000 */
+  maxBufferedSends?: number;
+  /** Connect when created; otherwise call `reconnect()`. @default true */
+  autoConnect?: boolean;
+  /** Replaces the transport (the testing kit's fake uses this). @default the WebSocket transport */
+  transport?: ClientTransport;
+  /** Scheduler for every timer. @default asyncScheduler */
+  scheduler?: SchedulerLike;
+}
+
+export interface ResolvedClientOptions {
+  url: string;
+  csrfToken: () => string | undefined;
+  packer: Packer;
+  params: Readonly<Record<string, string>>;
+  clientId: string;
+  timeoutMs: number;
+  backoff: (attempt: number) => number;
+  maxReconnectAttempts: number;
+  keepAlive: ClientKeepAlive | false;
+  maxBufferedSends: number;
+  autoConnect: boolean;
+  scheduler: SchedulerLike;
+}
+
+/** A random client id from the platform's CSPRNG. */
+export function randomClientId(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+function check(name: string, ok: boolean, what: string): void {
+  if (!ok) throw new ConfigError(`option '${name}' ${what}`);
+}
+
+export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
+  const token = o.csrfToken;
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const maxBufferedSends = o.maxBufferedSends ?? 1000;
+  const clientId = o.clientId ?? randomClientId();
+  check('type', o.type === undefined || o.type === 'ws', `must be 'ws' in this version, got ${String(o.type)}`);
+  check('timeoutMs', timeoutMs > 0, `must be a positive number of milliseconds`);
+  check('maxBufferedSends', Number.isInteger(maxBufferedSends) && maxBufferedSends >= 0, 'must be an integer >= 0');
+  check('clientId', /^[A-Za-z0-9_-]{1,128}$/.test(clientId), 'must be 1-128 characters of [A-Za-z0-9_-]');
+  if (o.keepAlive) check('keepAlive', o.keepAlive.idleMs > 0 && o.keepAlive.timeoutMs > 0, 'needs positive idleMs and timeoutMs');
+  return {
+    url: o.url ?? '/chsk',
+    csrfToken: typeof token === 'function' ? token : () => token,
+    packer: o.packer ?? jsonPacker,
+    params: o.params ?? {},
+    clientId,
+    timeoutMs,
+    backoff: o.backoff ?? exponentialBackoff({ initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 'full' }),
+    maxReconnectAttempts: o.maxReconnectAttempts ?? Infinity,
+    keepAlive: o.keepAlive === undefined ? { idleMs: 20_000, timeoutMs: 5_000 } : o.keepAlive,
+    maxBufferedSends,
+    autoConnect: o.autoConnect ?? true,
+    scheduler: o.scheduler ?? asyncScheduler,
+  };
+}

@@ -1,0 +1,5 @@
+export { createChannelSocketClient, type ChannelSocketClient, type SendOptions } from './createChannelSocketClient';
+export type { ClientOptions, ClientKeepAlive } from './clientOptions';
+export type { ClientState, CloseReason } from './ClientState';
+export type { ClientTransport, ConnectContext, TransportLink, TransportSignal } from './ClientTransport';
+export type { WebSocketConstructor, WebSocketLike } from './transports/webSocketTransport';

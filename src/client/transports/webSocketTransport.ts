@@ -1,0 +1,92 @@
+import { Observable } from 'rxjs';
+import { ConfigError } from '../../errors/ConfigError';
+import { ErrorCode } from '../../protocol/codes';
+import { PROTOCOL_VERSION } from '../../protocol/messages';
+import type { ClientTransport, ConnectContext, TransportSignal } from '../ClientTransport';
+import { base64Url, toWebSocketUrl } from './toWebSocketUrl';
+
+/** The part of the WebSocket API sente-rx uses; the browser's `WebSocket` and the `ws` package's both fit. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason: string; wasClean: boolean }) => void) | null;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A WebSocket constructor: the browser's global, or `WebSocket` from the `ws` package on Node. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+const WS_SUBPROTOCOL = 'sente-rx.v1';
+
+/** Finds the WebSocket constructor to use, or explains how to provide one. */
+export function resolveWebSocket(given: WebSocketConstructor | undefined): WebSocketConstructor {
+  const ctor = given ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (typeof ctor !== 'function') {
+    throw new ConfigError(
+      "no WebSocket implementation: on Node, `import WebSocket from 'ws'` and pass it as the `WebSocket` option of createChannelSocketClient",
+      ErrorCode.NoWebSocket,
+    );
+  }
+  return ctor;
+}
+
+/** The WebSocket transport. The CSRF token travels in `Sec-WebSocket-Protocol`, never in the URL. */
+export function webSocketTransport(WebSocketCtor: WebSocketConstructor): ClientTransport {
+  return {
+    type: 'ws',
+    connect: (ctx: ConnectContext) =>
+      new Observable<TransportSignal>((sub) => {
+        const url = toWebSocketUrl(ctx.url, { ...ctx.params, v: String(PROTOCOL_VERSION), cid: ctx.clientId });
+        const protocols = [WS_SUBPROTOCOL];
+        if (ctx.csrfToken) protocols.push(`csrf.${base64Url(ctx.csrfToken)}`);
+        let ws: WebSocketLike;
+        try {
+          ws = new WebSocketCtor(url, protocols);
+        } catch (e) {
+          sub.next({ kind: 'error', message: String((e as Error)?.message ?? e) });
+          sub.next({ kind: 'close', code: 1006, reason: 'could not construct the WebSocket', clean: false, opened: false });
+          sub.complete();
+          return;
+        }
+        ws.binaryType = 'arraybuffer';
+        let opened = false;
+        let done = false;
+        ws.onopen = () => {
+          opened = true;
+          sub.next({
+            kind: 'open',
+            link: {
+              send: (frame) => {
+                if (ws.readyState === 1) ws.send(frame);
+              },
+              close: (code, reason) => ws.close(code, reason),
+            },
+          });
+        };
+        ws.onmessage = (ev) => {
+          const d = ev.data;
+          sub.next({ kind: 'message', data: typeof d === 'string' ? d : new Uint8Array(d as ArrayBuffer) });
+        };
+        ws.onerror = (ev) => {
+          const message = (ev as { message?: string })?.message ?? 'WebSocket error';
+          sub.next({ kind: 'error', message });
+        };
+        ws.onclose = (ev) => {
+          done = true;
+          sub.next({ kind: 'close', code: ev.code, reason: ev.reason, clean: ev.wasClean, opened });
+          sub.complete();
+        };
+        return () => {
+          if (done) return;
+          // Keep a no-op error handler: `ws` emits an error when closing a socket that is still connecting.
+          ws.onopen = ws.onmessage = ws.onclose = null;
+          ws.onerror = () => undefined;
+          ws.close(1000, 'client closed');
+        };
+      }),
+  };
+}

@@ -1,0 +1,14 @@
+export * from './protocol/events';
+export * from './protocol/messages';
+export { ErrorCode, CloseCode } from './protocol/codes';
+export { validateClientMessage, validateServerMessage, validateEvent, RESERVED_PREFIX } from './protocol/validateMessage';
+export type { Packer, Frame } from './packers/Packer';
+export { jsonPacker } from './packers/jsonPacker';
+export { ChannelError } from './errors/ChannelError';
+export { ReplyTimeoutError } from './errors/ReplyTimeoutError';
+export { ChannelClosedError } from './errors/ChannelClosedError';
+export { RemoteError } from './errors/RemoteError';
+export { ProtocolError } from './errors/ProtocolError';
+export { BufferOverflowError } from './errors/BufferOverflowError';
+export { ConfigError } from './errors/ConfigError';
+export * from './operators/index';

@@ -1,0 +1,123 @@
+import { Observable, OperatorFunction, SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
+
+/** Options of {@link batch}. */
+export interface BatchConfig {
+  /**
+   * The longest a value waits in the buffer, in ms, counted from the first value of a batch.
+   * `0` switches batching off: every value is emitted alone, synchronously.
+   */
+  windowMs: number;
+  /**
+   * A batch is emitted as soon as it holds this many values (and its timer is cancelled).
+   * @default Infinity
+   */
+  maxSize?: number;
+  /**
+   * A notifier: each emission emits the pending values at once (nothing if none are pending). If it errors,
+   * the pending values are emitted and then the error is forwarded; its completion is ignored.
+   * @default undefined (no notifier)
+   */
+  flush?: Observable<unknown>;
+  /**
+   * The scheduler the window timer runs on.
+   * @default asyncScheduler
+   */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Groups source values into non-empty arrays, emitted at most `windowMs` after the first value of each batch.
+ *
+ * ```
+ * batch({ windowMs: 3, maxSize: 3 })
+ * source: --a-b--------c-d-e-f-|
+ * result: -----x-----------y---(z|)   x = [a, b], y = [c, d, e], z = [f]
+ * ```
+ *
+ * The window timer starts at the first value after an empty buffer, so latency is at most `windowMs` and no
+ * timer runs while idle. A full buffer (`maxSize`) or an emission of `flush` emits the batch at once. When the
+ * source completes or errors the pending values are emitted first: nothing is lost silently. An empty array is
+ * never emitted.
+ *
+ * ## Example
+ *
+ * ```ts
+ * import { interval, take } from 'rxjs';
+ * import { batch } from 'sente-rx';
+ *
+ * interval(10)
+ *   .pipe(take(7), batch({ windowMs: 25 }))
+ *   .subscribe((values) => console.log(values));
+ * // Output: [0, 1, 2], [3, 4, 5], [6]
+ * ```
+ *
+ * @see {@link bufferTime} from RxJS, which ticks on a fixed period even while idle and emits empty arrays.
+ *
+ * @param config The window, size bound, flush notifier and scheduler; see {@link BatchConfig}.
+ * @return A function that returns an Observable of non-empty arrays of the source values, in order.
+ */
+export function batch<T>(config: BatchConfig): OperatorFunction<T, T[]> {
+  const { windowMs, maxSize = Infinity, flush, scheduler = asyncScheduler } = config;
+  if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs < 0) {
+    throw new RangeError(`batch: windowMs must be a finite number of ms >= 0 (0 = no batching), got ${String(windowMs)}`);
+  }
+  if (maxSize !== Infinity && !(Number.isInteger(maxSize) && maxSize >= 1)) {
+    throw new RangeError(`batch: maxSize must be an integer >= 1 or Infinity, got ${String(maxSize)}`);
+  }
+
+  return (source) =>
+    new Observable<T[]>((subscriber) => {
+      let buffer: T[] = [];
+      let timer: Subscription | null = null;
+
+      const emitPending = (): void => {
+        timer?.unsubscribe();
+        timer = null;
+        if (buffer.length === 0) return;
+        const values = buffer;
+        buffer = [];
+        subscriber.next(values);
+      };
+
+      if (flush && windowMs > 0) {
+        subscriber.add(
+          flush.subscribe({
+            next: emitPending,
+            error: (err: unknown) => {
+              emitPending();
+              subscriber.error(err);
+            },
+          }),
+        );
+      }
+      if (subscriber.closed) return;
+
+      subscriber.add(
+        source.subscribe({
+          next: (value) => {
+            if (windowMs === 0) {
+              subscriber.next([value]);
+              return;
+            }
+            buffer.push(value);
+            if (buffer.length >= maxSize) emitPending();
+            else if (buffer.length === 1) timer = scheduler.schedule(emitPending, windowMs);
+          },
+          error: (err: unknown) => {
+            emitPending();
+            subscriber.error(err);
+          },
+          complete: () => {
+            emitPending();
+            subscriber.complete();
+          },
+        }),
+      );
+
+      return () => {
+        timer?.unsubscribe();
+        timer = null;
+        buffer = [];
+      };
+    });
+}

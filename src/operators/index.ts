@@ -1,0 +1,11 @@
+export { batch } from './batch';
+export type { BatchConfig } from './batch';
+export { keepAlive } from './keepAlive';
+export type { KeepAliveConfig } from './keepAlive';
+export { KeepAliveTimeoutError } from './KeepAliveTimeoutError';
+export { exponentialBackoff } from './exponentialBackoff';
+export type { ExponentialBackoffConfig } from './exponentialBackoff';
+export { reconnect } from './reconnect';
+export type { ReconnectConfig, ReconnectRetryInfo } from './reconnect';
+export { ofEvent } from './ofEvent';
+export type { EventLike, IdOf, NarrowById } from './ofEvent';

@@ -1,0 +1,44 @@
+import { ProtocolError } from '../errors/ProtocolError';
+import { ErrorCode } from '../protocol/codes';
+import type { Frame, Packer } from './Packer';
+
+const decoder = /* @__PURE__ */ (() => (typeof TextDecoder === 'undefined' ? undefined : new TextDecoder('utf-8', { fatal: true })))();
+
+// Drops keys that could reach a prototype if the value were later merged into another object.
+function reviver(this: unknown, key: string, value: unknown): unknown {
+  if (key === '__proto__') return undefined;
+  if (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value) return undefined;
+  return value;
+}
+
+/**
+ * The default packer: JSON in text frames. Parsing is plain `JSON.parse` unless the text mentions
+ * `__proto__` or `constructor`, in which case such keys are dropped by a reviver (the slow path only runs
+ * for frames that need it). Bytes must be valid UTF-8.
+ */
+export const jsonPacker: Packer = {
+  name: 'json',
+  binary: false,
+  pack(message: unknown): string {
+    return JSON.stringify(message);
+  },
+  unpack(frame: Frame): unknown {
+    let text: string;
+    if (typeof frame === 'string') {
+      text = frame;
+    } else {
+      if (!decoder) throw new ProtocolError(ErrorCode.BadFrame, 'binary frame given to the JSON packer');
+      try {
+        text = decoder.decode(frame);
+      } catch {
+        throw new ProtocolError(ErrorCode.BadFrame, 'frame is not valid UTF-8');
+      }
+    }
+    try {
+      if (text.includes('__proto__') || text.includes('constructor')) return JSON.parse(text, reviver);
+      return JSON.parse(text);
+    } catch (e) {
+      throw new ProtocolError(ErrorCode.BadFrame, `frame is not valid JSON: ${(e as Error).message.slice(0, 120)}`);
+    }
+  },
+};

@@ -1,0 +1,64 @@
+/**
+ * Stable error codes. Every error the library raises or sends on the wire carries one of these.
+ * They are part of the public contract: README.md and PROTOCOL.md list each one.
+ */
+export const ErrorCode = {
+  /** A request got no reply before its deadline (client side). */
+  Timeout: 'CHSK_TIMEOUT',
+  /** The channel closed while a request was in flight or waiting, or the socket is closed for good. */
+  Closed: 'CHSK_CLOSED',
+  /** A frame or body could not be unpacked (bad JSON, bad msgpack, forbidden key, too deep). */
+  BadFrame: 'CHSK_BAD_FRAME',
+  /** A frame unpacked but is not a valid message for this direction. */
+  BadMessage: 'CHSK_BAD_MESSAGE',
+  /** A client sent an event whose id is in the reserved `chsk/` namespace. */
+  ReservedId: 'CHSK_RESERVED_ID',
+  /** A client reused a reply id that is still waiting for its reply. */
+  DuplicateReplyId: 'CHSK_DUPLICATE_REPLY_ID',
+  /** A frame or body is larger than the configured limit. */
+  TooLarge: 'CHSK_TOO_LARGE',
+  /** The server did not answer a request within `requestTimeoutMs` (nobody called `reply`). */
+  NoReply: 'CHSK_NO_REPLY',
+  /** A handler failed while answering a request. */
+  HandlerError: 'CHSK_HANDLER_ERROR',
+  /** The client's offline send buffer is full. */
+  BufferFull: 'CHSK_BUFFER_FULL',
+  /** No WebSocket constructor is available (Node: pass the `WebSocket` option). */
+  NoWebSocket: 'CHSK_NO_WEBSOCKET',
+  /** An option has an invalid value. */
+  BadOption: 'CHSK_BAD_OPTION',
+  /** The peer stayed silent past the keep-alive timeout. */
+  KeepAliveTimeout: 'CHSK_KEEPALIVE_TIMEOUT',
+  /** The client asked for a protocol version the server does not speak. */
+  ProtocolVersion: 'CHSK_PROTOCOL_VERSION',
+  /** The client id is missing or malformed. */
+  BadClientId: 'CHSK_BAD_CLIENT_ID',
+  /** A connection has too many requests waiting for replies. */
+  TooManyPending: 'CHSK_TOO_MANY_PENDING',
+  /** The handshake was refused (origin, CSRF, authorization or the userId function failed). */
+  Rejected: 'CHSK_REJECTED',
+} as const;
+
+/** One of the stable error codes in {@link ErrorCode}. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** WebSocket close codes used by sente-rx (1xxx from RFC 6455, 4xxx application codes). */
+export const CloseCode = {
+  /** Normal closure: `disconnect()` on the client, or the server closing one connection on purpose. */
+  Normal: 1000,
+  /** The server is shutting down (`close()`). Clients reconnect with backoff. */
+  GoingAway: 1001,
+  /** Too many protocol violations on one connection. */
+  PolicyViolation: 1008,
+  /** A frame exceeded `maxFrameBytes`. */
+  TooLarge: 1009,
+  /** The server failed unexpectedly while setting up the connection. */
+  InternalError: 1011,
+  /** The handshake request was malformed: unsupported protocol version or bad client id. */
+  BadHandshake: 4400,
+  /** The peer stayed silent past the keep-alive timeout. */
+  KeepAliveTimeout: 4408,
+} as const;
+
+/** One of the close codes in {@link CloseCode}. */
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

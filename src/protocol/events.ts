@@ -1,0 +1,96 @@
+import type { IncomingMessage } from 'http';
+
+/**
+ * What one event id carries: its `data`, and the `reply` type when the event is a request.
+ * An event map is an interface of these, keyed by namespaced event id:
+ *
+ * ```ts
+ * interface ChatEvents {
+ *   'chat/send': { data: { text: string }; reply: { ok: boolean } }; // client request
+ *   'chat/msg': { data: { from: string; text: string } };          // server push
+ * }
+ * ```
+ */
+export interface EventSpec {
+  data?: unknown;
+  reply?: unknown;
+}
+
+/** The map used when none is given: any id, any data, any reply. */
+export type DefaultEventMap = Record<string, { data: unknown; reply: unknown }>;
+
+/** Constraint on event maps; interfaces satisfy it without an index signature. */
+export type EventMapOf<M> = { [K in keyof M]: EventSpec };
+
+/** The event ids of a map. */
+export type EventId<M> = Extract<keyof M, string>;
+
+/** The data type of event `K` (`undefined` when the map declares none). */
+export type EventData<M, K extends keyof M> = M[K] extends { data: infer D } ? D : undefined;
+
+/** The reply type of request `K`. */
+export type EventReply<M, K extends keyof M> = M[K] extends { reply: infer R } ? R : never;
+
+/** Ids of the events in `M` that declare a reply, i.e. the ones `send` can request. */
+export type RequestId<M> = { [K in EventId<M>]: M[K] extends { reply: unknown } ? K : never }[EventId<M>];
+
+/** An event tuple `[id, data]`: a discriminated union over the ids `K` of the map. */
+export type Event<M, K extends EventId<M> = EventId<M>> = {
+  [P in K]: readonly [P, EventData<M, P>];
+}[K];
+
+/** How a connection is carried. */
+export type TransportType = 'ws' | 'ajax';
+
+/** The HTTP request behind a connection (the upgrade request for WebSocket), with what middleware put on it. */
+export interface ChskRequest extends IncomingMessage {
+  session?: { uid?: string | null } & object;
+}
+
+/** A server-side event message for one id `K`. */
+export interface ServerEventMsgFor<M, K extends EventId<M>> {
+  /** The event as the client sent it. */
+  readonly event: Event<M, K>;
+  /** `event[0]`. */
+  readonly id: K;
+  /** `event[1]`. */
+  readonly data: EventData<M, K>;
+  /** The sender's user id, from `userId(req)`; `null` for users without a uid. */
+  readonly uid: string | null;
+  /** The sender's client id (one per tab or client instance). */
+  readonly clientId: string;
+  /** The transport the message arrived on. */
+  readonly transport: TransportType;
+  /** The request behind the connection (for WebSocket, the upgrade request, for its whole life). */
+  readonly req: ChskRequest;
+  /**
+   * Present only when the client asked for a reply. Call it once; later calls are ignored. A request nobody
+   * answers within the server's `requestTimeoutMs` gets a `CHSK_NO_REPLY` error reply.
+   */
+  readonly reply?: ReplyFn<EventReply<M, K>>;
+}
+
+/** Answers a request. `reply.error(code, message)` answers with an error instead. */
+export interface ReplyFn<R> {
+  (value: R): void;
+  error(code: string, message: string): void;
+}
+
+/** Library events on the server's `events$`: a user's first connection opened or last one closed. */
+export interface UidPortMsg {
+  readonly event: readonly ['chsk/uidport-open' | 'chsk/uidport-close', string];
+  readonly id: 'chsk/uidport-open' | 'chsk/uidport-close';
+  /** The uid (or `NIL_UID`). */
+  readonly data: string;
+  readonly uid: string | null;
+  readonly clientId: string;
+  readonly transport: TransportType;
+  readonly req: ChskRequest;
+  readonly reply?: undefined;
+}
+
+/** Every message the server's `events$` can carry: a union discriminated by `id`. */
+export type ServerEventMsg<M = DefaultEventMap> = { [K in EventId<M>]: ServerEventMsgFor<M, K> }[EventId<M>] | UidPortMsg;
+
+/** The uid under which users without a uid appear in `connectedUids$`; `send(NIL_UID, ev)` reaches them. */
+export const NIL_UID = 'chsk/nil-uid';

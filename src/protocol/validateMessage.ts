@@ -1,0 +1,154 @@
+import { ProtocolError } from '../errors/ProtocolError';
+import { ErrorCode } from './codes';
+import type {
+  ClientBatchable,
+  ClientMessage,
+  ServerBatchable,
+  ServerMessage,
+  WireEvent,
+} from './messages';
+
+/** Event ids under this prefix belong to the library; clients may not send them. */
+export const RESERVED_PREFIX = 'chsk/';
+/** Longest accepted event id, in characters. */
+export const MAX_EVENT_ID_LENGTH = 256;
+
+type Obj = Record<string, unknown>;
+
+function bad(what: string): never {
+  throw new ProtocolError(ErrorCode.BadMessage, what);
+}
+
+function kind(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'array';
+  return typeof x;
+}
+
+function asObject(x: unknown, where: string): Obj {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) {
+    bad(`${where} expects an object, but got ${kind(x)}`);
+  }
+  return x as Obj;
+}
+
+/** True for reply ids the protocol allows: safe integers ≥ 1. */
+export function isReplyId(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 1;
+}
+
+function replyId(m: Obj): number {
+  const rid = m.rid;
+  if (!isReplyId(rid)) {
+    bad(`message expects 'rid' to be a safe integer >= 1, but got ${kind(rid)} ${String(rid).slice(0, 32)}`);
+  }
+  return rid;
+}
+
+/**
+ * Checks an event tuple. With `fromClient`, ids in the reserved `chsk/` namespace are refused with
+ * `CHSK_RESERVED_ID`.
+ */
+export function validateEvent(ev: unknown, fromClient: boolean): WireEvent {
+  if (!Array.isArray(ev) || ev.length < 1 || ev.length > 2) {
+    bad(`'ev' expects an array [id] or [id, data], but got ${kind(ev)}${Array.isArray(ev) ? ` of length ${ev.length}` : ''}`);
+  }
+  const id: unknown = ev[0];
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_EVENT_ID_LENGTH) {
+    bad(`event id expects a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters, but got ${kind(id)}`);
+  }
+  if (fromClient && id.startsWith(RESERVED_PREFIX)) {
+    throw new ProtocolError(ErrorCode.ReservedId, `event id "${id}" is reserved: ids under "${RESERVED_PREFIX}" belong to the library`);
+  }
+  return ev as unknown as WireEvent;
+}
+
+function optionalMid(m: Obj): void {
+  if (m.mid !== undefined && (typeof m.mid !== 'string' || m.mid.length > 128)) {
+    bad(`'mid' expects a string of at most 128 characters, but got ${kind(m.mid)}`);
+  }
+}
+
+function clientBatchable(m: Obj): ClientBatchable {
+  switch (m.t) {
+    case 'e':
+      optionalMid(m);
+      validateEvent(m.ev, true);
+      return m as unknown as ClientBatchable;
+    case 'q':
+      optionalMid(m);
+      replyId(m);
+      validateEvent(m.ev, true);
+      return m as unknown as ClientBatchable;
+    default:
+      return bad(`unknown or misplaced client message type ${JSON.stringify(m.t)?.slice(0, 32) ?? kind(m.t)}`);
+  }
+}
+
+/**
+ * Validates one message a client sent. Batch members are checked one by one by the caller through
+ * {@link validateClientBatchable}, so that one bad member does not sink its neighbours.
+ * Throws {@link ProtocolError} with `CHSK_BAD_MESSAGE` or `CHSK_RESERVED_ID`.
+ */
+export function validateClientMessage(x: unknown, maxBatch: number): ClientMessage {
+  const m = asObject(x, 'message');
+  switch (m.t) {
+    case 'pi':
+    case 'po':
+      return m as unknown as ClientMessage;
+    case 'b': {
+      if (!Array.isArray(m.ms) || m.ms.length === 0) bad(`batch expects 'ms' to be a non-empty array, but got ${kind(m.ms)}`);
+      if (m.ms.length > maxBatch) {
+        throw new ProtocolError(ErrorCode.TooLarge, `batch holds ${m.ms.length} messages; the limit is ${maxBatch}`);
+      }
+      return m as unknown as ClientMessage;
+    }
+    default:
+      return clientBatchable(m);
+  }
+}
+
+/** Validates one member of a client batch (events and requests only). */
+export function validateClientBatchable(x: unknown): ClientBatchable {
+  return clientBatchable(asObject(x, 'batch member'));
+}
+
+function serverBatchable(m: Obj): ServerBatchable {
+  switch (m.t) {
+    case 'e':
+      validateEvent(m.ev, false);
+      break;
+    case 'r':
+      replyId(m);
+      break;
+    case 'x':
+      if (typeof m.code !== 'string' || typeof m.msg !== 'string') bad(`error message expects string 'code' and 'msg'`);
+      if (m.rid !== undefined) replyId(m);
+      break;
+    default:
+      bad(`unknown or misplaced server message type ${JSON.stringify(m.t)?.slice(0, 32) ?? kind(m.t)}`);
+  }
+  return m as unknown as ServerBatchable;
+}
+
+/** Validates one message a server sent (client side). Throws {@link ProtocolError}. */
+export function validateServerMessage(x: unknown): ServerMessage {
+  const m = asObject(x, 'message');
+  switch (m.t) {
+    case 'hs':
+      if (typeof m.v !== 'number') bad(`handshake expects a numeric 'v'`);
+      if (m.uid !== null && typeof m.uid !== 'string') bad(`handshake expects 'uid' to be a string or null`);
+      if (typeof m.cid !== 'string') bad(`handshake expects a string 'cid'`);
+      if (m.tk !== undefined && typeof m.tk !== 'string') bad(`handshake expects 'tk' to be a string`);
+      return m as unknown as ServerMessage;
+    case 'pi':
+    case 'po':
+      return m as unknown as ServerMessage;
+    case 'b':
+      if (!Array.isArray(m.ms)) bad(`batch expects 'ms' to be an array`);
+      for (const member of m.ms as unknown[]) serverBatchable(asObject(member, 'batch member'));
+      return m as unknown as ServerMessage;
+    default:
+      return serverBatchable(m);
+  }
+}

@@ -1,0 +1,30 @@
+import type { Subscription } from 'rxjs';
+import type { Frame } from '../packers/Packer';
+import type { ChskRequest, TransportType } from '../protocol/events';
+import type { ServerConnection } from './ServerConnection';
+
+/** The core's record of one open connection. Kept small: thousands of these live at once. */
+export class ServerConn {
+  /** Requests waiting for a reply: reply id → their `requestTimeoutMs` timer. Created on first request. */
+  pending: Map<number, Subscription> | undefined = undefined;
+  open = true;
+
+  constructor(
+    readonly id: number,
+    /** The uid as `userId` gave it (`null` for users without one). */
+    readonly uid: string | null,
+    /** The presence key: the uid, or `NIL_UID`. */
+    readonly key: string,
+    readonly clientId: string,
+    readonly req: ChskRequest,
+    readonly link: ServerConnection,
+  ) {}
+
+  get transport(): TransportType {
+    return this.link.transport;
+  }
+
+  write(frame: Frame): void {
+    if (this.open) this.link.send(frame);
+  }
+}

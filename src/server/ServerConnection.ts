@@ -1,0 +1,24 @@
+import type { Frame } from '../packers/Packer';
+import type { TransportType } from '../protocol/events';
+
+/**
+ * The minimal connection the server core needs from a transport binding (ws, long-poll, a test fake).
+ * The binding owns the socket; the core only writes frames and asks to close.
+ */
+export interface ServerConnection {
+  readonly transport: TransportType;
+  /** Writes one frame. Must not throw; a binding that cannot write drops the frame and reports a close. */
+  send(frame: Frame): void;
+  /** Closes the connection; the binding reports it back through `ConnectionHandle.closed`. */
+  close(code: number, reason: string): void;
+  /** Bytes written but not yet flushed to the network, when the binding knows it. */
+  readonly bufferedAmount?: number;
+}
+
+/** What the core hands back to the binding for one open connection. */
+export interface ConnectionHandle {
+  /** Feeds one incoming frame (untrusted). */
+  receive(frame: Frame): void;
+  /** Tells the core the connection is gone. Idempotent. */
+  closed(code: number, reason: string): void;
+}

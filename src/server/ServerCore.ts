@@ -1,0 +1,263 @@
+import { Subject } from 'rxjs';
+import { ChannelError } from '../errors/ChannelError';
+import { ProtocolError } from '../errors/ProtocolError';
+import type { Frame } from '../packers/Packer';
+import { ErrorCode } from '../protocol/codes';
+import { NIL_UID, type ChskRequest, type ReplyFn, type ServerEventMsg, type UidPortMsg } from '../protocol/events';
+import {
+  MessageType,
+  PROTOCOL_VERSION,
+  type ClientBatchable,
+  type ErrorMessage,
+  type HandshakeMessage,
+  type ServerMessage,
+} from '../protocol/messages';
+import { isReplyId, validateClientBatchable, validateClientMessage } from '../protocol/validateMessage';
+import { Presence } from './Presence';
+import { MemoryAdapter, type ServerAdapter } from './ServerAdapter';
+import { ServerConn } from './ServerConn';
+import type { ConnectionHandle, ServerConnection } from './ServerConnection';
+import type { ResolvedServerOptions } from './serverOptions';
+
+/** A problem the server noticed and survived: bad input from a client, or a failure in user code. */
+export interface ServerErrorReport {
+  readonly code: string;
+  readonly message: string;
+  readonly clientId?: string;
+  readonly uid?: string | null;
+  readonly error?: unknown;
+}
+
+/** Who a new connection is, as the binding established it. */
+export interface ConnectionInfo {
+  readonly uid: string | null;
+  readonly clientId: string;
+  readonly req: ChskRequest;
+  /** Extra handshake fields (the Ajax token). */
+  readonly handshake?: Partial<HandshakeMessage>;
+  readonly handshakeData?: unknown;
+}
+
+/**
+ * The transport-independent server: connections, presence, requests and replies, pushes. Bindings (ws,
+ * long-poll, the testing fakes) feed it frames through a {@link ConnectionHandle}.
+ */
+export class ServerCore {
+  readonly events = new Subject<ServerEventMsg<never> | ServerEventMsg>();
+  readonly errors = new Subject<ServerErrorReport>();
+  readonly adapter: ServerAdapter;
+  readonly presence: Presence;
+  private nextConnId = 1;
+  private closing = false;
+  /** The last closed connection of each uid waiting out its grace period: the context of its uidport-close. */
+  private readonly lastConn = new Map<string, ServerConn>();
+  private opening: ServerConn | undefined;
+
+  constructor(readonly options: ResolvedServerOptions) {
+    this.adapter = options.adapter ?? new MemoryAdapter();
+    this.presence = new Presence(options.scheduler, { ws: options.wsGraceMs, ajax: options.ajaxGraceMs }, (key, open) =>
+      this.uidPort(key, open),
+    );
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Registers an open connection, sends the handshake and returns the handle the binding feeds. */
+  open(link: ServerConnection, info: ConnectionInfo): ConnectionHandle {
+    const key = info.uid ?? NIL_UID;
+    const conn = new ServerConn(this.nextConnId++, info.uid, key, info.clientId, info.req, link);
+    const hs: HandshakeMessage = {
+      t: MessageType.Handshake,
+      v: PROTOCOL_VERSION,
+      uid: info.uid,
+      cid: info.clientId,
+      ...(info.handshakeData !== undefined ? { hd: info.handshakeData } : {}),
+      ...info.handshake,
+    };
+    this.write(conn, hs);
+    this.adapter.add(conn);
+    this.lastConn.delete(key);
+    this.opening = conn;
+    this.presence.opened(key, link.transport);
+    this.opening = undefined;
+    return {
+      receive: (frame) => this.receive(conn, frame),
+      closed: () => this.closed(conn),
+    };
+  }
+
+  /** Packs one message once and writes it to each connection. Returns how many connections it was written to. */
+  pushTo(conns: Iterable<ServerConn>, message: ServerMessage): number {
+    let frame: Frame | undefined;
+    let n = 0;
+    for (const c of conns) {
+      if (!c.open) continue;
+      frame ??= this.options.packer.pack(message);
+      c.write(frame);
+      n++;
+    }
+    return n;
+  }
+
+  /** Closes every connection with `code` and stops all timers. */
+  shutdown(code: number, reason: string): void {
+    this.closing = true;
+    for (const c of [...this.adapter.allConnections()]) {
+      c.link.close(code, reason);
+      this.closed(c);
+    }
+    this.presence.close();
+    this.events.complete();
+    this.errors.complete();
+  }
+
+  report(r: ServerErrorReport): void {
+    if (!this.errors.closed && !this.errors.isStopped) this.errors.next(r);
+  }
+
+  private write(conn: ServerConn, m: ServerMessage): void {
+    conn.write(this.options.packer.pack(m));
+  }
+
+  private refuse(conn: ServerConn, e: unknown, rid?: number): void {
+    const code = e instanceof ChannelError ? e.code : ErrorCode.BadMessage;
+    const msg = e instanceof Error ? e.message : String(e);
+    this.report({ code, message: msg, clientId: conn.clientId, uid: conn.uid, error: e });
+    const x: ErrorMessage = rid === undefined ? { t: MessageType.Error, code, msg } : { t: MessageType.Error, code, msg, rid };
+    this.write(conn, x);
+  }
+
+  private receive(conn: ServerConn, frame: Frame): void {
+    if (!conn.open) return;
+    const size = typeof frame === 'string' ? frame.length : frame.byteLength;
+    if (size > this.options.maxFrameBytes) {
+      return this.refuse(conn, new ProtocolError(ErrorCode.TooLarge, `frame of ${size} bytes exceeds maxFrameBytes (${this.options.maxFrameBytes})`));
+    }
+    let raw: unknown;
+    try {
+      raw = this.options.packer.unpack(frame);
+    } catch (e) {
+      return this.refuse(conn, e);
+    }
+    let m;
+    try {
+      m = validateClientMessage(raw, this.options.maxBatchSize);
+    } catch (e) {
+      return this.refuse(conn, e, ridOf(raw));
+    }
+    switch (m.t) {
+      case MessageType.Ping:
+        return this.write(conn, { t: MessageType.Pong });
+      case MessageType.Pong:
+        return;
+      case MessageType.Batch:
+        for (const member of m.ms) {
+          let b: ClientBatchable;
+          try {
+            b = validateClientBatchable(member);
+          } catch (e) {
+            this.refuse(conn, e, ridOf(member));
+            continue;
+          }
+          this.dispatch(conn, b);
+        }
+        return;
+      default:
+        return this.dispatch(conn, m);
+    }
+  }
+
+  private dispatch(conn: ServerConn, m: ClientBatchable): void {
+    const [id, data] = m.ev;
+    let reply: ReplyFn<unknown> | undefined;
+    if (m.t === MessageType.Request) {
+      const rid = m.rid;
+      const pending = (conn.pending ??= new Map());
+      if (pending.has(rid)) {
+        return this.refuse(conn, new ProtocolError(ErrorCode.DuplicateReplyId, `reply id ${rid} is already waiting for a reply`), rid);
+      }
+      if (pending.size >= this.options.maxPendingRequests) {
+        return this.refuse(
+          conn,
+          new ProtocolError(ErrorCode.TooManyPending, `too many requests waiting for replies (maxPendingRequests: ${this.options.maxPendingRequests})`),
+          rid,
+        );
+      }
+      pending.set(
+        rid,
+        this.options.scheduler.schedule(() => {
+          if (this.take(conn, rid)) {
+            this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.NoReply, msg: `no reply to "${id}" within ${this.options.requestTimeoutMs} ms` });
+          }
+        }, this.options.requestTimeoutMs),
+      );
+      const fn = ((value: unknown) => {
+        if (this.take(conn, rid)) this.write(conn, { t: MessageType.Reply, rid, d: value });
+      }) as ReplyFn<unknown>;
+      fn.error = (code: string, message: string) => {
+        if (this.take(conn, rid)) this.write(conn, { t: MessageType.Error, rid, code: String(code), msg: String(message) });
+      };
+      reply = fn;
+    }
+    const msg = {
+      event: m.ev.length === 1 ? [id] : m.ev,
+      id,
+      data,
+      uid: conn.uid,
+      clientId: conn.clientId,
+      transport: conn.transport,
+      req: conn.req,
+      ...(reply ? { reply } : {}),
+    } as unknown as ServerEventMsg;
+    this.events.next(msg);
+  }
+
+  /** Removes a pending request; true when it was still waiting (so exactly one answer goes out). */
+  private take(conn: ServerConn, rid: number): boolean {
+    const sub = conn.pending?.get(rid);
+    if (!sub || !conn.open) return false;
+    sub.unsubscribe();
+    conn.pending!.delete(rid);
+    return true;
+  }
+
+  private closed(conn: ServerConn): void {
+    if (!conn.open) return;
+    conn.open = false;
+    if (conn.pending) {
+      for (const sub of conn.pending.values()) sub.unsubscribe();
+      conn.pending = undefined;
+    }
+    this.adapter.remove(conn);
+    if (this.closing) return;
+    this.lastConn.set(conn.key, conn);
+    this.presence.closed(conn.key, conn.transport, this.adapter.count(conn.key, conn.transport));
+  }
+
+  private uidPort(key: string, open: boolean): void {
+    const conn = open ? this.opening : this.lastConn.get(key);
+    if (!open) this.lastConn.delete(key);
+    if (!conn) return;
+    const id = open ? 'chsk/uidport-open' : 'chsk/uidport-close';
+    const msg: UidPortMsg = {
+      event: [id, key],
+      id,
+      data: key,
+      uid: conn.uid,
+      clientId: conn.clientId,
+      transport: conn.transport,
+      req: conn.req,
+    };
+    if (!this.events.closed && !this.events.isStopped) this.events.next(msg);
+  }
+}
+
+function ridOf(raw: unknown): number | undefined {
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    const rid = (raw as { rid?: unknown }).rid;
+    if (isReplyId(rid)) return rid;
+  }
+  return undefined;
+}

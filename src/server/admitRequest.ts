@@ -1,0 +1,100 @@
+import { timingSafeEqual } from 'crypto';
+import { ErrorCode } from '../protocol/codes';
+import type { ChskRequest } from '../protocol/events';
+import type { ResolvedServerOptions } from './serverOptions';
+
+/** The verdict on an incoming handshake, poll or POST. */
+export type Admission =
+  | { readonly ok: true; readonly uid: string | null }
+  | { readonly ok: false; readonly status: number; readonly code: string; readonly body: string };
+
+/** The `Sec-WebSocket-Protocol` entry the server selects; the client offers it with its CSRF entry. */
+export const WS_SUBPROTOCOL = 'sente-rx.v1';
+/** Prefix of the subprotocol entry carrying the CSRF token, base64url-encoded. */
+export const CSRF_SUBPROTOCOL_PREFIX = 'csrf.';
+
+function refuse(status: number, code: string, body: string): Admission {
+  return { ok: false, status, code, body };
+}
+
+function header(req: ChskRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Same origin as the request's Host (scheme-agnostic, since TLS may end at a proxy). */
+function sameHost(origin: string, req: ChskRequest): boolean {
+  try {
+    return new URL(origin).host === header(req, 'host');
+  } catch {
+    return false;
+  }
+}
+
+/** Checks an `Origin` header against `allowedOrigins`. Requests without `Origin` (non-browser clients) pass. */
+export function originAllowed(req: ChskRequest, allowed: ResolvedServerOptions['allowedOrigins']): boolean {
+  const origin = header(req, 'origin');
+  if (origin === undefined) return true;
+  if (allowed === '*') return true;
+  if (allowed === undefined) return sameHost(origin, req);
+  return allowed.includes(origin);
+}
+
+/** Compares two tokens in time independent of where they differ. */
+export function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  if (x.length !== y.length) {
+    timingSafeEqual(x, x);
+    return false;
+  }
+  return timingSafeEqual(x, y);
+}
+
+/** The CSRF token a client presented: `x-csrf-token` header, else the `csrf.` subprotocol entry. */
+export function presentedCsrfToken(req: ChskRequest): string | undefined {
+  const h = header(req, 'x-csrf-token');
+  if (h !== undefined) return h;
+  const protocols = header(req, 'sec-websocket-protocol');
+  if (!protocols) return undefined;
+  for (const p of protocols.split(',')) {
+    const t = p.trim();
+    if (t.startsWith(CSRF_SUBPROTOCOL_PREFIX)) {
+      try {
+        return Buffer.from(t.slice(CSRF_SUBPROTOCOL_PREFIX.length), 'base64url').toString('utf8');
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Runs the server's checks in order (origin, CSRF, authorize) and resolves the uid. Never throws: a failing
+ * user hook becomes a 500 refusal with `CHSK_REJECTED`.
+ */
+export async function admitRequest(req: ChskRequest, o: ResolvedServerOptions): Promise<Admission> {
+  try {
+    if (!originAllowed(req, o.allowedOrigins)) return refuse(403, ErrorCode.Rejected, 'origin not allowed');
+    if (o.csrfToken) {
+      const expected = o.csrfToken(req);
+      if (expected !== null && expected !== undefined) {
+        const given = presentedCsrfToken(req);
+        if (given === undefined || !tokensEqual(given, expected)) return refuse(403, ErrorCode.Rejected, 'bad CSRF token');
+      }
+    }
+    if (o.authorize) {
+      const verdict = await o.authorize(req);
+      if (verdict === false) return refuse(401, ErrorCode.Rejected, 'unauthorized');
+      if (typeof verdict === 'object' && verdict !== null) {
+        return refuse(verdict.status, ErrorCode.Rejected, verdict.body ?? 'unauthorized');
+      }
+    }
+    const uid = await o.userId(req);
+    if (uid !== null && uid !== undefined && typeof uid !== 'string') return refuse(500, ErrorCode.Rejected, 'userId returned a non-string');
+    return { ok: true, uid: uid ?? null };
+  } catch {
+    return refuse(500, ErrorCode.Rejected, 'server error while admitting the request');
+  }
+}

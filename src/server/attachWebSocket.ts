@@ -1,0 +1,125 @@
+import { ServerResponse, type IncomingMessage, type Server } from 'http';
+import type { Duplex } from 'stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CloseCode, ErrorCode } from '../protocol/codes';
+import type { ChskRequest } from '../protocol/events';
+import { PROTOCOL_VERSION } from '../protocol/messages';
+import { admitRequest, WS_SUBPROTOCOL } from './admitRequest';
+import type { ServerCore } from './ServerCore';
+import type { UpgradeMiddleware } from './serverOptions';
+
+/** Client ids: 1–128 characters of `[A-Za-z0-9_-]`. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+function runMiddleware(req: ChskRequest, mws: readonly UpgradeMiddleware[]): Promise<void> {
+  if (mws.length === 0) return Promise.resolve();
+  const res = new ServerResponse(req);
+  return mws.reduce<Promise<void>>(
+    (p, mw) => p.then(() => new Promise<void>((resolve, reject) => mw(req, res, (err?: unknown) => (err ? reject(err) : resolve())))),
+    Promise.resolve(),
+  );
+}
+
+function reject(socket: Duplex, status: number, code: string, body: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const text = JSON.stringify({ code, message: body });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\n` +
+      `Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
+}
+
+/**
+ * Binds the core to WebSocket upgrades on `httpServer` at the core's path (ws with `noServer`). Upgrades to
+ * other paths are left to their owners. Returns a function that detaches and closes the ws server.
+ */
+export function attachWebSocket(core: ServerCore, httpServer: Server): { detach(): void; sockets: Set<WebSocket> } {
+  const o = core.options;
+  const sockets = new Set<WebSocket>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: o.maxFrameBytes,
+    // Select our subprotocol and never echo the CSRF entry back.
+    handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+  });
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    if (pathname !== o.path) return;
+    // Attach an error listener at once: garbage after the upgrade must not become an uncaught error.
+    const onSocketError = (): void => void socket.destroy();
+    socket.on('error', onSocketError);
+    if (core.isClosing) return reject(socket, 503, ErrorCode.Closed, 'server closing');
+    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      return reject(socket, 400, ErrorCode.BadMessage, 'only WebSocket upgrades are served here');
+    }
+    const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    const chskReq = req as ChskRequest;
+    runMiddleware(chskReq, o.upgradeMiddleware)
+      .then(() => admitRequest(chskReq, o))
+      .then(async (admission) => {
+        if (!admission.ok) return reject(socket, admission.status, admission.code, admission.body);
+        if (core.isClosing || socket.destroyed) return socket.destroy();
+        const handshakeData = o.handshakeData ? await o.handshakeData(chskReq) : undefined;
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          socket.off('error', onSocketError);
+          accept(ws, chskReq, params, admission.uid, handshakeData);
+        });
+      })
+      .catch((error: unknown) => {
+        core.report({ code: ErrorCode.Rejected, message: 'upgrade failed', error });
+        reject(socket, 500, ErrorCode.Rejected, 'server error during upgrade');
+      });
+  };
+
+  const accept = (ws: WebSocket, req: ChskRequest, params: URLSearchParams, uid: string | null, handshakeData: unknown): void => {
+    ws.binaryType = 'nodebuffer';
+    ws.on('error', (error) => core.report({ code: ErrorCode.BadFrame, message: error.message, error }));
+    const version = Number(params.get('v') ?? PROTOCOL_VERSION);
+    if (version !== PROTOCOL_VERSION) {
+      return ws.close(CloseCode.BadHandshake, `${ErrorCode.ProtocolVersion}: server speaks version ${PROTOCOL_VERSION}`);
+    }
+    const clientId = params.get('cid') ?? '';
+    if (!CLIENT_ID_PATTERN.test(clientId)) {
+      return ws.close(CloseCode.BadHandshake, `${ErrorCode.BadClientId}: cid must be 1-128 characters of [A-Za-z0-9_-]`);
+    }
+    sockets.add(ws);
+    const handle = core.open(
+      {
+        transport: 'ws',
+        send: (frame) => {
+          if (ws.readyState === 1) ws.send(frame);
+        },
+        close: (code, reason) => ws.close(code, reason),
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+      },
+      { uid, clientId, req, handshakeData },
+    );
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      handle.receive(isBinary ? buf : buf.toString('utf8'));
+    });
+    ws.on('close', (code, reason) => {
+      sockets.delete(ws);
+      handle.closed(code, reason.toString());
+    });
+  };
+
+  httpServer.on('upgrade', onUpgrade);
+  return {
+    sockets,
+    detach: () => {
+      httpServer.off('upgrade', onUpgrade);
+      wss.close();
+    },
+  };
+}
