@@ -1,0 +1,2 @@
+// Virtual-time fakes for marble tests: to come (issue 3).
+export {};
