@@ -24,7 +24,7 @@ export type NarrowById<T, K extends string> = T extends readonly [infer I extend
       : NarrowWide<K, I, T & { readonly id: K }>
     : never;
 
-// Distributes over K: keeps `Narrowed` for each literal of K that the wide id I admits.
+// Distributes over K: keeps `Narrowed` when the wide id I admits at least one literal of K.
 type NarrowWide<K extends string, I extends string, Narrowed> = K extends I ? Narrowed : never;
 
 /**
