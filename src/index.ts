@@ -12,3 +12,5 @@ export { ProtocolError } from './errors/ProtocolError';
 export { BufferOverflowError } from './errors/BufferOverflowError';
 export { ConfigError } from './errors/ConfigError';
 export * from './operators/index';
+export { reply, replyError, push, broadcast } from './effects/Effect';
+export type { Effect, Handler, ReplyEffect, ReplyErrorEffect, PushEffect, BroadcastEffect } from './effects/Effect';

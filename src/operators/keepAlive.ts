@@ -58,27 +58,45 @@ export function keepAlive<T>(config: KeepAliveConfig): OperatorFunction<T, numbe
 
   return (source) =>
     new Observable<number>((subscriber) => {
+      // Activity only stamps a time; the one timer re-arms itself lazily when it fires early. This keeps
+      // per-message cost at one clock read (no timer churn on busy links) with the same emission times.
       let pings = 0;
+      let last = scheduler.now();
+      let pingedAt = -1;
+      let heardSincePing = false;
       let timer: Subscription | null = null;
 
-      const onTimeout = (): void => {
-        subscriber.error(new KeepAliveTimeoutError(idleMs + timeoutMs));
+      const arm = (delay: number): void => {
+        timer = scheduler.schedule(check, Math.max(0, delay));
       };
-      const onIdle = (): void => {
+      function check(): void {
+        const now = scheduler.now();
+        if (pingedAt >= 0) {
+          if (heardSincePing) {
+            pingedAt = -1; // heard from the peer after the ping: back to idle counting
+          } else if (now - pingedAt >= timeoutMs) {
+            subscriber.error(new KeepAliveTimeoutError(idleMs + timeoutMs));
+            return;
+          } else {
+            return arm(pingedAt + timeoutMs - now);
+          }
+        }
+        if (now - last < idleMs) return arm(last + idleMs - now);
         pings += 1;
-        // Arm the timeout before emitting: a subscriber that answers synchronously must be able to cancel it.
-        timer = scheduler.schedule(onTimeout, timeoutMs);
+        pingedAt = now;
+        heardSincePing = false;
+        // Arm the timeout before emitting: a subscriber that answers synchronously still counts as activity.
+        arm(timeoutMs);
         subscriber.next(pings);
-      };
-      const armIdle = (): void => {
-        timer?.unsubscribe();
-        timer = scheduler.schedule(onIdle, idleMs);
-      };
+      }
 
-      armIdle();
+      arm(idleMs);
       subscriber.add(
         source.subscribe({
-          next: armIdle,
+          next: () => {
+            last = scheduler.now();
+            heardSincePing = true;
+          },
           error: (err: unknown) => subscriber.error(err),
           complete: () => subscriber.complete(),
         }),

@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import type { Subject, Subscription } from 'rxjs';
 import type { Frame } from '../packers/Packer';
 import type { ChskRequest, TransportType } from '../protocol/events';
 import type { ServerConnection } from './ServerConnection';
@@ -8,6 +8,9 @@ export class ServerConn {
   /** Requests waiting for a reply: reply id → their `requestTimeoutMs` timer. Created on first request. */
   pending: Map<number, Subscription> | undefined = undefined;
   open = true;
+  /** Incoming activity, watched by the keep-alive (WebSocket connections with keep-alive on). */
+  activity: Subject<void> | undefined = undefined;
+  keepAlive: Subscription | undefined = undefined;
 
   constructor(
     readonly id: number,

@@ -1,4 +1,7 @@
 import { Subject } from 'rxjs';
+import { keepAlive } from '../operators/keepAlive';
+import { CloseCode } from '../protocol/codes';
+import { PushBatcher } from './PushBatcher';
 import { ChannelError } from '../errors/ChannelError';
 import { ProtocolError } from '../errors/ProtocolError';
 import type { Frame } from '../packers/Packer';
@@ -9,6 +12,7 @@ import {
   PROTOCOL_VERSION,
   type ClientBatchable,
   type ErrorMessage,
+  type EventMessage,
   type HandshakeMessage,
   type ServerMessage,
 } from '../protocol/messages';
@@ -47,6 +51,7 @@ export class ServerCore {
   readonly errors = new Subject<ServerErrorReport>();
   readonly adapter: ServerAdapter;
   readonly presence: Presence;
+  readonly pushes: PushBatcher;
   private nextConnId = 1;
   private closing = false;
   /** The last closed connection of each uid waiting out its grace period: the context of its uidport-close. */
@@ -58,6 +63,7 @@ export class ServerCore {
     this.presence = new Presence(options.scheduler, { ws: options.wsGraceMs, ajax: options.ajaxGraceMs }, (key, open) =>
       this.uidPort(key, open),
     );
+    this.pushes = new PushBatcher(this.adapter, options);
   }
 
   get isClosing(): boolean {
@@ -77,6 +83,7 @@ export class ServerCore {
       ...info.handshake,
     };
     this.write(conn, hs);
+    if (this.options.keepAlive && link.transport === 'ws') this.startKeepAlive(conn, this.options.keepAlive);
     this.adapter.add(conn);
     this.lastConn.delete(key);
     this.opening = conn;
@@ -88,22 +95,29 @@ export class ServerCore {
     };
   }
 
-  /** Packs one message once and writes it to each connection. Returns how many connections it was written to. */
-  pushTo(conns: Iterable<ServerConn>, message: ServerMessage): number {
-    let frame: Frame | undefined;
-    let n = 0;
-    for (const c of conns) {
-      if (!c.open) continue;
-      frame ??= this.options.packer.pack(message);
-      c.write(frame);
-      n++;
-    }
-    return n;
+  /** Queues a push to a uid key (or everyone) through the batcher; returns how many connections it is queued for. */
+  push(key: string | undefined, message: EventMessage, flush = false): number {
+    return this.pushes.push(key, message, flush);
+  }
+
+  private startKeepAlive(conn: ServerConn, ka: { idleMs: number; timeoutMs: number }): void {
+    const activity = new Subject<void>();
+    conn.activity = activity;
+    conn.keepAlive = activity.pipe(keepAlive({ ...ka, scheduler: this.options.scheduler })).subscribe({
+      next: () => this.write(conn, { t: MessageType.Ping }),
+      error: () => {
+        this.report({ code: ErrorCode.KeepAliveTimeout, message: 'client silent past the keep-alive timeout', clientId: conn.clientId, uid: conn.uid });
+        conn.link.close(CloseCode.KeepAliveTimeout, 'keep-alive timeout');
+        this.closed(conn);
+      },
+    });
   }
 
   /** Closes every connection with `code` and stops all timers. */
   shutdown(code: number, reason: string): void {
     this.closing = true;
+    this.pushes.flushAll();
+    this.pushes.close();
     for (const c of [...this.adapter.allConnections()]) {
       c.link.close(code, reason);
       this.closed(c);
@@ -131,6 +145,7 @@ export class ServerCore {
 
   private receive(conn: ServerConn, frame: Frame): void {
     if (!conn.open) return;
+    conn.activity?.next();
     const size = typeof frame === 'string' ? frame.length : frame.byteLength;
     if (size > this.options.maxFrameBytes) {
       return this.refuse(conn, new ProtocolError(ErrorCode.TooLarge, `frame of ${size} bytes exceeds maxFrameBytes (${this.options.maxFrameBytes})`));
@@ -226,6 +241,8 @@ export class ServerCore {
   private closed(conn: ServerConn): void {
     if (!conn.open) return;
     conn.open = false;
+    conn.keepAlive?.unsubscribe();
+    conn.activity = undefined;
     if (conn.pending) {
       for (const sub of conn.pending.values()) sub.unsubscribe();
       conn.pending = undefined;

@@ -1,5 +1,7 @@
 import type { Server } from 'http';
-import { firstValueFrom, timer, type BehaviorSubject, type Observable } from 'rxjs';
+import { firstValueFrom, timer, type BehaviorSubject, type Observable, type Subscription } from 'rxjs';
+import type { Handler } from '../effects/Effect';
+import { runHandler } from './runHandler';
 import type { Router } from 'express';
 import { CloseCode } from '../protocol/codes';
 import {
@@ -17,6 +19,12 @@ import type { ConnectedUids } from './Presence';
 import { ServerCore, type ServerErrorReport } from './ServerCore';
 import { resolveServerOptions, type ServerOptions } from './serverOptions';
 
+/** Options of one push. */
+export interface PushOptions {
+  /** Send now, with everything pending before it, instead of waiting for the batch window. @default false */
+  flush?: boolean;
+}
+
 /** The server side of a channel socket. See README, "Server API". */
 export interface ChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap> {
   /** Express router: GET = Ajax handshake and long-poll, POST = Ajax sends. Mount it at the same path. */
@@ -31,11 +39,21 @@ export interface ChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap> 
   readonly connectedUids$: BehaviorSubject<ConnectedUids>;
   /**
    * Pushes an event to every connected client (tab, device) of `uid`; `null` or `NIL_UID` reaches every
-   * user without a uid. Returns the number of connections it was written to (0: nobody is connected).
+   * user without a uid. Pushes are batched per transport (`wsBatchMs`, `ajaxBatchMs`); `{ flush: true }`
+   * sends this push and everything waiting before it at once. Returns the number of connections it is
+   * queued for (0: nobody is connected, the push is dropped).
    */
-  send(uid: string | null, event: Event<M>): number;
-  /** Pushes an event to every connected client. Returns the number of connections reached. */
-  broadcast(event: Event<M>): number;
+  send(uid: string | null, event: Event<M>, options?: PushOptions): number;
+  /** Pushes an event to every connected client. Returns the number of connections it is queued for. */
+  broadcast(event: Event<M>, options?: PushOptions): number;
+  /** Sends every push waiting in a batch window now. */
+  flush(): void;
+  /**
+   * Runs a handler `(msg$) => Observable<Effect>` and performs its effects (replies, pushes, broadcasts).
+   * Errors are reported on `errors$` and the handler is restarted; other handlers and the server go on.
+   * Unsubscribe the result to stop it.
+   */
+  handle(handler: Handler<M>): Subscription;
   /** Ends every socket, timer and subscription; `events$`, `errors$` and `connectedUids$` complete. */
   close(): Promise<void>;
 }
@@ -63,7 +81,7 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
     return { t: MessageType.Event, ev: ev.length >= 2 && ev[1] !== undefined ? [ev[0], ev[1]] : [ev[0]] };
   };
 
-  return {
+  const api: ChannelSocketServer<M> = {
     router: createAjaxRouter(core),
     attach(httpServer) {
       attachments.push(attachWebSocket(core, httpServer));
@@ -71,11 +89,17 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
     events$: core.events.asObservable() as Observable<ServerEventMsg<M>>,
     errors$: core.errors.asObservable(),
     connectedUids$: core.presence.connectedUids$,
-    send(uid, event) {
-      return core.pushTo(core.adapter.connectionsOf(uid ?? NIL_UID), pushMessage(event));
+    send(uid, event, opts) {
+      return core.push(uid ?? NIL_UID, pushMessage(event), opts?.flush);
     },
-    broadcast(event) {
-      return core.pushTo(core.adapter.allConnections(), pushMessage(event));
+    broadcast(event, opts) {
+      return core.push(undefined, pushMessage(event), opts?.flush);
+    },
+    flush() {
+      core.pushes.flushAll();
+    },
+    handle(handler) {
+      return runHandler<M>({ events$: api.events$, send: api.send, broadcast: api.broadcast, report: (r) => core.report(r) }, handler);
     },
     close() {
       closed ??= (async () => {
@@ -89,6 +113,7 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
       return closed;
     },
   };
+  return api;
 }
 
 export type { EventId };

@@ -1,4 +1,4 @@
-export { createChannelSocketServer, type ChannelSocketServer } from './createChannelSocketServer';
+export { createChannelSocketServer, type ChannelSocketServer, type PushOptions } from './createChannelSocketServer';
 export type { ServerOptions, UpgradeMiddleware, Rejection } from './serverOptions';
 export type { ConnectedUids } from './Presence';
 export type { ServerErrorReport } from './ServerCore';

@@ -48,6 +48,20 @@ export interface ServerOptions {
   wsGraceMs?: number;
   /** The same for Ajax (covers the gap between polls). @default 5000 */
   ajaxGraceMs?: number;
+  /**
+   * Push batching window for WebSocket clients: pushes within it leave in one frame, packed once per uid.
+   * `0` sends every push at once. @default 30
+   */
+  wsBatchMs?: number;
+  /** The same for Ajax clients. @default 100 */
+  ajaxBatchMs?: number;
+  /** A batch is sent at once when it reaches this many pushes. @default 1000 */
+  maxBatchPushes?: number;
+  /**
+   * Server keep-alive: ping a connection after `idleMs` without hearing from it, close it (code 4408) when it
+   * stays silent `timeoutMs` longer. `false` switches it off. @default { idleMs: 25_000, timeoutMs: 10_000 }
+   */
+  keepAlive?: { idleMs: number; timeoutMs: number } | false;
   /** How long `close()` waits for clients to acknowledge before cutting their sockets. @default 1000 */
   closeTimeoutMs?: number;
   /** Where connections live; swap in a cluster adapter later. @default new MemoryAdapter() */
@@ -56,12 +70,21 @@ export interface ServerOptions {
   scheduler?: SchedulerLike;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter'>> &
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs'>> & {
+  batchMs: { ws: number; ajax: number };
+} &
   Pick<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter'>;
 
 function defaultUserId(req: ChskRequest): string | null {
   const uid = req.session?.uid;
   return typeof uid === 'string' ? uid : null;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+    throw new ConfigError(`option '${name}' must be a number of milliseconds >= 0 (0 switches batching off), got ${String(value)}`);
+  }
+  return value;
 }
 
 function positive(name: string, value: number, integer = false): number {
@@ -93,6 +116,15 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs ?? 30_000),
     wsGraceMs: positive('wsGraceMs', o.wsGraceMs ?? 2500),
     ajaxGraceMs: positive('ajaxGraceMs', o.ajaxGraceMs ?? 5000),
+    batchMs: { ws: nonNegative('wsBatchMs', o.wsBatchMs ?? 30), ajax: nonNegative('ajaxBatchMs', o.ajaxBatchMs ?? 100) },
+    maxBatchPushes: positive('maxBatchPushes', o.maxBatchPushes ?? 1000, true),
+    keepAlive:
+      o.keepAlive === false
+        ? false
+        : {
+            idleMs: positive('keepAlive.idleMs', o.keepAlive?.idleMs ?? 25_000),
+            timeoutMs: positive('keepAlive.timeoutMs', o.keepAlive?.timeoutMs ?? 10_000),
+          },
     closeTimeoutMs: positive('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
     adapter: o.adapter,
     scheduler: o.scheduler ?? asyncScheduler,

@@ -1,0 +1,104 @@
+import { Subject, type Subscription } from 'rxjs';
+import { batch } from '../operators/batch';
+import type { Frame } from '../packers/Packer';
+import type { TransportType } from '../protocol/events';
+import { MessageType, type EventMessage } from '../protocol/messages';
+import type { ServerAdapter } from './ServerAdapter';
+import type { ResolvedServerOptions } from './serverOptions';
+
+/** One push: to the connections of a uid key, or to everyone (`key` undefined). */
+interface PushItem {
+  readonly key: string | undefined;
+  readonly msg: EventMessage;
+}
+
+const TRANSPORTS: readonly TransportType[] = ['ws', 'ajax'];
+
+/**
+ * Server push batching, on the `batch` operator: one stream per transport, so order is the order of the
+ * `send`/`broadcast` calls for every client. At each flush the pushes of a uid are packed once (one event,
+ * or a batch message) and that frame is written to every client of the uid; a batch made only of
+ * broadcasts is packed once for everyone.
+ */
+export class PushBatcher {
+  private readonly input = { ws: new Subject<PushItem>(), ajax: new Subject<PushItem>() };
+  private readonly flushes = { ws: new Subject<void>(), ajax: new Subject<void>() };
+  private readonly subs: Subscription[];
+
+  constructor(
+    private readonly adapter: ServerAdapter,
+    private readonly o: ResolvedServerOptions,
+  ) {
+    this.subs = TRANSPORTS.map((t) =>
+      this.input[t]
+        .pipe(batch({ windowMs: o.batchMs[t], maxSize: o.maxBatchPushes, flush: this.flushes[t], scheduler: o.scheduler }))
+        .subscribe((items) => this.deliver(t, items)),
+    );
+  }
+
+  /** Queues a push; returns how many connections it is queued for. `flush` sends everything pending at once. */
+  push(key: string | undefined, msg: EventMessage, flush: boolean): number {
+    let ws = 0;
+    let ajax = 0;
+    for (const c of key === undefined ? this.adapter.allConnections() : this.adapter.connectionsOf(key)) {
+      if (!c.open) continue;
+      if (c.transport === 'ws') ws++;
+      else ajax++;
+    }
+    const item: PushItem = { key, msg };
+    if (ws > 0) this.input.ws.next(item);
+    if (ajax > 0) this.input.ajax.next(item);
+    if (flush) for (const t of TRANSPORTS) this.flushes[t].next();
+    return ws + ajax;
+  }
+
+  /** Sends whatever is pending on every transport. */
+  flushAll(): void {
+    for (const t of TRANSPORTS) this.flushes[t].next();
+  }
+
+  close(): void {
+    for (const s of this.subs) s.unsubscribe();
+  }
+
+  private pack(msgs: readonly EventMessage[]): Frame {
+    return this.o.packer.pack(msgs.length === 1 ? msgs[0] : { t: MessageType.Batch, ms: msgs });
+  }
+
+  private deliver(t: TransportType, items: readonly PushItem[]): void {
+    if (items.every((i) => i.key === undefined)) {
+      const frame = this.pack(items.map((i) => i.msg));
+      for (const c of this.adapter.allConnections()) if (c.transport === t) c.write(frame);
+      return;
+    }
+    const perKey = new Map<string, EventMessage[]>();
+    const add = (key: string, msg: EventMessage): void => {
+      const list = perKey.get(key);
+      if (list) list.push(msg);
+      else perKey.set(key, [msg]);
+    };
+    for (const { key, msg } of items) {
+      if (key !== undefined) add(key, msg);
+      else {
+        const seen = new Set<string>();
+        for (const c of this.adapter.allConnections()) {
+          if (c.transport === t && !seen.has(c.key)) seen.add(c.key), add(c.key, msg);
+        }
+      }
+    }
+    const singles = new Map<EventMessage, Frame>();
+    for (const [key, msgs] of perKey) {
+      let frame: Frame | undefined;
+      for (const c of this.adapter.connectionsOf(key)) {
+        if (c.transport !== t) continue;
+        if (!frame) {
+          if (msgs.length === 1) {
+            frame = singles.get(msgs[0]!);
+            if (!frame) singles.set(msgs[0]!, (frame = this.pack(msgs)));
+          } else frame = this.pack(msgs);
+        }
+        c.write(frame);
+      }
+    }
+  }
+}
