@@ -103,7 +103,9 @@ export class ClientCore {
     this.loop?.unsubscribe();
     this.loop = undefined;
     this.pendingReason = 'unexpected';
-    this.patch({ reconnectAttempt: 0, nextReconnectAt: null });
+    // Stopped while waiting out a backoff (no link to tear down): record the reason all the same.
+    const lastClose = this.state$.value.lastClose?.reason === reason ? this.state$.value.lastClose : { at: this.now(), reason };
+    this.patch({ open: false, reconnectAttempt: 0, nextReconnectAt: null, lastClose });
     this.failWaiting(new ChannelClosedError(`the channel socket was closed (${reason})`));
   }
 

@@ -1,61 +1,23 @@
 import type { Server } from 'http';
-import { firstValueFrom, timer, type BehaviorSubject, type Observable, type Subscription } from 'rxjs';
-import type { Handler } from '../effects/Effect';
-import { runHandler } from './runHandler';
 import type { Router } from 'express';
+import { firstValueFrom, from, race, timer } from 'rxjs';
 import { CloseCode } from '../protocol/codes';
-import {
-  NIL_UID,
-  type DefaultEventMap,
-  type Event,
-  type EventId,
-  type EventMapOf,
-  type ServerEventMsg,
-} from '../protocol/events';
-import { MessageType, type EventMessage } from '../protocol/messages';
+import type { DefaultEventMap, EventMapOf } from '../protocol/events';
 import { attachWebSocket } from './attachWebSocket';
 import { createAjaxRouter } from './createAjaxRouter';
-import type { ConnectedUids } from './Presence';
-import { ServerCore, type ServerErrorReport } from './ServerCore';
+import { serverApi, type ChannelSocketServerCore } from './serverApi';
+import { ServerCore } from './ServerCore';
 import { resolveServerOptions, type ServerOptions } from './serverOptions';
 
-/** Options of one push. */
-export interface PushOptions {
-  /** Send now, with everything pending before it, instead of waiting for the batch window. @default false */
-  flush?: boolean;
-}
-
 /** The server side of a channel socket. See README, "Server API". */
-export interface ChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap> {
+export interface ChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap> extends ChannelSocketServerCore<M> {
   /** Express router: GET = Ajax handshake and long-poll, POST = Ajax sends. Mount it at the same path. */
   readonly router: Router;
-  /** Serves WebSocket upgrades on `httpServer` at `path`; other upgrade paths are left alone. */
+  /**
+   * Serves WebSocket upgrades on `httpServer` at `path` (ws with `noServer`); upgrades to other paths are left
+   * to their owners. The app's `upgradeMiddleware` runs on the upgrade request before the checks.
+   */
   attach(httpServer: Server): void;
-  /** Every event message from every client, plus `chsk/uidport-open` / `chsk/uidport-close`. Completes on `close()`. */
-  readonly events$: Observable<ServerEventMsg<M>>;
-  /** Bad input and failures in user code the server survived. Completes on `close()`. */
-  readonly errors$: Observable<ServerErrorReport>;
-  /** Connected uids per transport (`NIL_UID` stands for users without a uid), with grace periods applied. */
-  readonly connectedUids$: BehaviorSubject<ConnectedUids>;
-  /**
-   * Pushes an event to every connected client (tab, device) of `uid`; `null` or `NIL_UID` reaches every
-   * user without a uid. Pushes are batched per transport (`wsBatchMs`, `ajaxBatchMs`); `{ flush: true }`
-   * sends this push and everything waiting before it at once. Returns the number of connections it is
-   * queued for (0: nobody is connected, the push is dropped).
-   */
-  send(uid: string | null, event: Event<M>, options?: PushOptions): number;
-  /** Pushes an event to every connected client. Returns the number of connections it is queued for. */
-  broadcast(event: Event<M>, options?: PushOptions): number;
-  /** Sends every push waiting in a batch window now. */
-  flush(): void;
-  /**
-   * Runs a handler `(msg$) => Observable<Effect>` and performs its effects (replies, pushes, broadcasts).
-   * Errors are reported on `errors$` and the handler is restarted; other handlers and the server go on.
-   * Unsubscribe the result to stop it.
-   */
-  handle(handler: Handler<M>): Subscription;
-  /** Ends every socket, timer and subscription; `events$`, `errors$` and `connectedUids$` complete. */
-  close(): Promise<void>;
 }
 
 /**
@@ -76,44 +38,22 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
   const attachments: ReturnType<typeof attachWebSocket>[] = [];
   let closed: Promise<void> | undefined;
 
-  const pushMessage = (event: Event<M>): EventMessage => {
-    const ev = event as readonly [string, unknown];
-    return { t: MessageType.Event, ev: ev.length >= 2 && ev[1] !== undefined ? [ev[0], ev[1]] : [ev[0]] };
-  };
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      const sockets = attachments.flatMap((a) => [...a.sockets]);
+      core.shutdown(CloseCode.GoingAway, 'server closing');
+      const waitAll = Promise.all(sockets.map((ws) => (ws.readyState === 3 ? undefined : new Promise((r) => ws.once('close', r)))));
+      // race() cancels the timer once every socket has closed, so close() leaves no timer behind.
+      await firstValueFrom(race(from(waitAll), timer(o.closeTimeoutMs, o.scheduler)));
+      for (const ws of sockets) if (ws.readyState !== 3) ws.terminate();
+      for (const a of attachments) a.detach();
+    })());
 
-  const api: ChannelSocketServer<M> = {
+  return {
+    ...serverApi<M>(core, close),
     router: createAjaxRouter(core),
     attach(httpServer) {
       attachments.push(attachWebSocket(core, httpServer));
     },
-    events$: core.events.asObservable() as Observable<ServerEventMsg<M>>,
-    errors$: core.errors.asObservable(),
-    connectedUids$: core.presence.connectedUids$,
-    send(uid, event, opts) {
-      return core.push(uid ?? NIL_UID, pushMessage(event), opts?.flush);
-    },
-    broadcast(event, opts) {
-      return core.push(undefined, pushMessage(event), opts?.flush);
-    },
-    flush() {
-      core.pushes.flushAll();
-    },
-    handle(handler) {
-      return runHandler<M>({ events$: api.events$, send: api.send, broadcast: api.broadcast, report: (r) => core.report(r) }, handler);
-    },
-    close() {
-      closed ??= (async () => {
-        const sockets = attachments.flatMap((a) => [...a.sockets]);
-        core.shutdown(CloseCode.GoingAway, 'server closing');
-        const waitAll = Promise.all(sockets.map((ws) => (ws.readyState === 3 ? undefined : new Promise((r) => ws.once('close', r)))));
-        await Promise.race([waitAll, firstValueFrom(timer(o.closeTimeoutMs, o.scheduler))]);
-        for (const ws of sockets) if (ws.readyState !== 3) ws.terminate();
-        for (const a of attachments) a.detach();
-      })();
-      return closed;
-    },
   };
-  return api;
 }
-
-export type { EventId };

@@ -1,4 +1,5 @@
-export { createChannelSocketServer, type ChannelSocketServer, type PushOptions } from './createChannelSocketServer';
+export { createChannelSocketServer, type ChannelSocketServer } from './createChannelSocketServer';
+export type { ChannelSocketServerCore, PushOptions } from './serverApi';
 export type { ServerOptions, UpgradeMiddleware, Rejection } from './serverOptions';
 export type { ConnectedUids } from './Presence';
 export type { ServerErrorReport } from './ServerCore';

@@ -1,2 +1,2 @@
-// Virtual-time fakes for marble tests: to come (issue 3).
-export {};
+export { createTestServer, type TestServer, type TestServerOptions, type TestClientOptions } from './createTestServer';
+export { FakeNetwork, type LinkControl, type LinkMode, type FakeIdentity } from './FakeNetwork';

@@ -1,0 +1,62 @@
+import type { BehaviorSubject, Observable, Subscription } from 'rxjs';
+import type { Handler } from '../effects/Effect';
+import { NIL_UID, type DefaultEventMap, type Event, type EventMapOf, type ServerEventMsg } from '../protocol/events';
+import { MessageType, type EventMessage } from '../protocol/messages';
+import type { ConnectedUids } from './Presence';
+import { runHandler } from './runHandler';
+import type { ServerCore, ServerErrorReport } from './ServerCore';
+
+/** Options of one push. */
+export interface PushOptions {
+  /** Send now, with everything pending before it, instead of waiting for the batch window. @default false */
+  flush?: boolean;
+}
+
+/** The transport-independent half of the server API, shared by the real server and the testing kit. */
+export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventMap> {
+  /** Every event message from every client, plus `chsk/uidport-open` / `chsk/uidport-close`. Completes on `close()`. */
+  readonly events$: Observable<ServerEventMsg<M>>;
+  /** Bad input and failures in user code the server survived. Completes on `close()`. */
+  readonly errors$: Observable<ServerErrorReport>;
+  /** Connected uids per transport (`NIL_UID` stands for users without a uid), with grace periods applied. */
+  readonly connectedUids$: BehaviorSubject<ConnectedUids>;
+  /**
+   * Pushes an event to every connected client (tab, device) of `uid`; `null` or `NIL_UID` reaches every
+   * user without a uid. Pushes are batched per transport (`wsBatchMs`, `ajaxBatchMs`); `{ flush: true }`
+   * sends this push and everything waiting before it at once. Returns the number of connections it is
+   * queued for (0: nobody is connected, the push is dropped).
+   */
+  send(uid: string | null, event: Event<M>, options?: PushOptions): number;
+  /** Pushes an event to every connected client. Returns the number of connections it is queued for. */
+  broadcast(event: Event<M>, options?: PushOptions): number;
+  /** Sends every push waiting in a batch window now. */
+  flush(): void;
+  /**
+   * Runs a handler `(msg$) => Observable<Effect>` and performs its effects (replies, pushes, broadcasts).
+   * Errors are reported on `errors$` and the handler is restarted; other handlers and the server go on.
+   * Unsubscribe the result to stop it.
+   */
+  handle(handler: Handler<M>): Subscription;
+  /** Ends every socket, timer and subscription; `events$`, `errors$` and `connectedUids$` complete. */
+  close(): Promise<void>;
+}
+
+function pushMessage(event: readonly [string, unknown]): EventMessage {
+  return { t: MessageType.Event, ev: event.length >= 2 && event[1] !== undefined ? [event[0], event[1]] : [event[0]] };
+}
+
+/** Builds the shared API over a core; `close` is the binding-specific shutdown. */
+export function serverApi<M extends EventMapOf<M>>(core: ServerCore, close: () => Promise<void>): ChannelSocketServerCore<M> {
+  const api: ChannelSocketServerCore<M> = {
+    events$: core.events.asObservable() as Observable<ServerEventMsg<M>>,
+    errors$: core.errors.asObservable(),
+    connectedUids$: core.presence.connectedUids$,
+    send: (uid, event, opts) => core.push(uid ?? NIL_UID, pushMessage(event), opts?.flush),
+    broadcast: (event, opts) => core.push(undefined, pushMessage(event), opts?.flush),
+    flush: () => core.pushes.flushAll(),
+    handle: (handler) =>
+      runHandler<M>({ events$: api.events$, send: api.send, broadcast: api.broadcast, report: (r) => core.report(r) }, handler),
+    close,
+  };
+  return api;
+}
