@@ -1,5 +1,5 @@
 import type { BehaviorSubject, Observable } from 'rxjs';
-import type { DefaultEventMap, Event, EventId, EventMapOf, EventReply, RequestId } from '../protocol/events';
+import type { DefaultEventMap, Event, EventData, EventId, EventMapOf, EventReply, RequestId } from '../protocol/events';
 import { ClientCore } from './ClientCore';
 import { resolveClientOptions, type ClientOptions } from './clientOptions';
 import type { ClientState } from './ClientState';
@@ -23,9 +23,9 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
    * request in flight or the client is disconnected, `BufferOverflowError` when offline and the buffer is
    * full, `RemoteError` when the server answers with an error. Unsubscribing cancels the wait.
    */
-  send<K extends RequestId<M>>(event: Event<M, K>, options?: SendOptions): Observable<EventReply<M, K>>;
+  send<K extends RequestId<M>>(event: readonly [K, EventData<M, K>], options?: SendOptions): Observable<EventReply<M, K>>;
   /** A fire-and-forget event: cold; completes once written to the link (waiting in the buffer while offline). */
-  emit<K extends EventId<M>>(event: Event<M, K>): Observable<void>;
+  emit<K extends EventId<M>>(event: readonly [K, EventData<M, K>]): Observable<void>;
   /** Closes the link and stops reconnecting. Waiting and in-flight sends fail with `ChannelClosedError`. */
   disconnect(): void;
   /** Drops the current link (if any) and connects again at once, e.g. to pick up a new session after login. */
