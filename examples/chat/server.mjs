@@ -1,0 +1,88 @@
+// The chat demo's server: Express + express-session, a channel socket on /chsk (WebSocket and the Express
+// router), a login that puts a uid in the session, and handlers written as effects.
+import express from 'express';
+import session from 'express-session';
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { filter, map, mergeMap, EMPTY, of } from 'rxjs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const { createChannelSocketServer } = require(join(root, 'dist/cjs/server.cjs'));
+const { reply, broadcast, push, replyError } = require(join(root, 'dist/cjs/index.cjs'));
+
+/** Starts the demo on `port` (0 picks a free one). Resolves with its URL and a `close()`. */
+export async function startChatServer({ port = 3000, host = '127.0.0.1' } = {}) {
+  const app = express();
+  const sessions = session({ secret: randomBytes(16).toString('hex'), resave: false, saveUninitialized: true });
+  app.use(sessions);
+  app.use(express.urlencoded({ extended: false }));
+
+  const chsk = createChannelSocketServer({
+    // The upgrade does not pass through Express: run the session parser on it so userId sees the session.
+    upgradeMiddleware: [sessions],
+    userId: (req) => req.session?.uid ?? null,
+    csrfToken: (req) => req.session?.csrf ?? null,
+    handshakeData: (req) => ({ name: req.session?.uid ?? null, since: new Date().toISOString() }),
+  });
+
+  app.use('/chsk', chsk.router);
+  app.get('/sente-rx.min.js', (_req, res) => res.sendFile(join(root, 'dist/browser/sente-rx.min.js')));
+  app.post('/login', (req, res) => {
+    const name = String(req.body.name ?? '').trim().slice(0, 32);
+    req.session.uid = /^[\w -]+$/.test(name) ? name : null;
+    res.redirect('/');
+  });
+  app.get('/', (req, res) => {
+    req.session.csrf ??= randomBytes(18).toString('base64url');
+    const page = readFileSync(join(here, 'index.html'), 'utf8')
+      .replace('__CSRF__', req.session.csrf)
+      .replace('__NAME__', escapeHtml(req.session.uid ?? ''));
+    res.type('html').send(page);
+  });
+
+  // Handlers: pure functions from messages to effects.
+  chsk.handle((msg$) =>
+    msg$.pipe(
+      filter((m) => m.id === 'chat/send'),
+      mergeMap((m) => {
+        const text = String(m.data?.text ?? '').slice(0, 500);
+        if (!m.uid) return of(replyError(m, 'APP_LOGIN_REQUIRED', 'log in to chat'));
+        return of(broadcast(['chat/msg', { from: m.uid, text, at: Date.now() }]), reply(m, { ok: true }));
+      }),
+    ),
+  );
+  chsk.handle((msg$) =>
+    msg$.pipe(
+      filter((m) => m.id === 'chat/poke-me'),
+      // A push to the sender's uid reaches every tab that user has open.
+      mergeMap((m) => (m.uid ? of(push(m.uid, ['chat/poked', { at: Date.now(), from: m.clientId }]), reply(m, { ok: true })) : EMPTY)),
+    ),
+  );
+  chsk.events$.pipe(filter((m) => m.id === 'chsk/uidport-open' || m.id === 'chsk/uidport-close')).pipe(
+    map((m) => ['chat/presence', { uid: m.data, online: m.id === 'chsk/uidport-open' }]),
+  ).subscribe((ev) => chsk.broadcast(ev));
+
+  const http = createServer(app);
+  chsk.attach(http);
+  await new Promise((r) => http.listen(port, host, r));
+  const url = `http://${host === '127.0.0.1' ? 'localhost' : host}:${http.address().port}`;
+  return {
+    url,
+    chsk,
+    async close() {
+      await chsk.close();
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
+    },
+  };
+}
+
+function escapeHtml(s) {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
