@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'child_process';
+import { existsSync } from 'fs';
+import { join } from 'path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+// The chat demo in real Chromium: two tabs of one user both receive that user's pushes, another user does
+// not, and state$ is live on the page. Needs Debian's chromium and a build (CI installs and builds both).
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const root = join(__dirname, '..', '..');
+const ready = existsSync(CHROMIUM) && existsSync(join(root, 'dist', 'browser', 'sente-rx.min.js'));
+if (!ready && process.env.CI === 'true') {
+  throw new Error(`browser tests need ${CHROMIUM} and a build (npm run build); CI must provide both`);
+}
+if (!ready) console.warn(`skipping browser tests: ${CHROMIUM} or dist/ missing (run npm run build; apt-get install chromium)`);
+const maybe = ready ? describe : describe.skip;
+
+maybe('chat demo in Chromium', () => {
+  let demo: ChildProcess;
+  let url: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    demo = spawn(process.execPath, [join(root, 'examples/chat/start.mjs')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      demo.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      demo.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${out}`)));
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    demo?.kill();
+  });
+
+  const login = async (page: Page, name: string) => {
+    await page.goto(url);
+    await page.fill('input[name=name]', name);
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button')]);
+  };
+  const openAs = (page: Page, uid: string) =>
+    page.waitForFunction((u) => {
+      const s = JSON.parse(document.getElementById('state')!.textContent || '{}');
+      return s.open === true && s.uid === u;
+    }, uid);
+
+  test('two tabs of one user both receive that user pushes; another user does not', async () => {
+    const alice = await browser.newContext();
+    const bob = await browser.newContext();
+    const tab1 = await alice.newPage();
+    await login(tab1, 'alice');
+    const tab2 = await alice.newPage();
+    await tab2.goto(url);
+    const bobTab = await bob.newPage();
+    await login(bobTab, 'bob');
+    await Promise.all([openAs(tab1, 'alice'), openAs(tab2, 'alice'), openAs(bobTab, 'bob')]);
+
+    await tab1.click('#poke');
+    await tab1.waitForSelector('#log li.poke');
+    await tab2.waitForSelector('#log li.poke');
+
+    // A broadcast reaches everyone; by the time bob sees it (per-client order), he would have seen a poke.
+    await tab2.fill('#text', 'hello from tab 2');
+    await tab2.click('#chat button');
+    await bobTab.waitForSelector('#log li:has-text("alice: hello from tab 2")');
+    expect(await bobTab.locator('#log li.poke').count()).toBe(0);
+    await tab1.waitForSelector('#log li:has-text("alice: hello from tab 2")');
+    await alice.close();
+    await bob.close();
+  }, 60_000);
+
+  test('a page from another origin cannot open the channel, even with the victim logged in (cross-site WebSocket hijacking)', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await login(page, 'victim');
+    // Same browser, same cookies, but the page's origin differs (127.0.0.1 vs localhost).
+    const evil = url.replace('localhost', '127.0.0.1');
+    await page.goto(`${evil}/sente-rx.min.js`);
+    const outcome = await page.evaluate(
+      (target) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(target.replace(/^http/, 'ws') + '/chsk?cid=evil', ['sente-rx.v1']);
+          ws.onopen = () => resolve('opened');
+          ws.onerror = () => resolve('refused');
+        }),
+      url,
+    );
+    expect(outcome).toBe('refused');
+    await ctx.close();
+  }, 60_000);
+});
