@@ -85,6 +85,7 @@ export class ServerCore {
     return {
       receive: (frame) => this.receive(conn, frame),
       closed: () => this.closed(conn),
+      swapLink: (next) => this.swapLink(conn, next),
     };
   }
 
@@ -220,6 +221,14 @@ export class ServerCore {
     if (!sub || !conn.open) return false;
     sub.unsubscribe();
     conn.pending!.delete(rid);
+    return true;
+  }
+
+  private swapLink(conn: ServerConn, link: ServerConnection): boolean {
+    if (!conn.open || this.closing) return false;
+    const from = conn.transport;
+    conn.link = link;
+    if (from !== link.transport) this.presence.moved(conn.key, from, link.transport, this.adapter.count(conn.key, from));
     return true;
   }
 

@@ -11,6 +11,7 @@ import {
   type ServerEventMsg,
 } from '../protocol/events';
 import { MessageType, type EventMessage } from '../protocol/messages';
+import { createAjaxContext } from './ajax/AjaxContext';
 import { attachWebSocket } from './attachWebSocket';
 import { createAjaxRouter } from './createAjaxRouter';
 import type { ConnectedUids } from './Presence';
@@ -19,7 +20,10 @@ import { resolveServerOptions, type ServerOptions } from './serverOptions';
 
 /** The server side of a channel socket. See README, "Server API". */
 export interface ChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap> {
-  /** Express router: GET = Ajax handshake and long-poll, POST = Ajax sends. Mount it at the same path. */
+  /**
+   * Express router: GET = Ajax handshake and long-poll, POST = Ajax sends, DELETE = Ajax close (see
+   * docs/protocol-ajax.md). Mount it at the same path as `attach` serves WebSocket upgrades on.
+   */
   readonly router: Router;
   /** Serves WebSocket upgrades on `httpServer` at `path`; other upgrade paths are left alone. */
   attach(httpServer: Server): void;
@@ -55,6 +59,7 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
 ): ChannelSocketServer<M> {
   const o = resolveServerOptions(options);
   const core = new ServerCore(o);
+  const ajax = createAjaxContext(core);
   const attachments: ReturnType<typeof attachWebSocket>[] = [];
   let closed: Promise<void> | undefined;
 
@@ -64,9 +69,9 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
   };
 
   return {
-    router: createAjaxRouter(core),
+    router: createAjaxRouter(ajax),
     attach(httpServer) {
-      attachments.push(attachWebSocket(core, httpServer));
+      attachments.push(attachWebSocket(core, httpServer, ajax));
     },
     events$: core.events.asObservable() as Observable<ServerEventMsg<M>>,
     errors$: core.errors.asObservable(),
@@ -81,6 +86,8 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
       closed ??= (async () => {
         const sockets = attachments.flatMap((a) => [...a.sockets]);
         core.shutdown(CloseCode.GoingAway, 'server closing');
+        // Held polls were answered with the close marker by the shutdown; release the rest (upgraded, closing).
+        for (const conn of ajax.registry.all()) conn.dispose();
         const waitAll = Promise.all(sockets.map((ws) => (ws.readyState === 3 ? undefined : new Promise((r) => ws.once('close', r)))));
         await Promise.race([waitAll, firstValueFrom(timer(o.closeTimeoutMs, o.scheduler))]);
         for (const ws of sockets) if (ws.readyState !== 3) ws.terminate();
