@@ -20,7 +20,8 @@ export interface WebSocketLike {
 /** A WebSocket constructor: the browser's global, or `WebSocket` from the `ws` package on Node. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-const WS_SUBPROTOCOL = 'sente-rx.v1';
+/** The subprotocol the client offers (the server selects it; see admitRequest.ts). */
+export const WS_SUBPROTOCOL = 'sente-rx.v1';
 
 /** Finds the WebSocket constructor to use, or explains how to provide one. */
 export function resolveWebSocket(given: WebSocketConstructor | undefined): WebSocketConstructor {
