@@ -1,5 +1,5 @@
 import type { Server } from 'http';
-import { firstValueFrom, timer, type BehaviorSubject, type Observable } from 'rxjs';
+import { firstValueFrom, from, race, timer, type BehaviorSubject, type Observable } from 'rxjs';
 import type { Router } from 'express';
 import { CloseCode } from '../protocol/codes';
 import {
@@ -89,7 +89,8 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
         // Held polls were answered with the close marker by the shutdown; release the rest (upgraded, closing).
         for (const conn of ajax.registry.all()) conn.dispose();
         const waitAll = Promise.all(sockets.map((ws) => (ws.readyState === 3 ? undefined : new Promise((r) => ws.once('close', r)))));
-        await Promise.race([waitAll, firstValueFrom(timer(o.closeTimeoutMs, o.scheduler))]);
+        // An RxJS race, so the timer is cancelled when every socket closed first.
+        await firstValueFrom(race(from(waitAll), timer(o.closeTimeoutMs, o.scheduler)));
         for (const ws of sockets) if (ws.readyState !== 3) ws.terminate();
         for (const a of attachments) a.detach();
       })();

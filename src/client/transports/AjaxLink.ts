@@ -25,9 +25,10 @@ function messageOf(e: unknown): string {
   return String((e as Error)?.message ?? e);
 }
 
-/** A refusal's close code: 413 → 1009, a refused handshake (client id, version) → 4400, else 1006. */
+/** A refusal's close code: 413 → 1009, 503 closing → 1001, a refused handshake (client id, version) → 4400, else 1006. */
 function closeCodeOf(status: number, code: string | undefined): number {
   if (status === 413) return CloseCode.TooLarge;
+  if (status === 503 && code === ErrorCode.Closed) return CloseCode.GoingAway;
   if (code === ErrorCode.BadClientId || code === ErrorCode.ProtocolVersion) return CloseCode.BadHandshake;
   return ABNORMAL;
 }

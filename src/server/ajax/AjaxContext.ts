@@ -53,9 +53,11 @@ export function clientIdOf(req: IncomingMessage): { ok: true; cid: string } | ({
 
 /**
  * What every request after the handshake must pass: origin, CSRF, a valid client id, and the token of that
- * client's connection (see {@link AjaxRegistry.find} for the statuses).
+ * client's connection (see {@link AjaxRegistry.find} for the statuses). While the server shuts down: 503.
  */
 export function authenticate(ctx: AjaxContext, req: ChskRequest): { ok: true; conn: AjaxConnection } | ({ ok: false } & Refusal) {
+  // Shutting down: connections are being released, so say why instead of a misleading 410.
+  if (ctx.core.isClosing) return { ok: false, status: 503, code: ErrorCode.Closed, message: 'server closing' };
   try {
     const refused = checkOriginAndCsrf(req, ctx.core.options);
     if (refused && !refused.ok) return { ok: false, status: refused.status, code: refused.code, message: refused.body };
