@@ -1,6 +1,7 @@
-import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { filter, firstValueFrom, interval, lastValueFrom, take, toArray } from 'rxjs';
 import type { IncomingMessage } from 'http';
 import { jsonPacker } from '../../src';
+import type { FetchLike } from '../../src/client';
 import { msgpackPacker } from '../../src/packers/msgpack';
 import { AjaxHeader } from '../../src/protocol/ajax';
 import { rawHandshake, rawPoll, rawPost } from '../support/ajaxRaw';
@@ -374,6 +375,38 @@ describe('Ajax client', () => {
     const err = await firstValueFrom(c.send(['x/big', 'x'.repeat(2000)])).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CHSK_CLOSED' });
     await waitFor(c.state$, (st) => st.open && st.reconnectAttempt === 0 && st.lastClose?.reason === 'unexpected');
+  });
+
+  test('a poll that fails once on the network is asked again (same ack); failing twice ends the link', async () => {
+    const s = await server({}, { client: { type: 'ajax', backoff: () => 0 } });
+    let failPolls = 0;
+    const flaky: FetchLike = (url, init) => {
+      if (init.method === 'GET' && init.headers[AjaxHeader.Token] && failPolls > 0) {
+        failPolls--;
+        return Promise.reject(new TypeError('fetch failed'));
+      }
+      return fetch(url, init as RequestInit);
+    };
+    const c = await s.connected({ fetch: flaky, params: { uid: 'flaky' } });
+    const closes: unknown[] = [];
+    c.state$.pipe(filter((st) => !st.open)).subscribe((st) => closes.push(st.lastClose));
+    const got: unknown[] = [];
+    c.events$.subscribe((e) => got.push(e));
+    failPolls = 1; // the poll after the next answer fails once
+    s.chsk.send('flaky', ['x/p', 1]);
+    await waitFor(interval(5), () => got.length === 1 && failPolls === 0);
+    s.chsk.send('flaky', ['x/p', 2]);
+    await waitFor(interval(5), () => got.length === 2);
+    expect(got).toEqual([
+      ['x/p', 1],
+      ['x/p', 2],
+    ]);
+    expect(closes).toEqual([]);
+    failPolls = 2;
+    s.chsk.send('flaky', ['x/p', 3]);
+    const down = await waitFor(c.state$, (st) => !st.open);
+    expect(down.lastClose?.reason).toBe('unexpected');
+    await waitFor(c.state$, (st) => st.open);
   });
 
   test('disconnect() tells the server (DELETE), so the uid leaves without waiting for a poll gap', async () => {

@@ -50,6 +50,8 @@ export class AjaxLink {
   /** Frames received so far (the acknowledgement sent with each poll). */
   private ack = 0;
   private maxBody = Infinity;
+  /** Polls failed in a row on the network (a poll is idempotent thanks to the ack, so one is retried). */
+  private pollFailures = 0;
   private readonly controllers = new Set<AbortController>();
   private readonly url: string;
   // Client → server.
@@ -138,6 +140,7 @@ export class AjaxLink {
     this.request('GET', this.url, headers, undefined, this.o.requestTimeoutMs).then(
       (a) => {
         if (this.done) return;
+        this.pollFailures = 0;
         if (a.status !== 200 && a.status !== 204) return this.refused(a);
         let frames: Frame[];
         try {
@@ -155,8 +158,18 @@ export class AjaxLink {
         if (a.headers.get(AjaxHeader.Upgraded) !== null) return this.onMarker();
         this.poll();
       },
-      (e: unknown) => this.end(ABNORMAL, 'poll failed', messageOf(e)),
+      (e: unknown) => {
+        if (this.done) return;
+        // A socket reused just as it closed, say: ask again once with the same ack before giving up.
+        if (++this.pollFailures === 1 && !this.aborted(e)) return this.poll();
+        this.end(ABNORMAL, 'poll failed', messageOf(e));
+      },
     );
+  }
+
+  /** True when a request ended because its deadline aborted it (not worth a retry). */
+  private aborted(e: unknown): boolean {
+    return (e as { name?: string })?.name === 'AbortError';
   }
 
   /** Decodes an answer's frames and drops any the client already has (a resent batch overlaps). */
