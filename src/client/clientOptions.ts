@@ -48,7 +48,10 @@ export interface ClientOptions {
   packer?: Packer;
   /** Extra query parameters on the handshake. @default {} */
   params?: Readonly<Record<string, string>>;
-  /** WebSocket constructor; required on Node (`import WebSocket from 'ws'`). @default globalThis.WebSocket */
+  /**
+   * WebSocket constructor. On Node 20 pass the one from `ws` (`import WebSocket from 'ws'`): `'ws'` requires
+   * it, and without it `'auto'` runs on Ajax alone. @default globalThis.WebSocket
+   */
   WebSocket?: WebSocketConstructor;
   /** This client's id. @default a random id */
   clientId?: string;
