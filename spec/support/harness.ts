@@ -1,11 +1,14 @@
 import express from 'express';
-import { createServer, type Server } from 'http';
+import { EventEmitter } from 'events';
+import { createServer, type IncomingMessage, type Server } from 'http';
 import type { AddressInfo } from 'net';
+import type { Duplex } from 'stream';
 import { filter, firstValueFrom, timeout, type Observable } from 'rxjs';
 import WebSocket from 'ws';
 import { createChannelSocketClient, type ChannelSocketClient, type ClientOptions } from '../../src/client';
 import { createChannelSocketServer, type ChannelSocketServer, type ServerOptions } from '../../src/server';
-import type { DefaultEventMap, EventMapOf } from '../../src';
+import { jsonPacker, type DefaultEventMap, type EventMapOf, type Packer } from '../../src';
+import { msgpackPacker } from '../../src/packers/msgpack';
 import type { WebSocketConstructor } from '../../src/client/transports/webSocketTransport';
 
 /** How long a test waits for a condition before failing (a guard, never a sleep). */
@@ -16,10 +19,29 @@ export function waitFor<T>(source$: Observable<T>, predicate: (v: T) => boolean 
   return firstValueFrom(source$.pipe(filter(predicate), timeout(ms)));
 }
 
+/** The client transports every integration suite can run over. */
+export type TransportKind = 'ws' | 'ajax' | 'auto';
+export const TRANSPORTS: readonly TransportKind[] = ['ws', 'ajax', 'auto'];
+export const PACKERS: readonly Packer[] = [jsonPacker, msgpackPacker];
+/** Every transport × packer, for `describe.each(MATRIX)('$type / $packerName', ...)`. */
+export const MATRIX = TRANSPORTS.flatMap((type) => PACKERS.map((packer) => ({ type, packer, packerName: packer.name })));
+
+/** How the test server treats WebSocket upgrades. */
+export type UpgradePolicy = 'accept' | 'refuse' | 'hang';
+
+export interface HarnessOptions {
+  /** Defaults for every client of this server (e.g. `{ type: 'ajax' }`). The server's packer is the default packer. */
+  client?: ClientOptions;
+  /** `'refuse'` answers upgrades 403 without reaching the channel socket; `'hang'` never answers. @default 'accept' */
+  upgrades?: UpgradePolicy;
+}
+
 export interface TestServer<M extends EventMapOf<M>> {
   chsk: ChannelSocketServer<M>;
   http: Server;
   url: string;
+  /** Changes how upgrades are treated from now on. */
+  setUpgrades(policy: UpgradePolicy): void;
   /** Creates a Node client against this server; closed by `stop()`. */
   client(opts?: ClientOptions): ChannelSocketClient<M>;
   /** A client that is connected (handshake done). */
@@ -27,11 +49,20 @@ export interface TestServer<M extends EventMapOf<M>> {
   stop(): Promise<void>;
 }
 
+function refuseUpgrade(socket: Duplex): void {
+  const body = 'upgrades are not allowed here';
+  socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+}
+
 /**
  * Starts Express + a real http server on port 0 with a channel socket mounted at /chsk. The uid of a
- * connection comes from its `uid` query parameter (the test's stand-in for a session).
+ * connection comes from its `uid` query parameter (the test's stand-in for a session). Upgrades pass through
+ * a gate, so a test can refuse them (a network that blocks WebSocket) and allow them later.
  */
-export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(opts: ServerOptions = {}): Promise<TestServer<M>> {
+export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(
+  opts: ServerOptions = {},
+  harness: HarnessOptions = {},
+): Promise<TestServer<M>> {
   const app = express();
   const chsk = createChannelSocketServer<M>({
     userId: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('uid'),
@@ -39,12 +70,28 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(opt
   });
   app.use('/chsk', chsk.router);
   const http = createServer(app);
-  chsk.attach(http);
+  let policy: UpgradePolicy = harness.upgrades ?? 'accept';
+  const hanging = new Set<Duplex>();
+  // `attach` only needs on/off('upgrade'): give it a gate that the test controls.
+  const gate = new EventEmitter();
+  chsk.attach(gate as unknown as Server);
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (policy === 'accept') return void gate.emit('upgrade', req, socket, head);
+    socket.on('error', () => socket.destroy());
+    if (policy === 'refuse') return refuseUpgrade(socket);
+    hanging.add(socket);
+  });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/chsk`;
   const clients: ChannelSocketClient<M>[] = [];
   const client = (o: ClientOptions = {}) => {
-    const c = createChannelSocketClient<M>({ url, WebSocket: WebSocket as unknown as WebSocketConstructor, ...o });
+    const c = createChannelSocketClient<M>({
+      url,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      packer: opts.packer,
+      ...harness.client,
+      ...o,
+    });
     clients.push(c);
     return c;
   };
@@ -52,6 +99,7 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(opt
     chsk,
     http,
     url,
+    setUpgrades: (p) => void (policy = p),
     client,
     async connected(o) {
       const c = client(o);
@@ -61,6 +109,7 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(opt
     async stop() {
       for (const c of clients) c.disconnect();
       await chsk.close();
+      for (const s of hanging) s.destroy();
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
     },

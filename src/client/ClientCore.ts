@@ -10,6 +10,7 @@ import type { Frame } from '../packers/Packer';
 import { CloseCode, ErrorCode } from '../protocol/codes';
 import { MessageType, type ClientMessage, type EventMessage, type RequestMessage, type ServerBatchable, type WireEvent } from '../protocol/messages';
 import { validateServerMessage } from '../protocol/validateMessage';
+import type { TransportType } from '../protocol/events';
 import type { ResolvedClientOptions } from './clientOptions';
 import { initialState, type ClientState, type CloseReason } from './ClientState';
 import type { ClientTransport, TransportLink, TransportSignal } from './ClientTransport';
@@ -57,12 +58,15 @@ export class ClientCore {
   private stopped = true;
   /** Reason to record when the current link is torn down by us. */
   private pendingReason: CloseReason = 'unexpected';
+  /** The transport the current link runs on (a link may change it with a `transport` signal). */
+  private linkType: TransportType;
 
   constructor(
     private readonly o: ResolvedClientOptions,
     private readonly transport: ClientTransport,
   ) {
     this.state$ = new BehaviorSubject(initialState(transport.type, o.clientId));
+    this.linkType = transport.type;
   }
 
   private now(): number {
@@ -123,6 +127,7 @@ export class ClientCore {
   private session(): Observable<'hs'> {
     return new Observable<'hs'>((out) => {
       this.patch({ nextReconnectAt: null });
+      this.linkType = this.transport.type;
       const activity = new Subject<void>();
       let keepAliveSub: Subscription | undefined;
       let ended = false;
@@ -149,11 +154,15 @@ export class ClientCore {
             activity.next();
             if (this.onFrame(sig.data)) out.next('hs');
             return;
+          case 'transport':
+            this.linkType = sig.type;
+            this.patch({ type: sig.type, ...(sig.reason ? { lastClose: { at: this.now(), reason: sig.reason } } : {}) });
+            return;
           case 'error':
-            if (this.transport.type === 'ws') this.patch({ lastWsError: { at: this.now(), message: sig.message } });
+            if (this.linkType === 'ws') this.patch({ lastWsError: { at: this.now(), message: sig.message } });
             return;
           case 'close': {
-            if (this.transport.type === 'ws') {
+            if (this.linkType === 'ws') {
               this.patch({ lastWsClose: { at: this.now(), code: sig.code, reason: sig.reason, clean: sig.clean } });
             }
             const reason = reasonOf(sig.code);
@@ -204,7 +213,7 @@ export class ClientCore {
         const s = this.state$.value;
         this.ready = true;
         this.patch({
-          type: this.transport.type,
+          type: this.linkType,
           open: true,
           everOpened: true,
           firstOpen: !s.everOpened,

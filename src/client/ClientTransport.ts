@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { Frame } from '../packers/Packer';
 import type { TransportType } from '../protocol/events';
+import type { CloseReason } from './ClientState';
 
 /** What a transport needs to open a link. */
 export interface ConnectContext {
@@ -26,7 +27,12 @@ export type TransportSignal =
   | { readonly kind: 'open'; readonly link: TransportLink }
   | { readonly kind: 'message'; readonly data: Frame }
   | { readonly kind: 'error'; readonly message: string }
-  | { readonly kind: 'close'; readonly code: number; readonly reason: string; readonly clean: boolean; readonly opened: boolean };
+  | { readonly kind: 'close'; readonly code: number; readonly reason: string; readonly clean: boolean; readonly opened: boolean }
+  /**
+   * The link now runs on another transport: `auto` fell back from WebSocket to Ajax (with `reason`
+   * `'downgrading-ws-to-ajax'`, recorded as `lastClose`), or Ajax moved onto a WebSocket (no reason).
+   */
+  | { readonly kind: 'transport'; readonly type: TransportType; readonly reason?: CloseReason };
 
 /**
  * A client transport: WebSocket and Ajax long-poll implement it, and so does the testing kit's fake.

@@ -4,6 +4,7 @@ import { exponentialBackoff } from '../operators/exponentialBackoff';
 import { jsonPacker } from '../packers/jsonPacker';
 import type { Packer } from '../packers/Packer';
 import type { ClientTransport } from './ClientTransport';
+import type { FetchLike } from './transports/ajaxTransport';
 import type { WebSocketConstructor } from './transports/webSocketTransport';
 
 /** Keep-alive settings: ping after `idleMs` without hearing from the server, give up `timeoutMs` later. */
@@ -18,15 +19,39 @@ export interface ClientKeepAlive {
 export interface ClientOptions {
   /** Endpoint URL: `'/chsk'` in a browser, `'http://host:port/chsk'` on Node. `https` pages and URLs use `wss`. @default '/chsk' */
   url?: string;
-  /** Transport: `'ws'` only for now (`'auto'` and `'ajax'` come with the Ajax transport). @default 'ws' */
-  type?: 'ws';
+  /**
+   * Transport. `'auto'`: WebSocket first; if it fails before ever opening (refused, 4xx/5xx on the upgrade, a
+   * proxy that strips `Upgrade`, no open within `connectTimeoutMs`), fall back to Ajax long-polling
+   * (`state$.lastClose.reason` is `'downgrading-ws-to-ajax'`), and while on Ajax try WebSocket again every
+   * `upgradeIntervalMs`, switching over without losing, duplicating or reordering anything. Without a
+   * WebSocket constructor, `'auto'` runs on Ajax alone. `'ws'`: WebSocket only. `'ajax'`: long-polling only.
+   * @default 'auto'
+   */
+  type?: 'auto' | 'ws' | 'ajax';
+  /** The `fetch` the Ajax transport uses. @default globalThis.fetch */
+  fetch?: FetchLike;
+  /**
+   * How long a WebSocket may take to open before `'auto'` falls back to Ajax (and a probe gives up), and how
+   * long an Ajax handshake may take. @default 5000
+   */
+  connectTimeoutMs?: number;
+  /** While `'auto'` runs on Ajax: how often it tries WebSocket again; `false` never does. @default 30_000 */
+  upgradeIntervalMs?: number | false;
+  /**
+   * Longest an Ajax poll or POST may take before the link counts as dead; must exceed the server's
+   * `longPollTimeoutMs` (20 s by default). @default 60_000
+   */
+  ajaxTimeoutMs?: number;
   /** The CSRF token to present, or a function returning it (read at each connect). @default none */
   csrfToken?: string | (() => string | undefined);
   /** Frame serialisation; must match the server's. @default jsonPacker */
   packer?: Packer;
   /** Extra query parameters on the handshake. @default {} */
   params?: Readonly<Record<string, string>>;
-  /** WebSocket constructor; required on Node (`import WebSocket from 'ws'`). @default globalThis.WebSocket */
+  /**
+   * WebSocket constructor. On Node 20 pass the one from `ws` (`import WebSocket from 'ws'`): `'ws'` requires
+   * it, and without it `'auto'` runs on Ajax alone. @default globalThis.WebSocket
+   */
   WebSocket?: WebSocketConstructor;
   /** This client's id. @default a random id */
   clientId?: string;
@@ -42,7 +67,7 @@ export interface ClientOptions {
   maxBufferedSends?: number;
   /** Connect when created; otherwise call `reconnect()`. @default true */
   autoConnect?: boolean;
-  /** Replaces the transport (the testing kit's fake uses this). @default the WebSocket transport */
+  /** Replaces the transport (the testing kit's fake uses this); `type` is then ignored. @default chosen by `type` */
   transport?: ClientTransport;
   /** Scheduler for every timer. @default asyncScheduler */
   scheduler?: SchedulerLike;
@@ -61,6 +86,10 @@ export interface ResolvedClientOptions {
   maxBufferedSends: number;
   autoConnect: boolean;
   scheduler: SchedulerLike;
+  type: 'auto' | 'ws' | 'ajax';
+  connectTimeoutMs: number;
+  upgradeIntervalMs: number | false;
+  ajaxTimeoutMs: number;
 }
 
 /** A random client id from the platform's CSPRNG. */
@@ -81,7 +110,15 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
   const timeoutMs = o.timeoutMs ?? 10_000;
   const maxBufferedSends = o.maxBufferedSends ?? 1000;
   const clientId = o.clientId ?? randomClientId();
-  check('type', o.type === undefined || o.type === 'ws', `must be 'ws' in this version, got ${String(o.type)}`);
+  const type = o.type ?? 'auto';
+  const connectTimeoutMs = o.connectTimeoutMs ?? 5000;
+  const upgradeIntervalMs = o.upgradeIntervalMs ?? 30_000;
+  const ajaxTimeoutMs = o.ajaxTimeoutMs ?? 60_000;
+  check('type', type === 'auto' || type === 'ws' || type === 'ajax', `must be 'auto', 'ws' or 'ajax', got ${String(o.type)}`);
+  check('connectTimeoutMs', connectTimeoutMs > 0 && Number.isFinite(connectTimeoutMs), 'must be a positive number of milliseconds');
+  check('upgradeIntervalMs', upgradeIntervalMs === false || (upgradeIntervalMs > 0 && Number.isFinite(upgradeIntervalMs)), 'must be a positive number of milliseconds or false');
+  check('ajaxTimeoutMs', ajaxTimeoutMs > 0 && Number.isFinite(ajaxTimeoutMs), 'must be a positive number of milliseconds');
+  check('fetch', o.fetch === undefined || typeof o.fetch === 'function', 'must be a fetch function');
   check('timeoutMs', timeoutMs > 0, `must be a positive number of milliseconds`);
   check('maxBufferedSends', Number.isInteger(maxBufferedSends) && maxBufferedSends >= 0, 'must be an integer >= 0');
   check('clientId', /^[A-Za-z0-9_-]{1,128}$/.test(clientId), 'must be 1-128 characters of [A-Za-z0-9_-]');
@@ -99,5 +136,9 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     maxBufferedSends,
     autoConnect: o.autoConnect ?? true,
     scheduler: o.scheduler ?? asyncScheduler,
+    type,
+    connectTimeoutMs,
+    upgradeIntervalMs,
+    ajaxTimeoutMs,
   };
 }

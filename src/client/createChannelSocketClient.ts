@@ -1,9 +1,12 @@
 import type { BehaviorSubject, Observable } from 'rxjs';
 import type { DefaultEventMap, Event, EventData, EventId, EventMapOf, EventReply, RequestId } from '../protocol/events';
 import { ClientCore } from './ClientCore';
-import { resolveClientOptions, type ClientOptions } from './clientOptions';
+import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './clientOptions';
 import type { ClientState } from './ClientState';
-import { resolveWebSocket, webSocketTransport } from './transports/webSocketTransport';
+import type { ClientTransport } from './ClientTransport';
+import { ajaxTransport, resolveFetch } from './transports/ajaxTransport';
+import { autoTransport } from './transports/autoTransport';
+import { resolveWebSocket, webSocketTransport, type WebSocketConstructor } from './transports/webSocketTransport';
 
 /** Options of one `send`. */
 export interface SendOptions {
@@ -32,6 +35,29 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
   reconnect(): void;
 }
 
+/** The transport for `type`: WebSocket, Ajax, or `auto` (WebSocket, falling back to Ajax and back). */
+function selectTransport(options: ClientOptions, o: ResolvedClientOptions): ClientTransport {
+  if (o.type === 'ws') return webSocketTransport(resolveWebSocket(options.WebSocket));
+  const base = {
+    fetch: resolveFetch(options.fetch),
+    packer: o.packer,
+    scheduler: o.scheduler,
+    connectTimeoutMs: o.connectTimeoutMs,
+    requestTimeoutMs: o.ajaxTimeoutMs,
+  };
+  if (o.type === 'ajax') return ajaxTransport(base);
+  // 'auto' wants a WebSocket too: on Node a forgotten `WebSocket` option would otherwise degrade silently to
+  // long-polling. Pass `type: 'ajax'` to run on Ajax alone.
+  const WS = resolveWebSocket(options.WebSocket);
+  const upgrade = o.upgradeIntervalMs === false ? undefined : { WebSocket: WS, intervalMs: o.upgradeIntervalMs };
+  return autoTransport({
+    ws: webSocketTransport(WS),
+    ajax: ajaxTransport({ ...base, upgrade }),
+    scheduler: o.scheduler,
+    connectTimeoutMs: o.connectTimeoutMs,
+  });
+}
+
 /**
  * Creates the client side of a channel socket and connects it (unless `autoConnect: false`).
  *
@@ -45,7 +71,7 @@ export function createChannelSocketClient<M extends EventMapOf<M> = DefaultEvent
   options: ClientOptions = {},
 ): ChannelSocketClient<M> {
   const o = resolveClientOptions(options);
-  const transport = options.transport ?? webSocketTransport(resolveWebSocket(options.WebSocket));
+  const transport = options.transport ?? selectTransport(options, o);
   const core = new ClientCore(o, transport);
   if (o.autoConnect) core.start();
   return {

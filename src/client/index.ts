@@ -3,3 +3,4 @@ export type { ClientOptions, ClientKeepAlive } from './clientOptions';
 export type { ClientState, CloseReason } from './ClientState';
 export type { ClientTransport, ConnectContext, TransportLink, TransportSignal } from './ClientTransport';
 export type { WebSocketConstructor, WebSocketLike } from './transports/webSocketTransport';
+export type { FetchLike, FetchInit, FetchResponseLike } from './transports/ajaxTransport';

@@ -37,6 +37,16 @@ export const ErrorCode = {
   TooManyPending: 'CHSK_TOO_MANY_PENDING',
   /** The handshake was refused (origin, CSRF, authorization or the userId function failed). */
   Rejected: 'CHSK_REJECTED',
+  /**
+   * Ajax: the connection token (`x-chsk-token`, or the `tk.` subprotocol entry of an upgrade) is missing (401),
+   * belongs to another client or does not match (403), is unknown or expired (410), or its connection was
+   * already upgraded to WebSocket (409).
+   */
+  BadToken: 'CHSK_BAD_TOKEN',
+  /** Ajax: the connection's outgoing queue overflowed (`maxAjaxQueue`) because the client stopped polling. */
+  QueueFull: 'CHSK_QUEUE_FULL',
+  /** Ajax: a POST body's `content-type` does not match the packer (text/plain for text, application/octet-stream for binary). */
+  BadContentType: 'CHSK_BAD_CONTENT_TYPE',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCode}. */
@@ -56,8 +66,10 @@ export const CloseCode = {
   InternalError: 1011,
   /** The handshake request was malformed: unsupported protocol version or bad client id. */
   BadHandshake: 4400,
-  /** The peer stayed silent past the keep-alive timeout. */
+  /** The peer stayed silent past the keep-alive timeout (for Ajax: no poll within `ajaxGraceMs`). */
   KeepAliveTimeout: 4408,
+  /** Ajax: the outgoing queue overflowed (`maxAjaxQueue`); the connection was closed rather than drop frames. */
+  QueueFull: 4429,
 } as const;
 
 /** One of the close codes in {@link CloseCode}. */

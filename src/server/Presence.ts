@@ -53,6 +53,20 @@ export class Presence {
     else e.ajaxGrace = sub;
   }
 
+  /**
+   * A connection of `key` moved from one transport to another (Ajax → WebSocket upgrade); `remaining` is how
+   * many are still open on `from`. No grace period for `from`: nothing closed, so the uid leaves that set at
+   * once and stays in `any` throughout; no uidport event.
+   */
+  moved(key: string, from: TransportType, to: TransportType, remaining: number): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.cancelGrace(e, to);
+    e[to]++;
+    e[from] = remaining;
+    this.publish();
+  }
+
   /** Ends every grace timer and completes `connectedUids$`. */
   close(): void {
     for (const e of this.entries.values()) {

@@ -20,7 +20,8 @@ export class ServerConn {
     readonly key: string,
     readonly clientId: string,
     readonly req: ChskRequest,
-    readonly link: ServerConnection,
+    /** The transport carrying the connection; replaced only by `ServerCore.swapLink` (Ajax → WebSocket upgrade). */
+    public link: ServerConnection,
   ) {}
 
   get transport(): TransportType {

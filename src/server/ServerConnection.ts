@@ -21,4 +21,10 @@ export interface ConnectionHandle {
   receive(frame: Frame): void;
   /** Tells the core the connection is gone. Idempotent. */
   closed(code: number, reason: string): void;
+  /**
+   * Moves the connection onto another transport (the Ajax → WebSocket upgrade): the same connection, pending
+   * requests and presence entry, no new handshake; every later frame goes to `link`. False when the
+   * connection is already closed.
+   */
+  swapLink(link: ServerConnection): boolean;
 }

@@ -92,6 +92,7 @@ export class ServerCore {
     return {
       receive: (frame) => this.receive(conn, frame),
       closed: () => this.closed(conn),
+      swapLink: (next) => this.swapLink(conn, next),
     };
   }
 
@@ -235,6 +236,18 @@ export class ServerCore {
     if (!sub || !conn.open) return false;
     sub.unsubscribe();
     conn.pending!.delete(rid);
+    return true;
+  }
+
+  private swapLink(conn: ServerConn, link: ServerConnection): boolean {
+    if (!conn.open || this.closing) return false;
+    // Pushes still in a batch window were queued for the old transport: send them down the old link first, so
+    // they end its stream in order instead of being lost (or sent twice) across the switch.
+    this.pushes.flushAll();
+    const from = conn.transport;
+    conn.link = link;
+    if (this.options.keepAlive && link.transport === 'ws' && !conn.keepAlive) this.startKeepAlive(conn, this.options.keepAlive);
+    if (from !== link.transport) this.presence.moved(conn.key, from, link.transport, this.adapter.count(conn.key, from));
     return true;
   }
 

@@ -71,19 +71,30 @@ export function presentedCsrfToken(req: ChskRequest): string | undefined {
 }
 
 /**
+ * The origin and CSRF checks alone, which every Ajax poll, POST and upgrade probe passes again (the
+ * connection token proves who speaks; these keep other sites from speaking). Undefined when they pass.
+ * May throw when the `csrfToken` hook throws.
+ */
+export function checkOriginAndCsrf(req: ChskRequest, o: ResolvedServerOptions): Admission | undefined {
+  if (!originAllowed(req, o.allowedOrigins)) return refuse(403, ErrorCode.Rejected, 'origin not allowed');
+  if (o.csrfToken) {
+    const expected = o.csrfToken(req);
+    if (expected !== null && expected !== undefined) {
+      const given = presentedCsrfToken(req);
+      if (given === undefined || !tokensEqual(given, expected)) return refuse(403, ErrorCode.Rejected, 'bad CSRF token');
+    }
+  }
+  return undefined;
+}
+
+/**
  * Runs the server's checks in order (origin, CSRF, authorize) and resolves the uid. Never throws: a failing
  * user hook becomes a 500 refusal with `CHSK_REJECTED`.
  */
 export async function admitRequest(req: ChskRequest, o: ResolvedServerOptions): Promise<Admission> {
   try {
-    if (!originAllowed(req, o.allowedOrigins)) return refuse(403, ErrorCode.Rejected, 'origin not allowed');
-    if (o.csrfToken) {
-      const expected = o.csrfToken(req);
-      if (expected !== null && expected !== undefined) {
-        const given = presentedCsrfToken(req);
-        if (given === undefined || !tokensEqual(given, expected)) return refuse(403, ErrorCode.Rejected, 'bad CSRF token');
-      }
-    }
+    const refused = checkOriginAndCsrf(req, o);
+    if (refused) return refused;
     if (o.authorize) {
       const verdict = await o.authorize(req);
       if (verdict === false) return refuse(401, ErrorCode.Rejected, 'unauthorized');

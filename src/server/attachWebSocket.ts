@@ -1,10 +1,13 @@
-import { ServerResponse, type IncomingMessage, type Server } from 'http';
+import { ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'http';
 import type { Duplex } from 'stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { AjaxParam, TOKEN_SUBPROTOCOL_PREFIX } from '../protocol/ajax';
 import { CloseCode, ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
 import { PROTOCOL_VERSION } from '../protocol/messages';
-import { admitRequest, WS_SUBPROTOCOL } from './admitRequest';
+import { admitRequest, checkOriginAndCsrf, WS_SUBPROTOCOL } from './admitRequest';
+import type { AjaxContext } from './ajax/AjaxContext';
+import type { ConnectionHandle, ServerConnection } from './ServerConnection';
 import type { ServerCore } from './ServerCore';
 import type { UpgradeMiddleware } from './serverOptions';
 
@@ -27,16 +30,54 @@ function reject(socket: Duplex, status: number, code: string, body: string): voi
   }
   const text = JSON.stringify({ code, message: body });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       `Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
   );
 }
 
+/** The Ajax connection token a probe WebSocket presents: its `tk.<token>` subprotocol entry. */
+export function presentedUpgradeToken(req: IncomingMessage): string | undefined {
+  const raw = req.headers['sec-websocket-protocol'];
+  const protocols = Array.isArray(raw) ? raw[0] : raw;
+  if (!protocols) return undefined;
+  for (const p of protocols.split(',')) {
+    const t = p.trim();
+    if (t.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return t.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+  }
+  return undefined;
+}
+
+function wsLink(ws: WebSocket): ServerConnection {
+  return {
+    transport: 'ws',
+    send: (frame) => {
+      if (ws.readyState === 1) ws.send(frame);
+    },
+    close: (code, reason) => ws.close(code, reason),
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+  };
+}
+
+function wire(ws: WebSocket, handle: ConnectionHandle, sockets: Set<WebSocket>): void {
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    handle.receive(isBinary ? buf : buf.toString('utf8'));
+  });
+  ws.on('close', (code, reason) => {
+    sockets.delete(ws);
+    handle.closed(code, reason.toString());
+  });
+}
+
 /**
  * Binds the core to WebSocket upgrades on `httpServer` at the core's path (ws with `noServer`). Upgrades to
- * other paths are left to their owners. Returns a function that detaches and closes the ws server.
+ * other paths are left to their owners. With `ajax`, an upgrade probe (`upgrade=1` and a `tk.<token>`
+ * subprotocol entry) takes over that Ajax connection instead of opening a new one. Returns a function that
+ * detaches and closes the ws server.
  */
-export function attachWebSocket(core: ServerCore, httpServer: Server): { detach(): void; sockets: Set<WebSocket> } {
+export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: AjaxContext): { detach(): void; sockets: Set<WebSocket> } {
   const o = core.options;
   const sockets = new Set<WebSocket>();
   const wss = new WebSocketServer({
@@ -62,6 +103,10 @@ export function attachWebSocket(core: ServerCore, httpServer: Server): { detach(
     }
     const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
     const chskReq = req as ChskRequest;
+    const upgradeToken = presentedUpgradeToken(req);
+    if (params.get(AjaxParam.Upgrade) === '1' || upgradeToken !== undefined) {
+      return upgradeAjax(req, socket, head, params, upgradeToken, onSocketError);
+    }
     runMiddleware(chskReq, o.upgradeMiddleware)
       .then(() => admitRequest(chskReq, o))
       .then(async (admission) => {
@@ -91,27 +136,50 @@ export function attachWebSocket(core: ServerCore, httpServer: Server): { detach(
       return ws.close(CloseCode.BadHandshake, `${ErrorCode.BadClientId}: cid must be 1-128 characters of [A-Za-z0-9_-]`);
     }
     sockets.add(ws);
-    const handle = core.open(
-      {
-        transport: 'ws',
-        send: (frame) => {
-          if (ws.readyState === 1) ws.send(frame);
-        },
-        close: (code, reason) => ws.close(code, reason),
-        get bufferedAmount() {
-          return ws.bufferedAmount;
-        },
-      },
-      { uid, clientId, req, handshakeData },
-    );
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      handle.receive(isBinary ? buf : buf.toString('utf8'));
-    });
-    ws.on('close', (code, reason) => {
-      sockets.delete(ws);
-      handle.closed(code, reason.toString());
-    });
+    const handle = core.open(wsLink(ws), { uid, clientId, req, handshakeData });
+    wire(ws, handle, sockets);
+  };
+
+  /**
+   * A probe WebSocket of an Ajax client: origin, CSRF and the connection token are checked as for a poll,
+   * then the Ajax connection moves onto this socket (no new handshake; see docs/protocol-ajax.md, "Upgrade").
+   */
+  const upgradeAjax = (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    params: URLSearchParams,
+    token: string | undefined,
+    onSocketError: () => void,
+  ): void => {
+    const chskReq = req as ChskRequest;
+    runMiddleware(chskReq, o.upgradeMiddleware)
+      .then(() => {
+        if (!ajax) return reject(socket, 400, ErrorCode.BadMessage, 'this server has no Ajax transport to upgrade');
+        const refused = checkOriginAndCsrf(chskReq, o);
+        if (refused && !refused.ok) return reject(socket, refused.status, refused.code, refused.body);
+        const clientId = params.get(AjaxParam.ClientId) ?? '';
+        if (!CLIENT_ID_PATTERN.test(clientId)) return reject(socket, 400, ErrorCode.BadClientId, 'cid must be 1-128 characters of [A-Za-z0-9_-]');
+        const found = ajax.registry.find(token, clientId);
+        if (!found.ok) return reject(socket, found.status, found.code, found.message);
+        if (!found.conn.upgradable) return reject(socket, 409, ErrorCode.BadToken, 'this Ajax connection was already upgraded or is closing');
+        if (core.isClosing || socket.destroyed) return socket.destroy();
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          socket.off('error', onSocketError);
+          ws.binaryType = 'nodebuffer';
+          ws.on('error', (error) => core.report({ code: ErrorCode.BadFrame, message: error.message, error }));
+          // Checked again: a second probe may have won the race while this one was upgrading.
+          if (!found.conn.upgrade(wsLink(ws))) {
+            return ws.close(CloseCode.PolicyViolation, `${ErrorCode.BadToken}: the Ajax connection was already upgraded or closed`);
+          }
+          sockets.add(ws);
+          wire(ws, found.conn.handle!, sockets);
+        });
+      })
+      .catch((error: unknown) => {
+        core.report({ code: ErrorCode.Rejected, message: 'upgrade failed', error });
+        reject(socket, 500, ErrorCode.Rejected, 'server error during upgrade');
+      });
   };
 
   httpServer.on('upgrade', onUpgrade);

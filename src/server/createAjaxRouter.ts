@@ -1,16 +1,36 @@
 import express, { type Router } from 'express';
+import type { ServerResponse } from 'http';
 import { ErrorCode } from '../protocol/codes';
-import type { ServerCore } from './ServerCore';
+import type { ChskRequest } from '../protocol/events';
+import type { AjaxContext } from './ajax/AjaxContext';
+import { applyCors, refuse } from './ajax/ajaxHttp';
+import { handleAjaxGet } from './ajax/handleAjaxGet';
+import { handleAjaxDelete, handleAjaxPost } from './ajax/handleAjaxPost';
+
+type Handler = (ctx: AjaxContext, req: ChskRequest, res: ServerResponse) => void | Promise<void>;
 
 /**
- * The Express router of the endpoint. The Ajax long-poll transport is to come (PROTOCOL.md, "Ajax"); until
- * then GET and POST answer 501 with a JSON body naming the code.
+ * The Express router of the endpoint (docs/protocol-ajax.md): `GET` = handshake and long-poll, `POST` =
+ * the client's frames, `DELETE` = the client closes, `OPTIONS` = CORS preflight for allowed origins.
+ * Mount it at the same path `attach` serves WebSocket upgrades on.
  */
-export function createAjaxRouter(core: ServerCore): Router {
+export function createAjaxRouter(ctx: AjaxContext): Router {
   const router = express.Router();
-  router.all('/', (_req, res) => {
-    res.status(501).json({ code: ErrorCode.BadMessage, message: 'the Ajax transport is not available in this version; use WebSocket' });
-  });
-  void core;
+  const run =
+    (h: Handler) =>
+    (req: express.Request, res: express.Response): void => {
+      const r = req as unknown as ChskRequest;
+      if (applyCors(r, res, ctx.core.options)) return;
+      Promise.resolve()
+        .then(() => h(ctx, r, res))
+        .catch((error: unknown) => {
+          ctx.core.report({ code: ErrorCode.Rejected, message: 'Ajax request failed', error });
+          refuse(res, { status: 500, code: ErrorCode.Rejected, message: 'server error' });
+        });
+    };
+  router.get('/', run(handleAjaxGet));
+  router.post('/', run(handleAjaxPost));
+  router.delete('/', run(handleAjaxDelete));
+  router.options('/', run(() => undefined));
   return router;
 }

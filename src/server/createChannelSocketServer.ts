@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { firstValueFrom, from, race, timer } from 'rxjs';
 import { CloseCode } from '../protocol/codes';
 import type { DefaultEventMap, EventMapOf } from '../protocol/events';
+import { createAjaxContext } from './ajax/AjaxContext';
 import { attachWebSocket } from './attachWebSocket';
 import { createAjaxRouter } from './createAjaxRouter';
 import { serverApi, type ChannelSocketServerCore } from './serverApi';
@@ -35,6 +36,7 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
 ): ChannelSocketServer<M> {
   const o = resolveServerOptions(options);
   const core = new ServerCore(o);
+  const ajax = createAjaxContext(core);
   const attachments: ReturnType<typeof attachWebSocket>[] = [];
   let closed: Promise<void> | undefined;
 
@@ -42,6 +44,8 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
     (closed ??= (async () => {
       const sockets = attachments.flatMap((a) => [...a.sockets]);
       core.shutdown(CloseCode.GoingAway, 'server closing');
+      // Held polls were answered with the close marker by the shutdown; release the rest (upgraded, closing).
+      for (const conn of ajax.registry.all()) conn.dispose();
       const waitAll = Promise.all(sockets.map((ws) => (ws.readyState === 3 ? undefined : new Promise((r) => ws.once('close', r)))));
       // race() cancels the timer once every socket has closed, so close() leaves no timer behind.
       await firstValueFrom(race(from(waitAll), timer(o.closeTimeoutMs, o.scheduler)));
@@ -51,9 +55,9 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
 
   return {
     ...serverApi<M>(core, close),
-    router: createAjaxRouter(core),
+    router: createAjaxRouter(ajax),
     attach(httpServer) {
-      attachments.push(attachWebSocket(core, httpServer));
+      attachments.push(attachWebSocket(core, httpServer, ajax));
     },
   };
 }

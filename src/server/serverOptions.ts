@@ -46,7 +46,11 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** How long a WebSocket uid stays in `connectedUids$` after its last connection closed. @default 2500 */
   wsGraceMs?: number;
-  /** The same for Ajax (covers the gap between polls). @default 5000 */
+  /**
+   * The same for Ajax. Also the longest gap the server allows between two polls of one Ajax connection: a
+   * client that has no poll held and sends none for this long is closed (code 4408), then leaves
+   * `connectedUids$` after this grace once more. @default 5000
+   */
   ajaxGraceMs?: number;
   /**
    * Push batching window for WebSocket clients: pushes within it leave in one frame, packed once per uid.
@@ -62,6 +66,22 @@ export interface ServerOptions {
    * stays silent `timeoutMs` longer. `false` switches it off. @default { idleMs: 25_000, timeoutMs: 10_000 }
    */
   keepAlive?: { idleMs: number; timeoutMs: number } | false;
+  /**
+   * How long the server holds an Ajax poll open when it has nothing to send; then it answers `204` and the
+   * client polls again at once. Keep it below your proxies' idle timeouts (Heroku cuts at 30 s) and below the
+   * client's `ajaxTimeoutMs`. @default 20_000
+   */
+  longPollTimeoutMs?: number;
+  /**
+   * Most frames one Ajax connection may hold for its client between polls. On overflow the connection is
+   * closed with code 4429 and `CHSK_QUEUE_FULL` is reported on `errors$` (never a silent drop). @default 1000
+   */
+  maxAjaxQueue?: number;
+  /**
+   * How long a held Ajax poll waits after the first frame for more before it is answered, so frames written in
+   * a burst leave in one response. `0` means the end of the current tick. @default 5
+   */
+  ajaxCoalesceMs?: number;
   /** How long `close()` waits for clients to acknowledge before cutting their sockets. @default 1000 */
   closeTimeoutMs?: number;
   /** Where connections live; swap in a cluster adapter later. @default new MemoryAdapter() */
@@ -80,16 +100,16 @@ function defaultUserId(req: ChskRequest): string | null {
   return typeof uid === 'string' ? uid : null;
 }
 
-function nonNegative(name: string, value: number): number {
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-    throw new ConfigError(`option '${name}' must be a number of milliseconds >= 0 (0 switches batching off), got ${String(value)}`);
+function positive(name: string, value: number, integer = false): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(`option '${name}' must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`);
   }
   return value;
 }
 
-function positive(name: string, value: number, integer = false): number {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw new ConfigError(`option '${name}' must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`);
+function nonNegative(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+    throw new ConfigError(`option '${name}' must be a finite number >= 0, got ${String(value)}`);
   }
   return value;
 }
@@ -125,6 +145,9 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
             idleMs: positive('keepAlive.idleMs', o.keepAlive?.idleMs ?? 25_000),
             timeoutMs: positive('keepAlive.timeoutMs', o.keepAlive?.timeoutMs ?? 10_000),
           },
+    longPollTimeoutMs: positive('longPollTimeoutMs', o.longPollTimeoutMs ?? 20_000),
+    maxAjaxQueue: positive('maxAjaxQueue', o.maxAjaxQueue ?? 1000, true),
+    ajaxCoalesceMs: nonNegative('ajaxCoalesceMs', o.ajaxCoalesceMs ?? 5),
     closeTimeoutMs: positive('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
     adapter: o.adapter,
     scheduler: o.scheduler ?? asyncScheduler,

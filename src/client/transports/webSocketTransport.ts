@@ -20,14 +20,15 @@ export interface WebSocketLike {
 /** A WebSocket constructor: the browser's global, or `WebSocket` from the `ws` package on Node. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-const WS_SUBPROTOCOL = 'sente-rx.v1';
+/** The subprotocol the client offers (the server selects it; see admitRequest.ts). */
+export const WS_SUBPROTOCOL = 'sente-rx.v1';
 
 /** Finds the WebSocket constructor to use, or explains how to provide one. */
 export function resolveWebSocket(given: WebSocketConstructor | undefined): WebSocketConstructor {
   const ctor = given ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (typeof ctor !== 'function') {
     throw new ConfigError(
-      "no WebSocket implementation: on Node, `import WebSocket from 'ws'` and pass it as the `WebSocket` option of createChannelSocketClient",
+      "no WebSocket implementation: on Node, `import WebSocket from 'ws'` and pass it as the `WebSocket` option of createChannelSocketClient (or use type: 'ajax')",
       ErrorCode.NoWebSocket,
     );
   }

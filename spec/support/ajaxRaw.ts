@@ -1,0 +1,82 @@
+import { randomBytes } from 'crypto';
+import { jsonPacker, type Packer } from '../../src';
+import { AjaxHeader, BINARY_BODY_TYPE, decodeBody, encodeBody, TEXT_BODY_TYPE } from '../../src/protocol/ajax';
+
+/** Raw Ajax requests for tests that speak the protocol by hand (docs/protocol-ajax.md). */
+
+export function randomCid(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: Headers;
+  /** The body's messages, unpacked (200), or the JSON refusal (4xx/5xx), or undefined (204). */
+  messages: unknown[];
+  json?: { code: string; message: string };
+}
+
+async function read(r: Response, packer: Packer): Promise<RawAnswer> {
+  if (r.status === 200) {
+    const body = packer.binary ? new Uint8Array(await r.arrayBuffer()) : await r.text();
+    return { status: r.status, headers: r.headers, messages: decodeBody(body, packer.binary).map((f) => packer.unpack(f)) };
+  }
+  const text = await r.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, headers: r.headers, messages: [], json };
+}
+
+export interface RawConn {
+  cid: string;
+  token: string;
+  /** Frames received so far (the next poll's ack). */
+  ack: number;
+  handshake: { uid: string | null; tk: string };
+}
+
+/** Does the handshake GET and returns the connection's token. */
+export async function rawHandshake(url: string, o: { cid?: string; uid?: string; packer?: Packer; headers?: Record<string, string> } = {}): Promise<RawConn> {
+  const packer = o.packer ?? jsonPacker;
+  const cid = o.cid ?? randomCid();
+  const q = new URLSearchParams({ v: '1', hs: '1', cid, ...(o.uid ? { uid: o.uid } : {}) });
+  const a = await read(await fetch(`${url}?${q}`, { headers: o.headers }), packer);
+  if (a.status !== 200) throw new Error(`handshake answered ${a.status} ${JSON.stringify(a.json)}`);
+  const hs = a.messages[0] as { uid: string | null; tk: string };
+  return { cid, token: hs.tk, ack: Number(a.headers.get(AjaxHeader.Seq)), handshake: hs };
+}
+
+/** One poll. Updates `conn.ack` from a 200 answer. */
+export async function rawPoll(
+  url: string,
+  conn: RawConn,
+  o: { packer?: Packer; token?: string | null; cid?: string; ack?: number; signal?: AbortSignal } = {},
+): Promise<RawAnswer> {
+  const headers: Record<string, string> = { [AjaxHeader.Ack]: String(o.ack ?? conn.ack) };
+  const token = o.token === undefined ? conn.token : o.token;
+  if (token !== null) headers[AjaxHeader.Token] = token;
+  const r = await fetch(`${url}?cid=${o.cid ?? conn.cid}`, { headers, signal: o.signal });
+  const a = await read(r, o.packer ?? jsonPacker);
+  if (a.status === 200) conn.ack = Number(a.headers.get(AjaxHeader.Seq));
+  return a;
+}
+
+/** One POST of `messages`, packed and framed (or a raw `body` with its own content type). */
+export async function rawPost(
+  url: string,
+  conn: RawConn,
+  messages: unknown[],
+  o: { packer?: Packer; token?: string | null; cid?: string; contentType?: string; body?: string | Uint8Array } = {},
+): Promise<RawAnswer> {
+  const packer = o.packer ?? jsonPacker;
+  const headers: Record<string, string> = { 'content-type': o.contentType ?? (packer.binary ? BINARY_BODY_TYPE : TEXT_BODY_TYPE) };
+  const token = o.token === undefined ? conn.token : o.token;
+  if (token !== null) headers[AjaxHeader.Token] = token;
+  const body = o.body ?? encodeBody(messages.map((m) => packer.pack(m)), packer.binary);
+  const r = await fetch(`${url}?cid=${o.cid ?? conn.cid}`, { method: 'POST', headers, body: body as BodyInit });
+  return read(r, packer);
+}

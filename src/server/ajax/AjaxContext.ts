@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'http';
+import { AjaxHeader, AjaxParam, LENGTH_PREFIX_BYTES } from '../../protocol/ajax';
+import { ErrorCode } from '../../protocol/codes';
+import type { ChskRequest } from '../../protocol/events';
+import { checkOriginAndCsrf } from '../admitRequest';
+import { CLIENT_ID_PATTERN } from '../attachWebSocket';
+import type { ServerCore } from '../ServerCore';
+import { AjaxConnection, type AjaxEnv } from './AjaxConnection';
+import { AjaxRegistry } from './AjaxRegistry';
+import { header, queryOf, type Refusal } from './ajaxHttp';
+
+/** The Ajax side of one server: its core, its connections by token, and their settings. */
+export interface AjaxContext {
+  readonly core: ServerCore;
+  readonly registry: AjaxRegistry<AjaxConnection>;
+  readonly env: AjaxEnv;
+  /** Largest POST body accepted: one full-size frame with its framing. */
+  readonly maxBody: number;
+}
+
+export function createAjaxContext(core: ServerCore): AjaxContext {
+  const o = core.options;
+  const registry = new AjaxRegistry<AjaxConnection>();
+  const env: AjaxEnv = {
+    scheduler: o.scheduler,
+    binary: o.packer.binary,
+    longPollTimeoutMs: o.longPollTimeoutMs,
+    gapMs: o.ajaxGraceMs,
+    coalesceMs: o.ajaxCoalesceMs,
+    maxQueue: o.maxAjaxQueue,
+    report: (code, message, conn) => core.report({ code, message, clientId: conn.clientId }),
+    dispose: (conn) => registry.remove(conn),
+  };
+  return { core, registry, env, maxBody: o.maxFrameBytes + LENGTH_PREFIX_BYTES };
+}
+
+/** Opens a new Ajax connection object with a fresh token and registers it. */
+export function newAjaxConnection(ctx: AjaxContext, clientId: string): { conn: AjaxConnection; token: string } {
+  const t = ctx.registry.issue();
+  const conn = new AjaxConnection(clientId, t.selector, t.secret, ctx.env);
+  ctx.registry.add(conn);
+  return { conn, token: t.token };
+}
+
+/** The client id of a request, or a 400 refusal. */
+export function clientIdOf(req: IncomingMessage): { ok: true; cid: string } | ({ ok: false } & Refusal) {
+  const cid = queryOf(req).get(AjaxParam.ClientId) ?? '';
+  if (!CLIENT_ID_PATTERN.test(cid)) {
+    return { ok: false, status: 400, code: ErrorCode.BadClientId, message: 'cid must be 1-128 characters of [A-Za-z0-9_-]' };
+  }
+  return { ok: true, cid };
+}
+
+/**
+ * What every request after the handshake must pass: origin, CSRF, a valid client id, and the token of that
+ * client's connection (see {@link AjaxRegistry.find} for the statuses). While the server shuts down: 503.
+ */
+export function authenticate(ctx: AjaxContext, req: ChskRequest): { ok: true; conn: AjaxConnection } | ({ ok: false } & Refusal) {
+  // Shutting down: connections are being released, so say why instead of a misleading 410.
+  if (ctx.core.isClosing) return { ok: false, status: 503, code: ErrorCode.Closed, message: 'server closing' };
+  try {
+    const refused = checkOriginAndCsrf(req, ctx.core.options);
+    if (refused && !refused.ok) return { ok: false, status: refused.status, code: refused.code, message: refused.body };
+  } catch {
+    return { ok: false, status: 500, code: ErrorCode.Rejected, message: 'server error while checking the request' };
+  }
+  const id = clientIdOf(req);
+  if (!id.ok) return id;
+  return ctx.registry.find(header(req, AjaxHeader.Token), id.cid);
+}

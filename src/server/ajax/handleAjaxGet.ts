@@ -1,0 +1,63 @@
+import type { ServerResponse } from 'http';
+import { AjaxHeader, AjaxParam } from '../../protocol/ajax';
+import { ErrorCode } from '../../protocol/codes';
+import type { ChskRequest } from '../../protocol/events';
+import { PROTOCOL_VERSION } from '../../protocol/messages';
+import { admitRequest } from '../admitRequest';
+import { authenticate, clientIdOf, newAjaxConnection, type AjaxContext } from './AjaxContext';
+import { header, queryOf, refuse } from './ajaxHttp';
+
+/**
+ * `GET <path>`: the handshake (`hs=1`, no token) or a long-poll (header `x-chsk-token`). A GET with neither
+ * is refused: 400 when it is a WebSocket handshake that lost its `Upgrade` header on the way (a proxy that
+ * strips it), else 401 `CHSK_BAD_TOKEN`.
+ */
+export async function handleAjaxGet(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): Promise<void> {
+  if (header(req, AjaxHeader.Token) !== undefined) return poll(ctx, req, res);
+  if (queryOf(req).get(AjaxParam.Handshake) === '1') return handshake(ctx, req, res);
+  if (header(req, 'sec-websocket-key') !== undefined) {
+    return refuse(res, {
+      status: 400,
+      code: ErrorCode.BadMessage,
+      message: 'a WebSocket handshake arrived without its Upgrade header (stripped by a proxy?); use the Ajax transport',
+    });
+  }
+  return poll(ctx, req, res);
+}
+
+function poll(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): void {
+  const auth = authenticate(ctx, req);
+  if (!auth.ok) return refuse(res, auth);
+  const raw = header(req, AjaxHeader.Ack);
+  const ack = raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!auth.conn.poll(res, ack)) {
+    refuse(res, { status: 400, code: ErrorCode.BadMessage, message: `${AjaxHeader.Ack} must be the number of frames received so far` });
+  }
+}
+
+async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): Promise<void> {
+  const { core } = ctx;
+  const o = core.options;
+  if (core.isClosing) return refuse(res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
+  const version = Number(queryOf(req).get(AjaxParam.Version) ?? PROTOCOL_VERSION);
+  if (version !== PROTOCOL_VERSION) {
+    return refuse(res, { status: 400, code: ErrorCode.ProtocolVersion, message: `server speaks protocol version ${PROTOCOL_VERSION}` });
+  }
+  const id = clientIdOf(req);
+  if (!id.ok) return refuse(res, id);
+  const admission = await admitRequest(req, o);
+  if (!admission.ok) return refuse(res, { status: admission.status, code: admission.code, message: admission.body });
+  let handshakeData: unknown;
+  try {
+    handshakeData = o.handshakeData ? await o.handshakeData(req) : undefined;
+  } catch (error) {
+    core.report({ code: ErrorCode.Rejected, message: 'handshakeData failed', clientId: id.cid, uid: admission.uid, error });
+    return refuse(res, { status: 500, code: ErrorCode.Rejected, message: 'server error during the handshake' });
+  }
+  // The client may have gone while the hooks ran; opening a connection for nobody would only wait for its gap.
+  if (core.isClosing) return refuse(res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
+  if (res.destroyed || res.writableEnded) return;
+  const { conn, token } = newAjaxConnection(ctx, id.cid);
+  conn.attach(core.open(conn, { uid: admission.uid, clientId: id.cid, req, handshake: { tk: token }, handshakeData }));
+  conn.answerHandshake(res, ctx.maxBody);
+}

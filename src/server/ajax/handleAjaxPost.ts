@@ -1,0 +1,97 @@
+import type { ServerResponse } from 'http';
+import { ProtocolError } from '../../errors/ProtocolError';
+import type { Frame } from '../../packers/Packer';
+import { decodeBody } from '../../protocol/ajax';
+import { ErrorCode } from '../../protocol/codes';
+import type { ChskRequest } from '../../protocol/events';
+import { authenticate, type AjaxContext } from './AjaxContext';
+import { header, refuse } from './ajaxHttp';
+
+/** True when the request's content type is the one the packer's bodies use. */
+function contentTypeFits(req: ChskRequest, binary: boolean): boolean {
+  const [type = '', ...params] = (header(req, 'content-type') ?? '').toLowerCase().split(';').map((s) => s.trim());
+  if (binary) return type === 'application/octet-stream';
+  if (type !== 'text/plain') return false;
+  const charset = params.find((p) => p.startsWith('charset='));
+  return charset === undefined || charset.slice(8).replace(/"/g, '') === 'utf-8';
+}
+
+/** Reads the body up to `limit` bytes; `undefined` when it is larger (reading stops there). */
+function readBody(req: ChskRequest & { body?: unknown }, limit: number): Promise<Buffer | undefined> {
+  // An app-level body parser (express.raw / express.text) may have read it already.
+  if (Buffer.isBuffer(req.body)) return Promise.resolve(req.body.byteLength > limit ? undefined : req.body);
+  if (typeof req.body === 'string') {
+    const b = Buffer.from(req.body, 'utf8');
+    return Promise.resolve(b.byteLength > limit ? undefined : b);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer): void => {
+      size += c.byteLength;
+      if (size > limit) {
+        cleanup();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = (): void => (cleanup(), resolve(Buffer.concat(chunks, size)));
+    const onError = (e: Error): void => (cleanup(), reject(e));
+    const onAborted = (): void => (cleanup(), reject(new Error('request aborted')));
+    const cleanup = (): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+  });
+}
+
+/**
+ * `POST <path>`: the client's frames, framed as in poll answers. Answers 204 once every frame was handed to
+ * the core (replies and refusals come back on the poll). A refusal before the body is read also closes the
+ * TCP connection, so an unread (possibly huge) body is never parsed as the next request.
+ */
+export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): Promise<void> {
+  const auth = authenticate(ctx, req);
+  if (!auth.ok) return refuse(res, auth, true);
+  const binary = ctx.core.options.packer.binary;
+  if (!contentTypeFits(req, binary)) {
+    return refuse(
+      res,
+      { status: 415, code: ErrorCode.BadContentType, message: `content-type must be ${binary ? 'application/octet-stream' : 'text/plain; charset=utf-8'}` },
+      true,
+    );
+  }
+  const tooLarge = { status: 413, code: ErrorCode.TooLarge, message: `body exceeds ${ctx.maxBody} bytes` };
+  const declared = Number(header(req, 'content-length') ?? 0);
+  if (declared > ctx.maxBody) return refuse(res, tooLarge, true);
+  let body: Buffer | undefined;
+  try {
+    body = await readBody(req, ctx.maxBody);
+  } catch {
+    return void res.destroy();
+  }
+  if (body === undefined) return refuse(res, tooLarge, true);
+  let frames: Frame[];
+  try {
+    // Text bodies are decoded strictly: invalid UTF-8 is refused, never replaced.
+    frames = decodeBody(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), binary);
+  } catch (e) {
+    const message = e instanceof ProtocolError ? e.message : 'malformed body';
+    return refuse(res, { status: 400, code: ErrorCode.BadFrame, message });
+  }
+  if (!auth.conn.receive(frames)) return refuse(res, { status: 410, code: ErrorCode.Closed, message: 'the connection is closed' });
+  res.statusCode = 204;
+  res.setHeader('cache-control', 'no-store');
+  res.end();
+}
+
+/** `DELETE <path>`: the client closes its Ajax connection now instead of letting it time out. */
+export function handleAjaxDelete(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): void {
+  const auth = authenticate(ctx, req);
+  if (!auth.ok) return refuse(res, auth);
+  auth.conn.closeByClient();
+  res.statusCode = 204;
+  res.end();
+}
+
