@@ -78,8 +78,11 @@ export async function admitRequest(req: ChskRequest, o: ResolvedServerOptions): 
   try {
     if (!originAllowed(req, o.allowedOrigins)) return refuse(403, ErrorCode.Rejected, 'origin not allowed');
     if (o.csrfToken) {
+      // Only an explicit `null` switches the check off: an accessor that finds no token (a request without a
+      // session, a typo in the field name) returns `undefined` or '', and that must not open the door.
       const expected = o.csrfToken(req);
-      if (expected !== null && expected !== undefined) {
+      if (expected !== null) {
+        if (typeof expected !== 'string' || expected.length === 0) return refuse(403, ErrorCode.Rejected, 'no CSRF token for this session');
         const given = presentedCsrfToken(req);
         if (given === undefined || !tokensEqual(given, expected)) return refuse(403, ErrorCode.Rejected, 'bad CSRF token');
       }

@@ -23,9 +23,11 @@ export interface ServerOptions {
   /** Data sent to the client in the handshake (`state$.handshakeData`). @default none */
   handshakeData?: (req: ChskRequest) => unknown;
   /**
-   * The reference CSRF token for a request, or `null`/`undefined` to switch the check off for it.
-   * When set, clients must present the same token (header `x-csrf-token`, or on WebSocket the
-   * `Sec-WebSocket-Protocol` entry `csrf.<token>`). @default no check
+   * The reference CSRF token for a request, or `null` to switch the check off for it (explicitly: `undefined`
+   * or an empty string refuses the request with 403, so an accessor that finds no token never disables the
+   * check). When set, clients must present the same token: header `x-csrf-token`, or on WebSocket the
+   * `Sec-WebSocket-Protocol` entry `csrf.<base64url(token)>`; never the URL. Compared in constant time and
+   * never sent back. See SECURITY.md. @default no check
    */
   csrfToken?: (req: ChskRequest) => string | null | undefined;
   /** Allowed `Origin`s: `'*'` or an exact list. @default same origin as the request's Host */
