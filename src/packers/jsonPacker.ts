@@ -13,8 +13,8 @@ function reviver(this: unknown, key: string, value: unknown): unknown {
 
 /**
  * The default packer: JSON in text frames. Parsing is plain `JSON.parse` unless the text mentions
- * `__proto__` or `constructor`, in which case such keys are dropped by a reviver (the slow path only runs
- * for frames that need it). Bytes must be valid UTF-8.
+ * `__proto__`, `constructor` or a `\u` escape, in which case such keys are dropped by a reviver (the slow
+ * path only runs for frames that need it). Bytes must be valid UTF-8.
  */
 export const jsonPacker: Packer = {
   name: 'json',
@@ -35,7 +35,8 @@ export const jsonPacker: Packer = {
       }
     }
     try {
-      if (text.includes('__proto__') || text.includes('constructor')) return JSON.parse(text, reviver);
+      // `\u` too: a key spelt `"\u005f_proto__"` is `__proto__` once parsed but not in the raw text.
+      if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) return JSON.parse(text, reviver);
       return JSON.parse(text);
     } catch (e) {
       throw new ProtocolError(ErrorCode.BadFrame, `frame is not valid JSON: ${(e as Error).message.slice(0, 120)}`);
