@@ -21,3 +21,17 @@ describe('jsonPacker.unpack: keys that reach prototypes', () => {
     expect(json).not.toContain('prototype');
   });
 });
+
+describe('jsonPacker.unpack refuses forbidden keys with CHSK_BAD_FRAME', () => {
+  it.each([
+    ['{"__proto__": {"polluted": 1}}'],
+    ['{"t":"e","ev":["a/b",{"x":[{"__proto__":{"polluted":1}}]}]}'],
+    ['{"constructor": {"prototype": {"polluted": 1}}}'],
+  ])('%s', (text) => {
+    expect(() => jsonPacker.unpack(text)).toThrow(expect.objectContaining({ name: 'ProtocolError', code: 'CHSK_BAD_FRAME' }));
+  });
+
+  it('accepts the words as values and a constructor key without a prototype', () => {
+    expect(jsonPacker.unpack('{"a":"__proto__","constructor":"Foo","b":"\\u00e9"}')).toEqual({ a: '__proto__', constructor: 'Foo', b: 'é' });
+  });
+});
