@@ -194,7 +194,17 @@ export class ServerCore {
         }, this.options.requestTimeoutMs),
       );
       const fn = ((value: unknown) => {
-        if (this.take(conn, rid)) this.write(conn, { t: MessageType.Reply, rid, d: value });
+        if (!this.take(conn, rid)) return;
+        let frame: Frame;
+        try {
+          frame = this.options.packer.pack({ t: MessageType.Reply, rid, d: value });
+        } catch (error) {
+          // An unpackable reply (a BigInt, a cycle, too deep) must not throw into the handler and leave the
+          // client waiting: it answers with an error instead.
+          this.report({ code: ErrorCode.HandlerError, message: `reply to "${id}" could not be packed`, clientId: conn.clientId, uid: conn.uid, error });
+          return this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.HandlerError, msg: 'the reply could not be packed' });
+        }
+        conn.write(frame);
       }) as ReplyFn<unknown>;
       fn.error = (code: string, message: string) => {
         if (this.take(conn, rid)) this.write(conn, { t: MessageType.Error, rid, code: String(code), msg: String(message) });
