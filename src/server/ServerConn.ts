@@ -2,12 +2,17 @@ import type { Subscription } from 'rxjs';
 import type { Frame } from '../packers/Packer';
 import type { ChskRequest, TransportType } from '../protocol/events';
 import type { ServerConnection } from './ServerConnection';
+import type { TokenBucket } from './TokenBucket';
 
 /** The core's record of one open connection. Kept small: thousands of these live at once. */
 export class ServerConn {
   /** Requests waiting for a reply: reply id → their `requestTimeoutMs` timer. Created on first request. */
   pending: Map<number, Subscription> | undefined = undefined;
   open = true;
+  /** The connection's rate limit, created on its first message when `rateLimit` is on. */
+  bucket: TokenBucket | undefined = undefined;
+  /** Invalid frames and batch members so far (closed at `maxProtocolErrors`). */
+  protocolErrors = 0;
 
   constructor(
     readonly id: number,

@@ -2,7 +2,8 @@ import { Subject } from 'rxjs';
 import { ChannelError } from '../errors/ChannelError';
 import { ProtocolError } from '../errors/ProtocolError';
 import type { Frame } from '../packers/Packer';
-import { ErrorCode } from '../protocol/codes';
+import { checkTree } from '../protocol/checkTree';
+import { CloseCode, ErrorCode } from '../protocol/codes';
 import { NIL_UID, type ChskRequest, type ReplyFn, type ServerEventMsg, type UidPortMsg } from '../protocol/events';
 import {
   MessageType,
@@ -18,6 +19,7 @@ import { MemoryAdapter, type ServerAdapter } from './ServerAdapter';
 import { ServerConn } from './ServerConn';
 import type { ConnectionHandle, ServerConnection } from './ServerConnection';
 import type { ResolvedServerOptions } from './serverOptions';
+import { TokenBucket } from './TokenBucket';
 
 /** A problem the server noticed and survived: bad input from a client, or a failure in user code. */
 export interface ServerErrorReport {
@@ -127,6 +129,31 @@ export class ServerCore {
     this.report({ code, message: msg, clientId: conn.clientId, uid: conn.uid, error: e });
     const x: ErrorMessage = rid === undefined ? { t: MessageType.Error, code, msg } : { t: MessageType.Error, code, msg, rid };
     this.write(conn, x);
+    if (PROTOCOL_ERRORS.has(code) && ++conn.protocolErrors >= this.options.maxProtocolErrors) {
+      this.kick(conn, CloseCode.PolicyViolation, `${ErrorCode.TooManyErrors}: ${conn.protocolErrors} protocol errors`);
+    }
+  }
+
+  /** Closes one connection from the server side; frames still in flight from it are ignored. */
+  private kick(conn: ServerConn, code: number, reason: string): void {
+    if (!conn.open) return;
+    conn.link.close(code, reason);
+    this.closed(conn);
+  }
+
+  /**
+   * Takes a rate-limit token for one message. Without one the message is refused with `CHSK_RATE_LIMITED`
+   * (with its `rid`), and after `closeAfter` refusals the connection is closed with 4429.
+   */
+  private allow(conn: ServerConn, rid?: number): boolean {
+    const limit = this.options.rateLimit;
+    if (!limit) return true;
+    const scheduler = this.options.scheduler;
+    conn.bucket ??= new TokenBucket(limit.perSecond, limit.burst, () => scheduler.now());
+    if (conn.bucket.take()) return true;
+    this.refuse(conn, new ProtocolError(ErrorCode.RateLimited, `rate limit exceeded (${limit.perSecond}/s, burst ${limit.burst})`), rid);
+    if (conn.bucket.refused >= limit.closeAfter) this.kick(conn, CloseCode.RateLimited, `${ErrorCode.RateLimited}: kept sending past the rate limit`);
+    return false;
   }
 
   private receive(conn: ServerConn, frame: Frame): void {
@@ -138,6 +165,7 @@ export class ServerCore {
     let raw: unknown;
     try {
       raw = this.options.packer.unpack(frame);
+      checkTree(raw, this.options.maxDepth);
     } catch (e) {
       return this.refuse(conn, e);
     }
@@ -149,11 +177,13 @@ export class ServerCore {
     }
     switch (m.t) {
       case MessageType.Ping:
-        return this.write(conn, { t: MessageType.Pong });
+        if (this.allow(conn)) this.write(conn, { t: MessageType.Pong });
+        return;
       case MessageType.Pong:
         return;
       case MessageType.Batch:
         for (const member of m.ms) {
+          if (!conn.open) return;
           let b: ClientBatchable;
           try {
             b = validateClientBatchable(member);
@@ -161,11 +191,12 @@ export class ServerCore {
             this.refuse(conn, e, ridOf(member));
             continue;
           }
-          this.dispatch(conn, b);
+          if (this.allow(conn, ridOf(b))) this.dispatch(conn, b);
         }
         return;
       default:
-        return this.dispatch(conn, m);
+        if (this.allow(conn, ridOf(m))) this.dispatch(conn, m);
+        return;
     }
   }
 
@@ -263,6 +294,15 @@ export class ServerCore {
     if (!this.events.closed && !this.events.isStopped) this.events.next(msg);
   }
 }
+
+/** Refusals that count towards `maxProtocolErrors`: broken input, as opposed to limits an honest client can hit. */
+const PROTOCOL_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCode.BadFrame,
+  ErrorCode.BadMessage,
+  ErrorCode.ReservedId,
+  ErrorCode.DuplicateReplyId,
+  ErrorCode.TooLarge,
+]);
 
 function ridOf(raw: unknown): number | undefined {
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {

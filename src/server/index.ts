@@ -1,5 +1,5 @@
 export { createChannelSocketServer, type ChannelSocketServer } from './createChannelSocketServer';
-export type { ServerOptions, UpgradeMiddleware, Rejection } from './serverOptions';
+export type { ServerOptions, UpgradeMiddleware, Rejection, RateLimit } from './serverOptions';
 export type { ConnectedUids } from './Presence';
 export type { ServerErrorReport } from './ServerCore';
 export type { ServerConnection, ConnectionHandle } from './ServerConnection';
