@@ -1,5 +1,5 @@
 import type { Server } from 'http';
-import { firstValueFrom, timer, type BehaviorSubject, type Observable } from 'rxjs';
+import { firstValueFrom, from, race, timer, type BehaviorSubject, type Observable } from 'rxjs';
 import type { Router } from 'express';
 import { CloseCode } from '../protocol/codes';
 import {
@@ -82,7 +82,8 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
         const sockets = attachments.flatMap((a) => [...a.sockets]);
         core.shutdown(CloseCode.GoingAway, 'server closing');
         const waitAll = Promise.all(sockets.map((ws) => (ws.readyState === 3 ? undefined : new Promise((r) => ws.once('close', r)))));
-        await Promise.race([waitAll, firstValueFrom(timer(o.closeTimeoutMs, o.scheduler))]);
+        // race() unsubscribes the loser: a Promise.race left the timer running (and the process alive) after the sockets closed.
+        await firstValueFrom(race(from(waitAll), timer(o.closeTimeoutMs, o.scheduler)));
         for (const ws of sockets) if (ws.readyState !== 3) ws.terminate();
         for (const a of attachments) a.detach();
       })();
