@@ -77,14 +77,14 @@ export function attachWebSocket(core: ServerCore, httpServer: Server): { detach(
     const chskReq = req as ChskRequest;
     // Middleware and hooks get `handshakeTimeoutMs`; whichever finishes first, the timer or them, decides.
     let decided = false;
+    let deadline: Subscription | undefined;
     const decide = (): boolean => {
       if (decided) return false;
       decided = true;
-      deadline.unsubscribe();
-      admitting.delete(deadline);
+      if (deadline) deadline.unsubscribe(), admitting.delete(deadline);
       return true;
     };
-    const deadline = timer(o.handshakeTimeoutMs, o.scheduler).subscribe(() => {
+    deadline = timer(o.handshakeTimeoutMs, o.scheduler).subscribe(() => {
       if (!decide()) return;
       core.report({ code: ErrorCode.HandshakeTimeout, message: `handshake not admitted within handshakeTimeoutMs (${o.handshakeTimeoutMs} ms)` });
       reject(socket, 503, ErrorCode.HandshakeTimeout, 'the handshake timed out');
