@@ -103,9 +103,12 @@ export const wsTransport: HostileTransport = {
 
 /**
  * The `ajax` column. PENDING-AJAX: the long-poll transport is built on another branch. After the merge,
- * implement `connect` (GET handshake → token from `tk`, POST frames with header `x-chsk-token`, long-poll GETs
- * feeding `received`) and `http` (one raw request; `token: 'valid'` takes a token from a fresh handshake),
- * and set it here: every `frames` case and every `ajax` case then runs for both packers.
+ * implement `connect` (GET handshake with `uid=attacker` → token from `tk`; `send` POSTs each frame with
+ * header `x-chsk-token`; long-poll GETs feed `received`; `closeCode` reports the code the core closed the
+ * link with, however the transport tells the client) and `http` (one raw request; `token: 'valid'` takes a
+ * token from a fresh handshake), and set it here: every `frames` case and every `ajax` case then runs for
+ * both packers. The `ajax` cases' expected statuses and codes are proposals: align them with the outcomes
+ * the Ajax transport documents (and SECURITY.md with them).
  */
 export const ajaxTransport: HostileTransport | undefined = undefined;
 
