@@ -293,7 +293,7 @@ describe('POST', () => {
 });
 
 describe('lifecycle', () => {
-  test('the queue is bounded: overflow closes the connection with 4429 and reports CHSK_QUEUE_FULL', async () => {
+  test('the queue is bounded: overflow closes the connection with 4507 and reports CHSK_QUEUE_FULL', async () => {
     const s = await server({ maxAjaxQueue: 5 });
     const report = waitFor(s.chsk.errors$, (e) => e.code === 'CHSK_QUEUE_FULL');
     const c = await rawHandshake(s.url, { uid: 'slow' });
@@ -302,7 +302,7 @@ describe('lifecycle', () => {
     const p = await rawPoll(s.url, c);
     // The bound counts every frame not yet acknowledged: the handshake and four pushes.
     expect(p.messages).toEqual([0, 1, 2, 3].map((i) => ev('x/n', i)));
-    expect(p.headers.get(AjaxHeader.Closed)).toBe('4429');
+    expect(p.headers.get(AjaxHeader.Closed)).toBe('4507');
   });
 
   test('a client that vanishes mid-poll leaves connectedUids$ after the grace period', async () => {

@@ -4,17 +4,21 @@ import type { Frame, Packer } from './Packer';
 
 const decoder = /* @__PURE__ */ (() => (typeof TextDecoder === 'undefined' ? undefined : new TextDecoder('utf-8', { fatal: true })))();
 
-// Drops keys that could reach a prototype if the value were later merged into another object.
+// Refuses keys that could reach a prototype if the value were later merged into another object (a naive
+// deep merge of `{"__proto__": {...}}` or `{"constructor": {"prototype": {...}}}` pollutes Object.prototype).
+// Refused rather than dropped, as the msgpack packer does: a frame is never altered silently.
 function reviver(this: unknown, key: string, value: unknown): unknown {
-  if (key === '__proto__') return undefined;
-  if (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value) return undefined;
+  if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value)) {
+    throw new ProtocolError(ErrorCode.BadFrame, `the key "${key}" is not allowed`);
+  }
   return value;
 }
 
 /**
  * The default packer: JSON in text frames. Parsing is plain `JSON.parse` unless the text mentions
- * `__proto__` or `constructor`, in which case such keys are dropped by a reviver (the slow path only runs
- * for frames that need it). Bytes must be valid UTF-8.
+ * `__proto__`, `constructor` or a `\u` escape, in which case a reviver refuses (`CHSK_BAD_FRAME`) frames
+ * holding a `__proto__` key or a `constructor` key whose value has a `prototype`, as the msgpack packer
+ * refuses `__proto__` (the slow path only runs for frames that need it). Bytes must be valid UTF-8.
  */
 export const jsonPacker: Packer = {
   name: 'json',
@@ -35,9 +39,11 @@ export const jsonPacker: Packer = {
       }
     }
     try {
-      if (text.includes('__proto__') || text.includes('constructor')) return JSON.parse(text, reviver);
+      // `\u` too: a key spelt `"\u005f_proto__"` is `__proto__` once parsed but not in the raw text.
+      if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) return JSON.parse(text, reviver);
       return JSON.parse(text);
     } catch (e) {
+      if (e instanceof ProtocolError) throw e;
       throw new ProtocolError(ErrorCode.BadFrame, `frame is not valid JSON: ${(e as Error).message.slice(0, 120)}`);
     }
   },

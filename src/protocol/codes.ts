@@ -47,6 +47,14 @@ export const ErrorCode = {
   QueueFull: 'CHSK_QUEUE_FULL',
   /** Ajax: a POST body's `content-type` does not match the packer (text/plain for text, application/octet-stream for binary). */
   BadContentType: 'CHSK_BAD_CONTENT_TYPE',
+  /** A connection sent faster than its `rateLimit`: the message was refused (error reply, with `rid` for requests). */
+  RateLimited: 'CHSK_RATE_LIMITED',
+  /** The user already has `maxConnectionsPerUid` open connections: the handshake is refused with HTTP 429. */
+  TooManyConnections: 'CHSK_TOO_MANY_CONNECTIONS',
+  /** Upgrade middleware and admission hooks did not finish within `handshakeTimeoutMs`: HTTP 503. */
+  HandshakeTimeout: 'CHSK_HANDSHAKE_TIMEOUT',
+  /** A connection broke the protocol `maxProtocolErrors` times and was closed (reason of close code 1008). */
+  TooManyErrors: 'CHSK_TOO_MANY_ERRORS',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCode}. */
@@ -58,9 +66,16 @@ export const CloseCode = {
   Normal: 1000,
   /** The server is shutting down (`close()`). Clients reconnect with backoff. */
   GoingAway: 1001,
-  /** Too many protocol violations on one connection. */
+  /** Bad WebSocket framing (RSV bits, unmasked client frame, bad opcode or control frame); sent by `ws`. */
+  ProtocolError: 1002,
+  /** A text frame or close reason that is not valid UTF-8; sent by `ws`. */
+  InvalidPayload: 1007,
+  /**
+   * Policy violation: the connection broke the protocol `maxProtocolErrors` times (reason starts with
+   * `CHSK_TOO_MANY_ERRORS`), or `ws` refused a message split into too many fragments.
+   */
   PolicyViolation: 1008,
-  /** A frame exceeded `maxFrameBytes`. */
+  /** A frame (or the fragments of one message) exceeded `maxFrameBytes`; sent by `ws`. */
   TooLarge: 1009,
   /** The server failed unexpectedly while setting up the connection. */
   InternalError: 1011,
@@ -69,7 +84,9 @@ export const CloseCode = {
   /** The peer stayed silent past the keep-alive timeout (for Ajax: no poll within `ajaxGraceMs`). */
   KeepAliveTimeout: 4408,
   /** Ajax: the outgoing queue overflowed (`maxAjaxQueue`); the connection was closed rather than drop frames. */
-  QueueFull: 4429,
+  QueueFull: 4507,
+  /** The connection kept sending past its `rateLimit` (`rateLimit.closeAfter` refused messages). */
+  RateLimited: 4429,
 } as const;
 
 /** One of the close codes in {@link CloseCode}. */

@@ -25,6 +25,23 @@ function kind(x: unknown): string {
   return typeof x;
 }
 
+/**
+ * A short description of an untrusted value for error messages. Only primitives are rendered: `String()` on
+ * a hostile object can throw (`{ toString: 1 }`) and `JSON.stringify` overflows the stack on deep nesting.
+ */
+function show(x: unknown): string {
+  switch (typeof x) {
+    case 'string':
+      return JSON.stringify(x.slice(0, 32));
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${kind(x)} ${String(x)}`;
+    default:
+      return kind(x);
+  }
+}
+
 function asObject(x: unknown, where: string): Obj {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) {
     bad(`${where} expects an object, but got ${kind(x)}`);
@@ -40,7 +57,7 @@ export function isReplyId(x: unknown): x is number {
 function replyId(m: Obj): number {
   const rid = m.rid;
   if (!isReplyId(rid)) {
-    bad(`message expects 'rid' to be a safe integer >= 1, but got ${kind(rid)} ${String(rid).slice(0, 32)}`);
+    bad(`message expects 'rid' to be a safe integer >= 1, but got ${show(rid)}`);
   }
   return rid;
 }
@@ -81,7 +98,7 @@ function clientBatchable(m: Obj): ClientBatchable {
       validateEvent(m.ev, true);
       return m as unknown as ClientBatchable;
     default:
-      return bad(`unknown or misplaced client message type ${JSON.stringify(m.t)?.slice(0, 32) ?? kind(m.t)}`);
+      return bad(`unknown or misplaced client message type ${show(m.t)}`);
   }
 }
 
@@ -126,7 +143,7 @@ function serverBatchable(m: Obj): ServerBatchable {
       if (m.rid !== undefined) replyId(m);
       break;
     default:
-      bad(`unknown or misplaced server message type ${JSON.stringify(m.t)?.slice(0, 32) ?? kind(m.t)}`);
+      bad(`unknown or misplaced server message type ${show(m.t)}`);
   }
   return m as unknown as ServerBatchable;
 }

@@ -2,6 +2,7 @@ import type { Subject, Subscription } from 'rxjs';
 import type { Frame } from '../packers/Packer';
 import type { ChskRequest, TransportType } from '../protocol/events';
 import type { ServerConnection } from './ServerConnection';
+import type { TokenBucket } from './TokenBucket';
 
 /** The core's record of one open connection. Kept small: thousands of these live at once. */
 export class ServerConn {
@@ -11,6 +12,10 @@ export class ServerConn {
   /** Incoming activity, watched by the keep-alive (WebSocket connections with keep-alive on). */
   activity: Subject<void> | undefined = undefined;
   keepAlive: Subscription | undefined = undefined;
+  /** The connection's rate limit, created on its first message when `rateLimit` is on. */
+  bucket: TokenBucket | undefined = undefined;
+  /** Invalid frames and batch members so far (closed at `maxProtocolErrors`). */
+  protocolErrors = 0;
 
   constructor(
     readonly id: number,

@@ -1,11 +1,11 @@
 import { Subject } from 'rxjs';
 import { keepAlive } from '../operators/keepAlive';
-import { CloseCode } from '../protocol/codes';
 import { PushBatcher } from './PushBatcher';
 import { ChannelError } from '../errors/ChannelError';
 import { ProtocolError } from '../errors/ProtocolError';
 import type { Frame } from '../packers/Packer';
-import { ErrorCode } from '../protocol/codes';
+import { checkTree } from '../protocol/checkTree';
+import { CloseCode, ErrorCode } from '../protocol/codes';
 import { NIL_UID, type ChskRequest, type ReplyFn, type ServerEventMsg, type UidPortMsg } from '../protocol/events';
 import {
   MessageType,
@@ -22,6 +22,7 @@ import { MemoryAdapter, type ServerAdapter } from './ServerAdapter';
 import { ServerConn } from './ServerConn';
 import type { ConnectionHandle, ServerConnection } from './ServerConnection';
 import type { ResolvedServerOptions } from './serverOptions';
+import { TokenBucket } from './TokenBucket';
 
 /** A problem the server noticed and survived: bad input from a client, or a failure in user code. */
 export interface ServerErrorReport {
@@ -142,6 +143,31 @@ export class ServerCore {
     this.report({ code, message: msg, clientId: conn.clientId, uid: conn.uid, error: e });
     const x: ErrorMessage = rid === undefined ? { t: MessageType.Error, code, msg } : { t: MessageType.Error, code, msg, rid };
     this.write(conn, x);
+    if (PROTOCOL_ERRORS.has(code) && ++conn.protocolErrors >= this.options.maxProtocolErrors) {
+      this.kick(conn, CloseCode.PolicyViolation, `${ErrorCode.TooManyErrors}: ${conn.protocolErrors} protocol errors`);
+    }
+  }
+
+  /** Closes one connection from the server side; frames still in flight from it are ignored. */
+  private kick(conn: ServerConn, code: number, reason: string): void {
+    if (!conn.open) return;
+    conn.link.close(code, reason);
+    this.closed(conn);
+  }
+
+  /**
+   * Takes a rate-limit token for one message. Without one the message is refused with `CHSK_RATE_LIMITED`
+   * (with its `rid`), and after `closeAfter` refusals the connection is closed with 4429.
+   */
+  private allow(conn: ServerConn, rid?: number): boolean {
+    const limit = this.options.rateLimit;
+    if (!limit) return true;
+    const scheduler = this.options.scheduler;
+    conn.bucket ??= new TokenBucket(limit.perSecond, limit.burst, () => scheduler.now());
+    if (conn.bucket.take()) return true;
+    this.refuse(conn, new ProtocolError(ErrorCode.RateLimited, `rate limit exceeded (${limit.perSecond}/s, burst ${limit.burst})`), rid);
+    if (conn.bucket.refused >= limit.closeAfter) this.kick(conn, CloseCode.RateLimited, `${ErrorCode.RateLimited}: kept sending past the rate limit`);
+    return false;
   }
 
   private receive(conn: ServerConn, frame: Frame): void {
@@ -154,6 +180,7 @@ export class ServerCore {
     let raw: unknown;
     try {
       raw = this.options.packer.unpack(frame);
+      checkTree(raw, this.options.maxDepth);
     } catch (e) {
       return this.refuse(conn, e);
     }
@@ -165,11 +192,13 @@ export class ServerCore {
     }
     switch (m.t) {
       case MessageType.Ping:
-        return this.write(conn, { t: MessageType.Pong });
+        if (this.allow(conn)) this.write(conn, { t: MessageType.Pong });
+        return;
       case MessageType.Pong:
         return;
       case MessageType.Batch:
         for (const member of m.ms) {
+          if (!conn.open) return;
           let b: ClientBatchable;
           try {
             b = validateClientBatchable(member);
@@ -177,11 +206,12 @@ export class ServerCore {
             this.refuse(conn, e, ridOf(member));
             continue;
           }
-          this.dispatch(conn, b);
+          if (this.allow(conn, ridOf(b))) this.dispatch(conn, b);
         }
         return;
       default:
-        return this.dispatch(conn, m);
+        if (this.allow(conn, ridOf(m))) this.dispatch(conn, m);
+        return;
     }
   }
 
@@ -210,7 +240,17 @@ export class ServerCore {
         }, this.options.requestTimeoutMs),
       );
       const fn = ((value: unknown) => {
-        if (this.take(conn, rid)) this.write(conn, { t: MessageType.Reply, rid, d: value });
+        if (!this.take(conn, rid)) return;
+        let frame: Frame;
+        try {
+          frame = this.options.packer.pack({ t: MessageType.Reply, rid, d: value });
+        } catch (error) {
+          // An unpackable reply (a BigInt, a cycle, too deep) must not throw into the handler and leave the
+          // client waiting: it answers with an error instead.
+          this.report({ code: ErrorCode.HandlerError, message: `reply to "${id}" could not be packed`, clientId: conn.clientId, uid: conn.uid, error });
+          return this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.HandlerError, msg: 'the reply could not be packed' });
+        }
+        conn.write(frame);
       }) as ReplyFn<unknown>;
       fn.error = (code: string, message: string) => {
         if (this.take(conn, rid)) this.write(conn, { t: MessageType.Error, rid, code: String(code), msg: String(message) });
@@ -283,6 +323,15 @@ export class ServerCore {
     if (!this.events.closed && !this.events.isStopped) this.events.next(msg);
   }
 }
+
+/** Refusals that count towards `maxProtocolErrors`: broken input, as opposed to limits an honest client can hit. */
+const PROTOCOL_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCode.BadFrame,
+  ErrorCode.BadMessage,
+  ErrorCode.ReservedId,
+  ErrorCode.DuplicateReplyId,
+  ErrorCode.TooLarge,
+]);
 
 function ridOf(raw: unknown): number | undefined {
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {

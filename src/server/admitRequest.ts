@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'crypto';
 import { ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
-import type { ResolvedServerOptions } from './serverOptions';
+import type { ServerAdapter } from './ServerAdapter';
+import type { Rejection, ResolvedServerOptions } from './serverOptions';
 
 /** The verdict on an incoming handshake, poll or POST. */
 export type Admission =
@@ -78,8 +79,11 @@ export function presentedCsrfToken(req: ChskRequest): string | undefined {
 export function checkOriginAndCsrf(req: ChskRequest, o: ResolvedServerOptions): Admission | undefined {
   if (!originAllowed(req, o.allowedOrigins)) return refuse(403, ErrorCode.Rejected, 'origin not allowed');
   if (o.csrfToken) {
+    // Only an explicit `null` switches the check off: an accessor that finds no token (a request without a
+    // session, a typo in the field name) returns `undefined` or '', and that must not open the door.
     const expected = o.csrfToken(req);
-    if (expected !== null && expected !== undefined) {
+    if (expected !== null) {
+      if (typeof expected !== 'string' || expected.length === 0) return refuse(403, ErrorCode.Rejected, 'no CSRF token for this session');
       const given = presentedCsrfToken(req);
       if (given === undefined || !tokensEqual(given, expected)) return refuse(403, ErrorCode.Rejected, 'bad CSRF token');
     }
@@ -96,11 +100,14 @@ export async function admitRequest(req: ChskRequest, o: ResolvedServerOptions): 
     const refused = checkOriginAndCsrf(req, o);
     if (refused) return refused;
     if (o.authorize) {
-      const verdict = await o.authorize(req);
-      if (verdict === false) return refuse(401, ErrorCode.Rejected, 'unauthorized');
+      const verdict: unknown = await o.authorize(req);
       if (typeof verdict === 'object' && verdict !== null) {
-        return refuse(verdict.status, ErrorCode.Rejected, verdict.body ?? 'unauthorized');
+        const { status, body } = verdict as Rejection;
+        if (!Number.isInteger(status) || status < 400 || status > 599) return refuse(500, ErrorCode.Rejected, 'authorize returned a rejection without a 4xx/5xx status');
+        return refuse(status, ErrorCode.Rejected, body ?? 'unauthorized');
       }
+      // Fail closed: only `true` admits, so a hook that forgets to return refuses rather than admits.
+      if (verdict !== true) return refuse(401, ErrorCode.Rejected, 'unauthorized');
     }
     const uid = await o.userId(req);
     if (uid !== null && uid !== undefined && typeof uid !== 'string') return refuse(500, ErrorCode.Rejected, 'userId returned a non-string');
@@ -108,4 +115,16 @@ export async function admitRequest(req: ChskRequest, o: ResolvedServerOptions): 
   } catch {
     return refuse(500, ErrorCode.Rejected, 'server error while admitting the request');
   }
+}
+
+/**
+ * Refuses (429 `CHSK_TOO_MANY_CONNECTIONS`) a uid that already has `max` open connections in this process.
+ * Users without a uid are not counted: they all share one presence key.
+ */
+export function connectionLimit(adapter: ServerAdapter, uid: string | null, max: number): Extract<Admission, { ok: false }> | undefined {
+  if (uid === null || max === Infinity) return undefined;
+  let n = 0;
+  for (const _ of adapter.connectionsOf(uid)) n++;
+  if (n < max) return undefined;
+  return { ok: false, status: 429, code: ErrorCode.TooManyConnections, body: `too many connections for this user (maxConnectionsPerUid: ${max})` };
 }

@@ -1,11 +1,12 @@
 import { ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'http';
+import { timer, type Subscription } from 'rxjs';
 import type { Duplex } from 'stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AjaxParam, TOKEN_SUBPROTOCOL_PREFIX } from '../protocol/ajax';
 import { CloseCode, ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
 import { PROTOCOL_VERSION } from '../protocol/messages';
-import { admitRequest, checkOriginAndCsrf, WS_SUBPROTOCOL } from './admitRequest';
+import { admitRequest, checkOriginAndCsrf, connectionLimit, WS_SUBPROTOCOL } from './admitRequest';
 import type { AjaxContext } from './ajax/AjaxContext';
 import type { ConnectionHandle, ServerConnection } from './ServerConnection';
 import type { ServerCore } from './ServerCore';
@@ -29,6 +30,8 @@ function reject(socket: Duplex, status: number, code: string, body: string): voi
     return;
   }
   const text = JSON.stringify({ code, message: body });
+  // Destroy once the answer is flushed: a client that never closes its side must not hold the socket.
+  socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       `Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
@@ -80,6 +83,8 @@ function wire(ws: WebSocket, handle: ConnectionHandle, sockets: Set<WebSocket>):
 export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: AjaxContext): { detach(): void; sockets: Set<WebSocket> } {
   const o = core.options;
   const sockets = new Set<WebSocket>();
+  /** `handshakeTimeoutMs` timers of the upgrades still being admitted. */
+  const admitting = new Set<Subscription>();
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -93,9 +98,17 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
-    if (pathname !== o.path) return;
     // Attach an error listener at once: garbage after the upgrade must not become an uncaught error.
     const onSocketError = (): void => void socket.destroy();
+    if (pathname !== o.path) {
+      // When nobody else serves upgrades on this server, answer rather than leave the socket open for ever
+      // (Node applies no timeout to a socket handed to 'upgrade' listeners).
+      if (httpServer.listenerCount('upgrade') === 1) {
+        socket.on('error', onSocketError);
+        reject(socket, 404, ErrorCode.BadMessage, 'no WebSocket endpoint at this path');
+      }
+      return;
+    }
     socket.on('error', onSocketError);
     if (core.isClosing) return reject(socket, 503, ErrorCode.Closed, 'server closing');
     if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
@@ -107,18 +120,38 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
     if (params.get(AjaxParam.Upgrade) === '1' || upgradeToken !== undefined) {
       return upgradeAjax(req, socket, head, params, upgradeToken, onSocketError);
     }
+    // Middleware and hooks get `handshakeTimeoutMs`; whichever finishes first, the timer or them, decides.
+    let decided = false;
+    let deadline: Subscription | undefined;
+    const decide = (): boolean => {
+      if (decided) return false;
+      decided = true;
+      if (deadline) deadline.unsubscribe(), admitting.delete(deadline);
+      return true;
+    };
+    deadline = timer(o.handshakeTimeoutMs, o.scheduler).subscribe(() => {
+      if (!decide()) return;
+      core.report({ code: ErrorCode.HandshakeTimeout, message: `handshake not admitted within handshakeTimeoutMs (${o.handshakeTimeoutMs} ms)` });
+      reject(socket, 503, ErrorCode.HandshakeTimeout, 'the handshake timed out');
+    });
+    if (!decided) admitting.add(deadline);
     runMiddleware(chskReq, o.upgradeMiddleware)
       .then(() => admitRequest(chskReq, o))
       .then(async (admission) => {
-        if (!admission.ok) return reject(socket, admission.status, admission.code, admission.body);
-        if (core.isClosing || socket.destroyed) return socket.destroy();
+        if (!admission.ok) return decide() && reject(socket, admission.status, admission.code, admission.body);
         const handshakeData = o.handshakeData ? await o.handshakeData(chskReq) : undefined;
+        if (!decide()) return;
+        if (core.isClosing || socket.destroyed) return socket.destroy();
+        // Counted right before the (synchronous) upgrade, so two concurrent handshakes cannot both slip in.
+        const tooMany = connectionLimit(core.adapter, admission.uid, o.maxConnectionsPerUid);
+        if (tooMany) return reject(socket, tooMany.status, tooMany.code, tooMany.body);
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', onSocketError);
           accept(ws, chskReq, params, admission.uid, handshakeData);
         });
       })
       .catch((error: unknown) => {
+        if (!decide()) return;
         core.report({ code: ErrorCode.Rejected, message: 'upgrade failed', error });
         reject(socket, 500, ErrorCode.Rejected, 'server error during upgrade');
       });
@@ -187,6 +220,8 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
     sockets,
     detach: () => {
       httpServer.off('upgrade', onUpgrade);
+      for (const t of admitting) t.unsubscribe();
+      admitting.clear();
       wss.close();
     },
   };

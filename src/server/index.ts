@@ -1,6 +1,6 @@
 export { createChannelSocketServer, type ChannelSocketServer } from './createChannelSocketServer';
 export type { ChannelSocketServerCore, PushOptions } from './serverApi';
-export type { ServerOptions, UpgradeMiddleware, Rejection } from './serverOptions';
+export type { ServerOptions, UpgradeMiddleware, Rejection, RateLimit } from './serverOptions';
 export type { ConnectedUids } from './Presence';
 export type { ServerErrorReport } from './ServerCore';
 export type { ServerConnection, ConnectionHandle } from './ServerConnection';

@@ -14,6 +14,21 @@ export interface Rejection {
   body?: string;
 }
 
+/**
+ * A per-connection rate limit: a token bucket holding `burst` tokens that refills at `perSecond`. Every message
+ * a client sends (an event, a request, each member of a batch, a ping) takes a token; without one it is refused
+ * with a `CHSK_RATE_LIMITED` error (carrying the `rid` of a request), and after `closeAfter` refusals with no
+ * pause long enough for the bucket to refill, the connection is closed with 4429.
+ */
+export interface RateLimit {
+  /** Messages per second a connection may sustain. */
+  perSecond: number;
+  /** Messages a connection may send at once after a pause: the bucket's capacity. */
+  burst: number;
+  /** Refused messages tolerated before closing with 4429; the count restarts when the bucket is full again. @default 1000 */
+  closeAfter?: number;
+}
+
 /** Options of `createChannelSocketServer`. Every field is optional; defaults are listed per field. */
 export interface ServerOptions {
   /** URL path of the endpoint, used by `attach` to pick upgrade requests. @default '/chsk' */
@@ -23,14 +38,20 @@ export interface ServerOptions {
   /** Data sent to the client in the handshake (`state$.handshakeData`). @default none */
   handshakeData?: (req: ChskRequest) => unknown;
   /**
-   * The reference CSRF token for a request, or `null`/`undefined` to switch the check off for it.
-   * When set, clients must present the same token (header `x-csrf-token`, or on WebSocket the
-   * `Sec-WebSocket-Protocol` entry `csrf.<token>`). @default no check
+   * The reference CSRF token for a request, or `null` to switch the check off for it (explicitly: `undefined`
+   * or an empty string refuses the request with 403, so an accessor that finds no token never disables the
+   * check). When set, clients must present the same token: header `x-csrf-token`, or on WebSocket the
+   * `Sec-WebSocket-Protocol` entry `csrf.<base64url(token)>`; never the URL. Compared in constant time and
+   * never sent back. See SECURITY.md. @default no check
    */
   csrfToken?: (req: ChskRequest) => string | null | undefined;
   /** Allowed `Origin`s: `'*'` or an exact list. @default same origin as the request's Host */
   allowedOrigins?: '*' | readonly string[];
-  /** Return `false` (401) or a {@link Rejection} to refuse a connection. @default allow */
+  /**
+   * Decides whether a connection may open: `true` admits; `false` (or anything else that is not a
+   * {@link Rejection}, so a hook that forgets to return fails closed) refuses with 401; a `{ status, body }`
+   * refuses with that 4xx/5xx status and body. A hook that throws or rejects refuses with 500. @default allow all
+   */
   authorize?: (req: ChskRequest) => boolean | Rejection | Promise<boolean | Rejection>;
   /** Middleware `attach` runs on the upgrade request before the checks (e.g. an express-session parser). @default [] */
   upgradeMiddleware?: readonly UpgradeMiddleware[];
@@ -42,6 +63,29 @@ export interface ServerOptions {
   maxBatchSize?: number;
   /** Most requests one connection may have waiting for replies. @default 1000 */
   maxPendingRequests?: number;
+  /**
+   * Deepest nesting of arrays and objects in an incoming message (the message object is level 1, an event's
+   * data level 3); deeper frames are refused with `CHSK_BAD_FRAME`. @default 64
+   */
+  maxDepth?: number;
+  /** Per-connection rate limit, or `false` for none. @default { perSecond: 200, burst: 400, closeAfter: 1000 } */
+  rateLimit?: RateLimit | false;
+  /**
+   * Invalid frames and batch members (`CHSK_BAD_FRAME`, `CHSK_BAD_MESSAGE`, `CHSK_RESERVED_ID`,
+   * `CHSK_DUPLICATE_REPLY_ID`, `CHSK_TOO_LARGE`) one connection may send; the one that reaches the limit gets
+   * its error reply and the connection is closed with 1008. @default 100
+   */
+  maxProtocolErrors?: number;
+  /**
+   * Time the upgrade middleware and the admission hooks (`csrfToken`, `authorize`, `userId`, `handshakeData`)
+   * may take; past it the handshake is answered 503 `CHSK_HANDSHAKE_TIMEOUT` and the socket destroyed. @default 10_000
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Open connections one uid may have in this process (users without a uid are not counted); one more is
+   * refused with HTTP 429 `CHSK_TOO_MANY_CONNECTIONS`. @default Infinity (no limit)
+   */
+  maxConnectionsPerUid?: number;
   /** A request nobody answers gets a `CHSK_NO_REPLY` error reply after this long. @default 30_000 */
   requestTimeoutMs?: number;
   /** How long a WebSocket uid stays in `connectedUids$` after its last connection closed. @default 2500 */
@@ -74,7 +118,7 @@ export interface ServerOptions {
   longPollTimeoutMs?: number;
   /**
    * Most frames one Ajax connection may hold for its client between polls. On overflow the connection is
-   * closed with code 4429 and `CHSK_QUEUE_FULL` is reported on `errors$` (never a silent drop). @default 1000
+   * closed with code 4507 and `CHSK_QUEUE_FULL` is reported on `errors$` (never a silent drop). @default 1000
    */
   maxAjaxQueue?: number;
   /**
@@ -90,10 +134,12 @@ export interface ServerOptions {
   scheduler?: SchedulerLike;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs'>> & {
+export type ResolvedServerOptions = Required<
+  Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs' | 'rateLimit'>
+> & {
   batchMs: { ws: number; ajax: number };
-} &
-  Pick<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter'>;
+  rateLimit: Required<RateLimit> | false;
+} & Pick<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter'>;
 
 function defaultUserId(req: ChskRequest): string | null {
   const uid = req.session?.uid;
@@ -112,6 +158,18 @@ function nonNegative(name: string, value: number): number {
     throw new ConfigError(`option '${name}' must be a finite number >= 0, got ${String(value)}`);
   }
   return value;
+}
+
+function rateLimit(r: RateLimit | false | undefined): Required<RateLimit> | false {
+  if (r === false) return false;
+  if (r !== undefined && (typeof r !== 'object' || r === null)) {
+    throw new ConfigError(`option 'rateLimit' must be false or { perSecond, burst, closeAfter? }, got ${String(r)}`);
+  }
+  return {
+    perSecond: positive('rateLimit.perSecond', r?.perSecond ?? 200),
+    burst: positive('rateLimit.burst', r?.burst ?? 400, true),
+    closeAfter: positive('rateLimit.closeAfter', r?.closeAfter ?? 1000, true),
+  };
 }
 
 /** Merges options over the defaults and validates them at once (a wrong option throws `ConfigError`). */
@@ -133,6 +191,12 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes ?? 1_048_576, true),
     maxBatchSize: positive('maxBatchSize', o.maxBatchSize ?? 1000, true),
     maxPendingRequests: positive('maxPendingRequests', o.maxPendingRequests ?? 1000, true),
+    maxDepth: positive('maxDepth', o.maxDepth ?? 64, true),
+    rateLimit: rateLimit(o.rateLimit),
+    maxProtocolErrors: positive('maxProtocolErrors', o.maxProtocolErrors ?? 100, true),
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs ?? 10_000),
+    maxConnectionsPerUid:
+      (o.maxConnectionsPerUid ?? Infinity) === Infinity ? Infinity : positive('maxConnectionsPerUid', o.maxConnectionsPerUid!, true),
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs ?? 30_000),
     wsGraceMs: positive('wsGraceMs', o.wsGraceMs ?? 2500),
     ajaxGraceMs: positive('ajaxGraceMs', o.ajaxGraceMs ?? 5000),

@@ -1,0 +1,45 @@
+import { ProtocolError } from '../../src/errors/ProtocolError';
+import { ErrorCode } from '../../src/protocol/codes';
+import { validateClientMessage, validateServerMessage } from '../../src/protocol/validateMessage';
+
+function deepArray(depth: number): unknown {
+  let v: unknown = [];
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
+// Values whose description used to throw a TypeError (String() on { toString: 1 }) or a RangeError
+// (JSON.stringify / String() on deep nesting) instead of the ProtocolError the validators promise.
+const hostile: [string, unknown][] = [
+  ['rid { toString: 1 }', { t: 'q', rid: { toString: 1 }, ev: ['a/b'] }],
+  ['rid { toString: 1, valueOf: 2 }', { t: 'q', rid: { toString: 1, valueOf: 2 }, ev: ['a/b'] }],
+  ['rid nested 200k deep', { t: 'q', rid: deepArray(200_000), ev: ['a/b'] }],
+  ['t nested 200k deep', { t: deepArray(200_000) }],
+  ['t { toJSON: 1 }', { t: { toJSON: 1 } }],
+];
+
+describe('validators describe hostile values without throwing anything but ProtocolError', () => {
+  it.each(hostile)('client: %s', (_name, input) => {
+    let caught: unknown;
+    try {
+      validateClientMessage(input, 10);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ProtocolError);
+    expect((caught as ProtocolError).code).toBe(ErrorCode.BadMessage);
+  });
+
+  it.each([
+    ['reply rid { toString: 1 }', { t: 'r', rid: { toString: 1 } }],
+    ['t nested 200k deep', { t: deepArray(200_000) }],
+    ['batch member rid { toString: 1 }', { t: 'b', ms: [{ t: 'x', code: 'C', msg: 'm', rid: { toString: 1 } }] }],
+  ] as [string, unknown][])('server: %s', (_name, input) => {
+    expect(() => validateServerMessage(input)).toThrow(ProtocolError);
+  });
+
+  it('keeps short, readable descriptions of primitives', () => {
+    expect(() => validateClientMessage({ t: 'q', rid: -1, ev: ['a/b'] }, 10)).toThrow(/got number -1/);
+    expect(() => validateClientMessage({ t: 'zz' }, 10)).toThrow(/type "zz"/);
+  });
+});
