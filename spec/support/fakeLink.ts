@@ -25,7 +25,8 @@ export class FakeLink implements ServerConnection {
 
 /** A core with one open fake connection (uid 'u1'), no network. */
 export function openFake(options: ServerOptions = {}): { core: ServerCore; link: FakeLink; handle: ConnectionHandle } {
-  const core = new ServerCore(resolveServerOptions(options));
+  // Keep-alive pings and push batching are timers of their own; tests of other rules opt into them.
+  const core = new ServerCore(resolveServerOptions({ keepAlive: false, wsBatchMs: 0, ajaxBatchMs: 0, ...options }));
   const link = new FakeLink();
   const handle = core.open(link, { uid: 'u1', clientId: 'c1', req: { headers: {}, url: '/chsk' } as unknown as ChskRequest });
   return { core, link, handle };

@@ -74,6 +74,9 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(
   const hanging = new Set<Duplex>();
   // `attach` only needs on/off('upgrade'): give it a gate that the test controls.
   const gate = new EventEmitter();
+  // attach() asks how many upgrade listeners the server has (to answer 404 when it is the only one): the
+  // http server's own count is the true one.
+  gate.listenerCount = (event: string | symbol) => http.listenerCount(event);
   chsk.attach(gate as unknown as Server);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (policy === 'accept') return void gate.emit('upgrade', req, socket, head);
