@@ -2,7 +2,7 @@ import { randomBytes } from 'crypto';
 import { jsonPacker, type Packer } from '../../src';
 import { AjaxHeader, BINARY_BODY_TYPE, decodeBody, encodeBody, TEXT_BODY_TYPE } from '../../src/protocol/ajax';
 
-/** Raw Ajax requests for tests that speak the protocol by hand (docs/protocol-ajax.md). */
+/** Raw Ajax requests for tests that speak the protocol by hand (PROTOCOL.md, "Ajax long-poll transport"). */
 
 export function randomCid(): string {
   return randomBytes(8).toString('hex');

@@ -3,7 +3,7 @@ import type { Frame } from '../packers/Packer';
 import { ErrorCode } from './codes';
 
 /**
- * Wire constants and body framing of the Ajax long-poll transport (docs/protocol-ajax.md). Shared by the
+ * Wire constants and body framing of the Ajax long-poll transport (PROTOCOL.md, "Ajax long-poll transport"). Shared by the
  * server router and the browser client, so nothing here may use Node built-ins.
  */
 

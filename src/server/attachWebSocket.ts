@@ -175,7 +175,7 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
 
   /**
    * A probe WebSocket of an Ajax client: origin, CSRF and the connection token are checked as for a poll,
-   * then the Ajax connection moves onto this socket (no new handshake; see docs/protocol-ajax.md, "Upgrade").
+   * then the Ajax connection moves onto this socket (no new handshake; see PROTOCOL.md, "Upgrade back to WebSocket").
    */
   const upgradeAjax = (
     req: IncomingMessage,

@@ -10,7 +10,7 @@ import { handleAjaxDelete, handleAjaxPost } from './ajax/handleAjaxPost';
 type Handler = (ctx: AjaxContext, req: ChskRequest, res: ServerResponse) => void | Promise<void>;
 
 /**
- * The Express router of the endpoint (docs/protocol-ajax.md): `GET` = handshake and long-poll, `POST` =
+ * The Express router of the endpoint (PROTOCOL.md, "Ajax long-poll transport"): `GET` = handshake and long-poll, `POST` =
  * the client's frames, `DELETE` = the client closes, `OPTIONS` = CORS preflight for allowed origins.
  * Mount it at the same path `attach` serves WebSocket upgrades on.
  */

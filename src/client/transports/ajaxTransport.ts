@@ -51,7 +51,7 @@ export function resolveFetch(given: FetchLike | undefined): FetchLike {
 }
 
 /**
- * The Ajax long-poll transport (docs/protocol-ajax.md) on `fetch`: a handshake GET, then one held poll at a
+ * The Ajax long-poll transport (PROTOCOL.md, "Ajax long-poll transport") on `fetch`: a handshake GET, then one held poll at a
  * time for the server's frames and strictly sequential POSTs for the client's (frames written in one tick
  * share a POST). Unsubscribing aborts every request and tells the server (`DELETE`).
  */
