@@ -5,6 +5,7 @@
 //   node benchmarks/run.mjs --smoke    tiny sizes, 1 run, for CI; writes its JSON to a temp file only
 // Options: --only=push-off,fanout  --libs=sente,ws  --runs=N  --out=file.json  --no-bundle
 //          --profile[=server|loadgen|both]  CPU profiles (node --cpu-prof) of the sente-rx processes, top self time printed
+//          --profile-libs=sente,ws           whose processes --profile records (default: sente)
 //          --heap-snapshot                  heap snapshot of the server in the memory scenario
 //
 // Every run of a scenario forks a fresh server process (server.mjs) and a fresh load-generator process
@@ -35,6 +36,7 @@ const only = typeof args.only === 'string' ? args.only.split(',') : null;
 const onlyLibs = typeof args.libs === 'string' ? args.libs.split(',') : null;
 const runsOverride = args.runs ? Number(args.runs) : null;
 const profile = args.profile === true ? 'server' : args.profile || null;
+const profileLibs = typeof args['profile-libs'] === 'string' ? args['profile-libs'].split(',') : ['sente'];
 const partial = Boolean(only || onlyLibs || runsOverride || args.out || profile);
 
 for (const f of ['dist/cjs/server.cjs', 'dist/cjs/client.cjs', 'dist/esm/client.mjs', 'dist/browser/sente-rx.min.js']) {
@@ -77,7 +79,7 @@ async function stop(child, ms) {
 }
 
 const profArgs = (who, lib, name) =>
-  lib === 'sente' && profile && (profile === who || profile === 'both')
+  profileLibs.includes(lib) && profile && (profile === who || profile === 'both')
     ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${who}.cpuprofile`]
     : [];
 

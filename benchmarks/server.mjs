@@ -39,6 +39,14 @@ async function waitConnections(ok, ms) {
   return n;
 }
 
+/** With --heap-snapshot: writes profiles/<lib>-<tag>.heapsnapshot (compare two with tools/heap-diff.mjs). */
+function snapshot(tag) {
+  if (!opts.heapSnapshot) return;
+  const dir = fileURLToPath(new URL('./profiles/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  process.stderr.write(`heap snapshot: ${writeHeapSnapshot(`${dir}${lib}-${tag}.heapsnapshot`)}\n`);
+}
+
 let base;
 process.on('message', async (m) => {
   const reply = (x) => process.send({ to: 'loadgen', ...x });
@@ -49,16 +57,13 @@ process.on('message', async (m) => {
       await waitConnections((n) => n === 0, 10_000);
       await sleep(200);
       base = await settledMemory();
+      snapshot('baseline');
       return reply({ type: 'baseline', ...base });
     case 'measure': {
       const n = await waitConnections((c) => c >= m.expect, 30_000);
       await sleep(500); // let handshakes and per-connection setup finish
       const now = await settledMemory();
-      if (opts.heapSnapshot) {
-        const dir = fileURLToPath(new URL('./profiles/', import.meta.url));
-        mkdirSync(dir, { recursive: true });
-        process.stderr.write(`heap snapshot: ${writeHeapSnapshot(`${dir}${lib}-${m.expect}.heapsnapshot`)}\n`);
-      }
+      snapshot(String(m.expect));
       return reply({
         type: 'measured',
         connections: n,
