@@ -27,17 +27,28 @@ const ctx = {
   },
 };
 
-/** CPU use (fraction of one core) of both processes between two ctx.cpu() readings. */
-function cpuShare(a, b) {
+/**
+ * CPU use of both processes between two ctx.cpu() readings: as a share of one core, and per operation in
+ * microseconds when `ops` is given (CPU per operation hardly depends on how busy the machine is, unlike
+ * throughput on a shared two-core machine).
+ */
+function cpuShare(a, b, ops) {
   const wallUs = Number(b.at - a.at) / 1e3;
-  const used = (x, y) => (y.user - x.user + y.system - x.system) / wallUs;
-  return { server: +used(a.server, b.server).toFixed(2), loadgen: +used(a.loadgen, b.loadgen).toFixed(2) };
+  const usedUs = (x, y) => y.user - x.user + y.system - x.system;
+  const s = usedUs(a.server, b.server);
+  const l = usedUs(a.loadgen, b.loadgen);
+  return {
+    server: +(s / wallUs).toFixed(2),
+    loadgen: +(l / wallUs).toFixed(2),
+    ...(ops ? { serverUsPerOp: +(s / ops).toFixed(3), loadgenUsPerOp: +(l / ops).toFixed(3) } : {}),
+  };
 }
 ctx.cpuShare = cpuShare;
 
 try {
   const value = await within(run(client, params, ctx), params.budgetMs ?? 120_000, `${lib} ${scenario}`);
-  process.send({ type: 'result', value }, () => process.exit(0));
+  const cpu = process.cpuUsage();
+  process.send({ type: 'result', value, cpuSec: (cpu.user + cpu.system) / 1e6 }, () => process.exit(0));
 } catch (e) {
   process.send({ type: 'error', message: `${e?.name ?? 'Error'}: ${e?.message ?? e}` }, () => process.exit(1));
 }

@@ -2,7 +2,8 @@
 //   node --expose-gc benchmarks/server.mjs <lib> '<json options>'
 // Starts servers/<lib>.mjs on 127.0.0.1 with an ephemeral port, tells the runner { type: 'ready', port },
 // then answers the load generator's requests (relayed by the runner over IPC):
-//   { type: 'cpu' }                 → { type: 'cpu', usage }            CPU time used so far (process.cpuUsage)
+//   { type: 'cpu' }                 → { type: 'cpu', usage }            CPU time used so far (process.cpuUsage);
+//                                                                       the runner asks too ({ from: 'runner' })
 //   { type: 'baseline' }            → { type: 'baseline' }              waits for 0 connections, gc, records memory
 //   { type: 'measure', expect: N }  → { type: 'measured', ... }         waits for N connections, gc, memory delta / N
 // and exits on { type: 'stop' } (a clean exit, so --cpu-prof writes its profile).
@@ -49,7 +50,7 @@ function snapshot(tag) {
 
 let base;
 process.on('message', async (m) => {
-  const reply = (x) => process.send({ to: 'loadgen', ...x });
+  const reply = (x) => process.send({ to: m.from ?? 'loadgen', ...x });
   switch (m.type) {
     case 'cpu':
       return reply({ type: 'cpu', usage: process.cpuUsage() });

@@ -63,7 +63,11 @@ export function scenarios(mode) {
       server: { sente: { wsBatchMs: 0, ajaxBatchMs: 0 } },
       params: { ...m.push, transport: 'ws' },
       runs: 'runs',
-      metrics: [{ ...throughput('eventsPerSec', `${m.push.n.toLocaleString('en-US')} events`, 'ev/s'), targets: { ws: { min: 0.9 }, socketio: { min: 1.5 } } }],
+      metrics: [
+        { ...throughput('eventsPerSec', `${m.push.n.toLocaleString('en-US')} events`, 'ev/s'), targets: { ws: { min: 0.9 }, socketio: { min: 1.5 } } },
+        cost('serverUsPerEvent', 'server CPU per event', 'µs'),
+        cost('clientUsPerEvent', 'client CPU per event', 'µs'),
+      ],
     },
     {
       id: 'push-on',
@@ -74,7 +78,11 @@ export function scenarios(mode) {
       server: { sente: { wsBatchMs: 30 } },
       params: { ...m.push, transport: 'ws' },
       runs: 'runs',
-      metrics: [{ ...throughput('eventsPerSec', `${m.push.n.toLocaleString('en-US')} events`, 'ev/s'), targets: { ws: { min: 3 } } }],
+      metrics: [
+        { ...throughput('eventsPerSec', `${m.push.n.toLocaleString('en-US')} events`, 'ev/s'), targets: { ws: { min: 3 } } },
+        cost('serverUsPerEvent', 'server CPU per event', 'µs'),
+        cost('clientUsPerEvent', 'client CPU per event', 'µs'),
+      ],
     },
     ...[1, 64].map((c) => ({
       id: `reqrep-c${c}`,
@@ -87,6 +95,8 @@ export function scenarios(mode) {
         { ...throughput('rps', 'requests/s', 'req/s'), targets: { ws: { min: 0.85 }, socketio: { min: 1.3 } } },
         cost('p50Ms', 'p50 latency', 'ms'),
         { ...cost('p99Ms', 'p99 latency', 'ms'), targets: { socketio: { max: 1 } } },
+        cost('serverUsPerReq', 'server CPU per request', 'µs'),
+        cost('clientUsPerReq', 'client CPU per request', 'µs'),
       ],
     })),
     {

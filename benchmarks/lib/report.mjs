@@ -37,6 +37,7 @@ function fmt(v, unit) {
   if (v === null || v === undefined) return '—';
   if (typeof v === 'string') return v;
   if (unit === 'ms') return v < 100 ? v.toFixed(2) : v.toFixed(1);
+  if (unit === 'µs') return v.toFixed(2);
   if (unit === 'B') return `${Math.round(v).toLocaleString('en-US')}`;
   return Math.round(v).toLocaleString('en-US');
 }

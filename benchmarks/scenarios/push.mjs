@@ -20,6 +20,8 @@ function pushOnce(c, n, ms) {
   return within(done, ms, `push of ${n} (received ${got})`).then((ns) => ({ ns, disorder: disorder + n - got }));
 }
 
+const cpuFields = (cpu) => ({ cpu, serverUsPerEvent: cpu.serverUsPerOp, clientUsPerEvent: cpu.loadgenUsPerOp });
+
 export async function run(lib, p, ctx) {
   const c = await lib.connect({ port: p.port, uid: 'u1', transport: p.transport, countFrames: true });
   const deadline = Date.now() + p.budgetMs - 1000;
@@ -35,6 +37,6 @@ export async function run(lib, p, ctx) {
     ms: Number(ns) / 1e6,
     disorder,
     framesPerEvent: framesUsed / p.n,
-    cpu: ctx.cpuShare(a, b),
+    ...cpuFields(ctx.cpuShare(a, b, p.n)),
   };
 }

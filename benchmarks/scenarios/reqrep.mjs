@@ -22,6 +22,8 @@ async function load(c, n, concurrency, lat, deadline) {
   return wrong;
 }
 
+const cpuFields = (cpu) => ({ cpu, serverUsPerReq: cpu.serverUsPerOp, clientUsPerReq: cpu.loadgenUsPerOp });
+
 export async function run(lib, p, ctx) {
   const c = await lib.connect({ port: p.port, uid: 'u1', transport: p.transport });
   const deadline = Date.now() + p.budgetMs - 1000;
@@ -39,6 +41,6 @@ export async function run(lib, p, ctx) {
     p50Ms: percentile(lat, 50),
     p99Ms: percentile(lat, 99),
     wrong,
-    cpu: ctx.cpuShare(a, b),
+    ...cpuFields(ctx.cpuShare(a, b, p.n)),
   };
 }
