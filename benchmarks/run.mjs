@@ -6,6 +6,8 @@
 // Options: --only=push-off,fanout  --libs=sente,ws  --runs=N  --out=file.json  --no-bundle
 //          --profile[=server|loadgen|both]  CPU profiles (node --cpu-prof) of the sente-rx processes, top self time printed
 //          --profile-libs=sente,ws           whose processes --profile records (default: sente)
+//          --pin=split|same|none            CPU placement (default split: server on CPU 0, load generator on CPU 1)
+//          --dist=/path/to/dist             benchmark another build of sente-rx (default: ./dist)
 //          --heap-snapshot                  heap snapshot of the server in the memory scenario
 //          --retries=N --foreign-limit=0.5   repeat a run (up to N times; default 0) while other processes used
 //                                           more than 0.5 cores during it
@@ -14,7 +16,7 @@
 // (loadgen.mjs), relays their IPC, and records the load generator's result, or null when the run fails or
 // exceeds its time budget (the run goes on). Runs interleave the libraries; the table shows medians. A run
 // during which other processes kept the machine busy is repeated (see runQuiet).
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -40,11 +42,13 @@ const onlyLibs = typeof args.libs === 'string' ? args.libs.split(',') : null;
 const runsOverride = args.runs ? Number(args.runs) : null;
 const profile = args.profile === true ? 'server' : args.profile || null;
 const profileLibs = typeof args['profile-libs'] === 'string' ? args['profile-libs'].split(',') : ['sente'];
-const partial = Boolean(only || onlyLibs || runsOverride || args.out || profile);
+const partial = Boolean(only || onlyLibs || runsOverride || args.out || profile || args.dist);
 
-for (const f of ['dist/cjs/server.cjs', 'dist/cjs/client.cjs', 'dist/esm/client.mjs', 'dist/browser/sente-rx.min.js']) {
-  if (!existsSync(`${root}${f}`)) {
-    console.error(`benchmarks need the built package (${f} is missing): run \`npm run build\` first`);
+if (typeof args.dist === 'string') process.env.SENTE_RX_DIST = args.dist; // children inherit it
+const { distDir } = await import('./lib/dist.mjs');
+for (const f of ['cjs/server.cjs', 'cjs/client.cjs', 'esm/client.mjs', 'browser/sente-rx.min.js']) {
+  if (!existsSync(`${distDir}/${f}`)) {
+    console.error(`benchmarks need the built package (${distDir}/${f} is missing): run \`npm run build\` first`);
     process.exit(2);
   }
 }
@@ -77,6 +81,20 @@ async function stop(child, ms) {
   clearTimeout(t);
 }
 
+/**
+ * Where the processes run. Default (split): the server on CPU 0 and the load generator on CPU 1 (taskset),
+ * one core each, the same placement in every run. `--pin=same` puts both on CPU 1; `--pin=none` lets the
+ * kernel place them, and on a VM a request/reply ping-pong then runs about twice as fast when both happen to
+ * share a core (no cross-core wake-ups) as when they do not, which makes runs bimodal.
+ */
+const canPin = os.cpus().length >= 2 && process.platform === 'linux' && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const pin = args.pin === 'none' ? null : args.pin === true || args.pin === undefined ? (canPin ? 'split' : null) : args.pin;
+function forkPinned(who, file, argv, execArgv, opts) {
+  const cpu = pin === 'split' ? (who === 'server' ? '0' : '1') : pin === 'same' ? '1' : null;
+  if (!cpu) return fork(file, argv, { ...opts, execArgv });
+  return fork(file, argv, { ...opts, execPath: 'taskset', execArgv: ['-c', cpu, process.execPath, ...execArgv] });
+}
+
 const profArgs = (who, lib, name) =>
   profileLibs.includes(lib) && profile && (profile === who || profile === 'both')
     ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${who}.cpuprofile`]
@@ -89,8 +107,7 @@ async function runOnce(s, lib, runNo) {
   const t0 = cpuTimes();
   const w0 = process.hrtime.bigint();
   const own0 = process.cpuUsage();
-  const server = fork(`${here}server.mjs`, [lib, JSON.stringify(serverOpts)], {
-    execArgv: ['--expose-gc', ...profArgs('server', lib, name)],
+  const server = forkPinned('server', `${here}server.mjs`, [lib, JSON.stringify(serverOpts)], ['--expose-gc', ...profArgs('server', lib, name)], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   server.on('error', () => undefined); // IPC to a process that already exited; its exit is handled
@@ -98,8 +115,7 @@ async function runOnce(s, lib, runNo) {
   try {
     const ready = await next(server, ['ready'], 15_000);
     if (ready.type !== 'ready') return { error: `server: ${ready.message}` };
-    loadgen = fork(`${here}loadgen.mjs`, [lib, s.file, JSON.stringify({ ...s.params, port: ready.port })], {
-      execArgv: profArgs('loadgen', lib, name),
+    loadgen = forkPinned('loadgen', `${here}loadgen.mjs`, [lib, s.file, JSON.stringify({ ...s.params, port: ready.port })], profArgs('loadgen', lib, name), {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     loadgen.on('error', () => undefined);
@@ -150,6 +166,8 @@ function summary(v, s) {
 const started = Date.now();
 const results = {
   mode,
+  dist: distDir,
+  pin,
   machine: machine(),
   runs: { runs: runsOverride ?? sizes.runs, heavyRuns: runsOverride ?? sizes.heavyRuns },
   sizes,

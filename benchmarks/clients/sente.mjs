@@ -5,8 +5,10 @@ import { createRequire } from 'node:module';
 import WebSocket from 'ws';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 
+import { distDir } from '../lib/dist.mjs';
+
 const require = createRequire(import.meta.url);
-const { createChannelSocketClient } = require('../../dist/cjs/client.cjs');
+const { createChannelSocketClient } = require(`${distDir}/cjs/client.cjs`);
 
 export const stats = { frames: 0 };
 

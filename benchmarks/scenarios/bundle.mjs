@@ -12,12 +12,13 @@ import { gzipSync } from 'node:zlib';
 import { rollup } from 'rollup';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { distDir } from '../lib/dist.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 const ENTRIES = {
   sente: `
-import { createChannelSocketClient } from ${JSON.stringify(`${root}dist/esm/client.mjs`)};
+import { createChannelSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
 const chsk = createChannelSocketClient({ url: '/chsk' });
 chsk.events$.subscribe((ev) => console.log('push', ev));
 chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
@@ -58,7 +59,7 @@ export async function bundleSize(code, { external = [], exportConditions = [] } 
 const gz = (js) => ({ minBytes: Buffer.byteLength(js), gzipBytes: gzipSync(js, { level: 9 }).length });
 
 export async function measureBundles() {
-  const shipped = readFileSync(`${root}dist/browser/sente-rx.min.js`, 'utf8');
+  const shipped = readFileSync(`${distDir}/browser/sente-rx.min.js`, 'utf8');
   return {
     sente: await bundleSize(ENTRIES.sente),
     socketio: await bundleSize(ENTRIES.socketio),

@@ -6,8 +6,10 @@ import { createRequire } from 'node:module';
 import express from 'express';
 import { EV, pushLoop } from '../lib/payload.mjs';
 
+import { distDir } from '../lib/dist.mjs';
+
 const require = createRequire(import.meta.url);
-const { createChannelSocketServer } = require('../../dist/cjs/server.cjs');
+const { createChannelSocketServer } = require(`${distDir}/cjs/server.cjs`);
 
 export async function start(opts) {
   const batching = {};

@@ -8,12 +8,13 @@ import { gzipSync } from 'node:zlib';
 import { rollup } from 'rollup';
 import resolve from '@rollup/plugin-node-resolve';
 import { minify } from 'terser';
+import { distDir } from '../lib/dist.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const es2015 = process.argv.includes('--es2015');
 const id = `${root}benchmarks/__bundle_entry__.mjs`;
 const code = `
-import { createChannelSocketClient } from ${JSON.stringify(`${root}dist/esm/client.mjs`)};
+import { createChannelSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
 const chsk = createChannelSocketClient({ url: '/chsk' });
 chsk.events$.subscribe((ev) => console.log('push', ev));
 chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
@@ -31,7 +32,7 @@ const rows = [];
 for (const [mid, m] of Object.entries(output[0].modules)) {
   if (!m.code || m.renderedLength === 0) continue;
   const min = (await minify(m.code, { module: false, toplevel: false, compress: true, mangle: true })).code ?? '';
-  rows.push({ mod: mid.replace(/^.*\/node_modules\//, '').replace(root, ''), min: min.length, gz: gzipSync(min, { level: 9 }).length });
+  rows.push({ mod: mid.replace(/^.*\/node_modules\//, '').replace(`${distDir}/`, 'dist/').replace(root, ''), min: min.length, gz: gzipSync(min, { level: 9 }).length });
 }
 rows.sort((a, b) => b.min - a.min);
 const group = (pred) => rows.filter(pred).reduce((a, r) => ({ min: a.min + r.min, gz: a.gz + r.gz, n: a.n + 1 }), { min: 0, gz: 0, n: 0 });
