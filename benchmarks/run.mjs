@@ -8,16 +8,17 @@
 //          --profile-libs=sente,ws           whose processes --profile records (default: sente)
 //          --pin=split|same|none            CPU placement (default split: server on CPU 0, load generator on CPU 1)
 //          --dist=/path/to/dist             benchmark another build of sente-rx (default: ./dist)
+//          --sente-server='{"keepAlive":false}'  extra sente-rx server options, for experiments
 //          --heap-snapshot                  heap snapshot of the server in the memory scenario
 //          --retries=N --foreign-limit=0.5   repeat a run (up to N times; default 0) while other processes used
 //                                           more than 0.5 cores during it
 //
 // Every run of a scenario forks a fresh server process (server.mjs) and a fresh load-generator process
 // (loadgen.mjs), relays their IPC, and records the load generator's result, or null when the run fails or
-// exceeds its time budget (the run goes on). Runs interleave the libraries; the table shows medians. A run
-// during which other processes kept the machine busy is repeated (see runQuiet).
+// exceeds its time budget (the run goes on). Runs interleave the libraries; the table shows medians. The CPU
+// time other processes used during each run is recorded (the machine may be shared; see lib/load.mjs).
 import { fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE_TARGET_BYTES, LIBS, MODES, scenarios } from './lib/config.mjs';
@@ -26,7 +27,6 @@ import { backgroundBusy, cpuTimes, foreignCores } from './lib/load.mjs';
 import { machine, resultsMarkdown, rowsOf, textTable } from './lib/report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const root = fileURLToPath(new URL('..', import.meta.url));
 const profileDir = `${here}profiles/`;
 
 const args = Object.fromEntries(
@@ -42,7 +42,7 @@ const onlyLibs = typeof args.libs === 'string' ? args.libs.split(',') : null;
 const runsOverride = args.runs ? Number(args.runs) : null;
 const profile = args.profile === true ? 'server' : args.profile || null;
 const profileLibs = typeof args['profile-libs'] === 'string' ? args['profile-libs'].split(',') : ['sente'];
-const partial = Boolean(only || onlyLibs || runsOverride || args.out || profile || args.dist);
+const partial = Boolean(only || onlyLibs || runsOverride || args.out || profile || args.dist || args['sente-server']);
 
 if (typeof args.dist === 'string') process.env.SENTE_RX_DIST = args.dist; // children inherit it
 const { distDir } = await import('./lib/dist.mjs');
@@ -81,6 +81,8 @@ async function stop(child, ms) {
   clearTimeout(t);
 }
 
+/** --sente-server='{"keepAlive":false}': extra options for createChannelSocketServer (experiments; makes the run partial). */
+const senteExtra = typeof args['sente-server'] === 'string' ? JSON.parse(args['sente-server']) : null;
 /**
  * Where the processes run. Default (split): the server on CPU 0 and the load generator on CPU 1 (taskset),
  * one core each, the same placement in every run. `--pin=same` puts both on CPU 1; `--pin=none` lets the
@@ -103,7 +105,7 @@ const profArgs = (who, lib, name) =>
 /** One run: a server process and a load-generator process for one library. Resolves with the result or { error }. */
 async function runOnce(s, lib, runNo) {
   const name = `${s.id}-${lib}-${runNo}`;
-  const serverOpts = { ...(s.server?.[lib] ?? {}), heapSnapshot: Boolean(args['heap-snapshot']) };
+  const serverOpts = { ...(s.server?.[lib] ?? {}), heapSnapshot: Boolean(args['heap-snapshot']), ...(lib === 'sente' && senteExtra ? { extra: senteExtra } : {}) };
   const t0 = cpuTimes();
   const w0 = process.hrtime.bigint();
   const own0 = process.cpuUsage();
@@ -161,6 +163,12 @@ function summary(v, s) {
     (v.cpu ? ` cpu(server ${v.cpu.server}, loadgen ${v.cpu.loadgen})` : '') +
     (v.foreignCores !== null && v.foreignCores !== undefined ? ` foreign ${v.foreignCores}` : '')
   );
+}
+
+if (profile) {
+  // Fresh profiles only: the report below prints every profile in the folder.
+  mkdirSync(profileDir, { recursive: true });
+  for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) unlinkSync(`${profileDir}${f}`);
 }
 
 const started = Date.now();
@@ -250,7 +258,7 @@ const foreign = results.scenarios
   .filter(([, f]) => f !== null);
 if (foreign.some(([, f]) => f > 0.2)) {
   results.notes.push(
-    `The machine was shared: other processes kept a median of ${foreign.map(([id, f]) => `${f.toFixed(2)} (${id})`).join(', ')} cores busy during the runs (of ${os.cpus().length}), so the server and the load generator often shared one core; throughputs are lower and noisier than on an idle machine. The CPU-per-operation rows depend much less on it.`,
+    `The machine was shared: other processes kept a median of ${foreign.map(([id, f]) => `${f.toFixed(2)} (${id})`).join(', ')} cores busy during the runs (of ${os.cpus().length}), so one of the two benchmark processes often shared its core with them; throughputs are lower and noisier than on an idle machine. Compare ratios within a row, not numbers across runs.`,
   );
 }
 results.elapsedSec = Math.round((Date.now() - started) / 1000);
@@ -279,7 +287,6 @@ if (mode === 'full' && !partial) {
 
 if (profile) {
   const { topSelf } = await import('./tools/cpu-top.mjs');
-  mkdirSync(profileDir, { recursive: true });
   for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile')).sort()) {
     console.log(`\n${f}\n${topSelf(`${profileDir}${f}`, 25)}`);
   }

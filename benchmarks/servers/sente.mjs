@@ -1,6 +1,7 @@
 // sente-rx side of the benchmark server: the BUILT package (dist/cjs/server.cjs) behind Express, as a user
 // would run it. The uid of a connection is its `uid` query parameter. Options from the runner:
-//   wsBatchMs, ajaxBatchMs (passed through when set; an unknown option is ignored by builds without batching).
+//   wsBatchMs, ajaxBatchMs (passed through when set; an unknown option is ignored by builds without batching),
+//   extra: any further server options (run.mjs --sente-server='{"keepAlive":false}'), for experiments.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import express from 'express';
@@ -18,6 +19,7 @@ export async function start(opts) {
   const chsk = createChannelSocketServer({
     userId: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('uid'),
     ...batching,
+    ...(opts.extra ?? {}),
   });
   const app = express();
   app.use('/chsk', chsk.router);
