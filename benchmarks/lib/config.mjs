@@ -11,8 +11,8 @@ export const LIBS = {
 
 export const MODES = {
   full: {
-    runs: 5,
-    heavyRuns: 3,
+    runs: 7,
+    heavyRuns: 5,
     push: { n: 100_000, warmup: 20_000 },
     reqrep1: { n: 20_000, warmup: 2_000 },
     reqrep64: { n: 50_000, warmup: 5_000 },
