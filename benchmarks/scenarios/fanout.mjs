@@ -1,7 +1,7 @@
 // Fan-out. params.clients clients connect (at most 100 handshakes in flight; each with its own uid), then
 // client 0 asks the server (bench/fanout { n: k }) to broadcast one event to every client, and the time from
 // that trigger until the last client has event k is measured in this process (process.hrtime.bigint()).
-// Two warm-up rounds, then params.rounds rounds; the result is the median round. Note that the load generator
+// Two warm-up rounds, then params.rounds rounds (15 in a full run); the result is the median round. Note that the load generator
 // receives all the copies, so the time includes the client library's cost per event on one core.
 import { EV } from '../lib/payload.mjs';
 import { pool, within } from '../lib/limits.mjs';
