@@ -129,6 +129,14 @@ export function markdownTable(rows) {
   ].join('\n');
 }
 
+function bundleNote(b) {
+  if (!b) return '';
+  const f = (x) => `${x.gzipBytes.toLocaleString('en-US')} B`;
+  return `Bundle details (min+gzip): the sente-rx entry is ${f(b.sente)} with rxjs's default (ES5) build, ${f(b.senteRxjsEs2015)} with its ES2015 build (the \`es2015\` export condition), and ${f(b.senteWithoutRxjs)} without rxjs (what an app that already ships rxjs adds).
+
+`;
+}
+
 export function resultsMarkdown(results, rows) {
   const mc = results.machine;
   const notes = results.notes.map((n) => `- ${n}`).join('\n');
@@ -142,6 +150,7 @@ How to run and how to read it: [benchmarks/README.md](./README.md).
 - Node: ${mc.node}
 - Packages: ${Object.entries(mc.packages).map(([k, v]) => `${k} ${v}`).join(', ')}
 - Runs: ${results.runs.runs} per scenario (${results.runs.heavyRuns} for fan-out, memory and Ajax); each run is a fresh server process and a fresh load-generator process; the table shows medians.
+- Placement: ${results.pin === 'split' ? 'server pinned to CPU 0, load generator to CPU 1 (taskset)' : results.pin === 'same' ? 'server and load generator both pinned to CPU 1' : 'not pinned (the kernel placed the processes)'}.
 - Ratios are sente-rx ÷ peer of the metric: above 1 is better for throughputs (ev/s, req/s), below 1 is better for times, latencies, bytes.
 
 ${markdownTable(rows)}
@@ -149,6 +158,6 @@ ${markdownTable(rows)}
 Notes:
 ${notes || '- none'}
 
-Raw numbers, every run: [results.json](./results.json).
+${bundleNote(results.bundle)}Raw numbers, every run: [results.json](./results.json).
 `;
 }
