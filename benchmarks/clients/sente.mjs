@@ -1,0 +1,53 @@
+// sente-rx side of the load generator: the BUILT client (dist/cjs/client.cjs) on Node with `ws`, keep-alive
+// off, one `events$` subscription dispatching by id, requests as `firstValueFrom(send(...))`.
+// Options: transport 'ws' | 'ajax'; countFrames wraps the WebSocket to count frames (shows batching).
+import { createRequire } from 'node:module';
+import WebSocket from 'ws';
+import { filter, firstValueFrom, timeout } from 'rxjs';
+
+import { distDir } from '../lib/dist.mjs';
+
+const require = createRequire(import.meta.url);
+const { createChannelSocketClient } = require(`${distDir}/cjs/client.cjs`);
+
+export const stats = { frames: 0 };
+
+class CountingWebSocket extends WebSocket {
+  get onmessage() {
+    return super.onmessage;
+  }
+  set onmessage(fn) {
+    super.onmessage = fn ? (ev) => (stats.frames++, fn(ev)) : fn;
+  }
+}
+
+/** True when this build of the client accepts `type` (the Ajax transport throws a ConfigError before it exists). */
+export function supports(transport) {
+  if (transport === 'ws') return true;
+  try {
+    const c = createChannelSocketClient({ url: 'http://127.0.0.1:9/chsk', type: transport, autoConnect: false, keepAlive: false });
+    c.disconnect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function connect({ port, uid, transport = 'ws', countFrames = false, timeoutMs = 30_000 }) {
+  const c = createChannelSocketClient({
+    url: `http://127.0.0.1:${port}/chsk`,
+    WebSocket: countFrames ? CountingWebSocket : WebSocket,
+    keepAlive: false,
+    params: { uid },
+    ...(transport === 'ws' ? {} : { type: transport }),
+  });
+  const handlers = new Map();
+  c.events$.subscribe(([id, data]) => handlers.get(id)?.(data));
+  await firstValueFrom(c.state$.pipe(filter((s) => s.open), timeout(timeoutMs)));
+  return {
+    on: (id, fn) => void handlers.set(id, fn),
+    request: (id, data) => firstValueFrom(c.send([id, data], { timeoutMs })),
+    emit: (id, data) => void c.emit([id, data]).subscribe({ error: () => undefined }),
+    close: () => c.disconnect(),
+  };
+}

@@ -1,0 +1,158 @@
+// What runs: the scenarios, their sizes per mode (full / quick / smoke), which libraries take part, and
+// the issue's targets. A target compares sente-rx to one peer: `ratio` is sente-rx ÷ peer of the metric;
+// `min` means the ratio must be at least x, `max` at most x. Options under `server` apply to sente-rx only, so
+// in "push, batching on" the peers run unbatched, as the issue asks; they run again in the same block so that
+// every ratio compares runs made minutes apart at most. (`peersFrom: '<id>'` would reuse another block's peers.)
+
+export const LIBS = {
+  sente: 'sente-rx',
+  ws: 'ws',
+  socketio: 'Socket.IO',
+};
+
+export const MODES = {
+  full: {
+    runs: 7,
+    heavyRuns: 5,
+    push: { n: 100_000, warmup: 20_000 },
+    reqrep1: { n: 20_000, warmup: 2_000 },
+    reqrep64: { n: 50_000, warmup: 5_000 },
+    fanout: { clients: 2_000, rounds: 15 },
+    memory: { connections: 2_000 },
+    ajaxPush: { n: 20_000, warmup: 2_000 },
+    ajaxReqrep: { n: 2_000, warmup: 200 },
+    budgetMs: 60_000,
+  },
+  quick: {
+    runs: 3,
+    heavyRuns: 2,
+    push: { n: 30_000, warmup: 5_000 },
+    reqrep1: { n: 5_000, warmup: 500 },
+    reqrep64: { n: 15_000, warmup: 1_500 },
+    fanout: { clients: 500, rounds: 5 },
+    memory: { connections: 500 },
+    ajaxPush: { n: 5_000, warmup: 500 },
+    ajaxReqrep: { n: 500, warmup: 50 },
+    budgetMs: 30_000,
+  },
+  smoke: {
+    runs: 1,
+    heavyRuns: 1,
+    push: { n: 500, warmup: 50 },
+    reqrep1: { n: 100, warmup: 10 },
+    reqrep64: { n: 200, warmup: 20 },
+    fanout: { clients: 20, rounds: 1 },
+    memory: { connections: 20 },
+    ajaxPush: { n: 100, warmup: 10 },
+    ajaxReqrep: { n: 20, warmup: 2 },
+    budgetMs: 15_000,
+  },
+};
+
+const throughput = (key, label, unit) => ({ key, label, unit, better: 'higher' });
+const cost = (key, label, unit) => ({ key, label, unit, better: 'lower' });
+
+/** Scenarios in run order. `runs`: 'runs' or 'heavyRuns' of the mode. */
+export function scenarios(mode) {
+  const m = MODES[mode];
+  return [
+    {
+      id: 'push-off',
+      title: 'push, batching off',
+      file: 'push',
+      libs: ['sente', 'ws', 'socketio'],
+      server: { sente: { wsBatchMs: 0, ajaxBatchMs: 0 } },
+      params: { ...m.push, transport: 'ws' },
+      runs: 'runs',
+      metrics: [
+        { ...throughput('eventsPerSec', `${m.push.n.toLocaleString('en-US')} events`, 'ev/s'), targets: { ws: { min: 0.9 }, socketio: { min: 1.5 } } },
+        cost('serverUsPerEvent', 'server CPU per event', 'µs'),
+        cost('clientUsPerEvent', 'client CPU per event', 'µs'),
+      ],
+    },
+    {
+      id: 'push-on',
+      title: 'push, batching on (peers unbatched)',
+      file: 'push',
+      libs: ['sente', 'ws', 'socketio'],
+      server: { sente: { wsBatchMs: 30 } },
+      params: { ...m.push, transport: 'ws' },
+      runs: 'runs',
+      metrics: [
+        { ...throughput('eventsPerSec', `${m.push.n.toLocaleString('en-US')} events`, 'ev/s'), targets: { ws: { min: 3 } } },
+        cost('serverUsPerEvent', 'server CPU per event', 'µs'),
+        cost('clientUsPerEvent', 'client CPU per event', 'µs'),
+      ],
+    },
+    ...[1, 64].map((c) => ({
+      id: `reqrep-c${c}`,
+      title: `req/reply, concurrency ${c}`,
+      file: 'reqrep',
+      libs: ['sente', 'ws', 'socketio'],
+      params: { ...(c === 1 ? m.reqrep1 : m.reqrep64), concurrency: c, transport: 'ws' },
+      runs: 'runs',
+      metrics: [
+        { ...throughput('rps', 'requests/s', 'req/s'), targets: { ws: { min: 0.85 }, socketio: { min: 1.3 } } },
+        cost('p50Ms', 'p50 latency', 'ms'),
+        { ...cost('p99Ms', 'p99 latency', 'ms'), targets: { socketio: { max: 1 } } },
+        cost('serverUsPerReq', 'server CPU per request', 'µs'),
+        cost('clientUsPerReq', 'client CPU per request', 'µs'),
+      ],
+    })),
+    {
+      id: 'fanout',
+      title: `fan-out, ${m.fanout.clients.toLocaleString('en-US')} clients`,
+      file: 'fanout',
+      libs: ['sente', 'ws', 'socketio'],
+      params: { ...m.fanout, transport: 'ws' },
+      runs: 'heavyRuns',
+      metrics: [{ ...cost('ms', 'time to last client', 'ms'), targets: { ws: { max: 1.2 } } }],
+    },
+    {
+      id: 'fanout-off',
+      title: `fan-out, ${m.fanout.clients.toLocaleString('en-US')} clients, wsBatchMs 0`,
+      file: 'fanout',
+      libs: ['sente', 'ws', 'socketio'],
+      server: { sente: { wsBatchMs: 0 } },
+      params: { ...m.fanout, transport: 'ws' },
+      runs: 'heavyRuns',
+      metrics: [{ ...cost('ms', 'time to last client', 'ms'), targets: { ws: { max: 1.2 } } }],
+    },
+    {
+      id: 'memory',
+      title: `memory, ${m.memory.connections.toLocaleString('en-US')} idle connections`,
+      file: 'memory',
+      libs: ['sente', 'ws', 'socketio'],
+      params: { ...m.memory, transport: 'ws' },
+      runs: 'heavyRuns',
+      metrics: [
+        { ...cost('heapPerConn', 'heap per connection', 'B'), targets: { ws: { max: 1.5 }, socketio: { max: 0.5 } } },
+        cost('rssPerConn', 'RSS per connection', 'B'),
+      ],
+    },
+    {
+      id: 'ajax-reqrep',
+      title: 'Ajax req/reply, concurrency 1',
+      file: 'reqrep',
+      libs: ['sente', 'socketio'],
+      params: { ...m.ajaxReqrep, concurrency: 1, transport: 'ajax' },
+      runs: 'heavyRuns',
+      metrics: [
+        { ...throughput('rps', 'requests/s', 'req/s'), targets: { socketio: { min: 2 } } },
+        cost('p99Ms', 'p99 latency', 'ms'),
+      ],
+    },
+    {
+      id: 'ajax-push',
+      title: 'Ajax push',
+      file: 'push',
+      libs: ['sente', 'socketio'],
+      params: { ...m.ajaxPush, transport: 'ajax' },
+      runs: 'heavyRuns',
+      metrics: [{ ...throughput('eventsPerSec', `${m.ajaxPush.n.toLocaleString('en-US')} events`, 'ev/s'), targets: { socketio: { min: 2 } } }],
+    },
+  ].map((s) => ({ ...s, params: { ...s.params, budgetMs: m.budgetMs } }));
+}
+
+/** Absolute target of the bundle row (the issue: ≤ 8 KB gzip; taken as 8 KiB). */
+export const BUNDLE_TARGET_BYTES = 8 * 1024;

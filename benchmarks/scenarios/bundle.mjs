@@ -1,0 +1,70 @@
+// Browser bundle size. Rollup (+ @rollup/plugin-node-resolve with browser: true, + @rollup/plugin-terser with
+// its defaults) bundles a tiny entry that connects, sends a request and receives pushes:
+//   - sente-rx: createChannelSocketClient from the BUILT ESM client (dist/esm/client.mjs), JSON packer, rxjs parts included;
+//   - Socket.IO: io() from socket.io-client, emitWithAck and onAny;
+// as an IIFE, then gzips it with zlib (level 9). Also measured: the shipped full client bundle
+// dist/browser/sente-rx.min.js, and the sente-rx entry with rxjs left out (what the library itself weighs)
+// and with rxjs resolved to its ES2015 build (the `es2015` export condition) instead of the default ES5 one.
+// Runs in the runner process: nothing to time, so no server.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { rollup } from 'rollup';
+import resolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import { distDir } from '../lib/dist.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+const ENTRIES = {
+  sente: `
+import { createChannelSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
+const chsk = createChannelSocketClient({ url: '/chsk' });
+chsk.events$.subscribe((ev) => console.log('push', ev));
+chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
+`,
+  socketio: `
+import { io } from 'socket.io-client';
+const socket = io();
+socket.onAny((id, data) => console.log('push', id, data));
+socket.emitWithAck('demo/echo', { text: 'hi' }).then((r) => console.log('reply', r));
+`,
+};
+
+/** A virtual entry module placed in the benchmarks folder, so bare imports resolve from the repository. */
+function virtualEntry(code) {
+  const id = `${root}benchmarks/__bundle_entry__.mjs`;
+  return {
+    name: 'virtual-entry',
+    resolveId: (source) => (source === id ? id : null),
+    load: (x) => (x === id ? code : null),
+    id,
+  };
+}
+
+export async function bundleSize(code, { external = [], exportConditions = [] } = {}) {
+  const entry = virtualEntry(code);
+  const bundle = await rollup({
+    input: entry.id,
+    external,
+    plugins: [entry, resolve({ browser: true, exportConditions }), terser()],
+    onwarn: () => undefined,
+  });
+  const { output } = await bundle.generate({ format: 'iife', name: 'Bench', globals: { rxjs: 'rxjs' } });
+  await bundle.close();
+  const js = output[0].code;
+  return gz(js);
+}
+
+const gz = (js) => ({ minBytes: Buffer.byteLength(js), gzipBytes: gzipSync(js, { level: 9 }).length });
+
+export async function measureBundles() {
+  const shipped = readFileSync(`${distDir}/browser/sente-rx.min.js`, 'utf8');
+  return {
+    sente: await bundleSize(ENTRIES.sente),
+    socketio: await bundleSize(ENTRIES.socketio),
+    senteShipped: gz(shipped),
+    senteWithoutRxjs: await bundleSize(ENTRIES.sente, { external: ['rxjs'] }),
+    senteRxjsEs2015: await bundleSize(ENTRIES.sente, { exportConditions: ['es2015'] }),
+  };
+}

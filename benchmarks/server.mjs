@@ -1,0 +1,82 @@
+// Server process of one benchmark run. Usage (by run.mjs, through child_process.fork):
+//   node --expose-gc benchmarks/server.mjs <lib> '<json options>'
+// Starts servers/<lib>.mjs on 127.0.0.1 with an ephemeral port, tells the runner { type: 'ready', port },
+// then answers the load generator's requests (relayed by the runner over IPC):
+//   { type: 'cpu' }                 → { type: 'cpu', usage }            CPU time used so far (process.cpuUsage);
+//                                                                       the runner asks too ({ from: 'runner' })
+//   { type: 'baseline' }            → { type: 'baseline' }              waits for 0 connections, gc, records memory
+//   { type: 'measure', expect: N }  → { type: 'measured', ... }         waits for N connections, gc, memory delta / N
+// and exits on { type: 'stop' } (a clean exit, so --cpu-prof writes its profile).
+import { writeHeapSnapshot } from 'node:v8';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './lib/limits.mjs';
+
+const [lib, json] = process.argv.slice(2);
+const opts = JSON.parse(json ?? '{}');
+const mod = await import(`./servers/${lib}.mjs`);
+const srv = await mod.start(opts);
+await new Promise((resolve) => srv.http.listen(0, '127.0.0.1', resolve));
+
+const connections = () => new Promise((resolve) => srv.http.getConnections((e, n) => resolve(e ? -1 : n)));
+
+async function settledMemory() {
+  for (let i = 0; i < 4; i++) {
+    global.gc?.();
+    await sleep(50);
+  }
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, rss: m.rss, external: m.external };
+}
+
+/** Polls the connection count until `ok(n)` or the deadline; returns the last count. */
+async function waitConnections(ok, ms) {
+  const until = Date.now() + ms;
+  let n = await connections();
+  while (!ok(n) && Date.now() < until) {
+    await sleep(50);
+    n = await connections();
+  }
+  return n;
+}
+
+/** With --heap-snapshot: writes profiles/<lib>-<tag>.heapsnapshot (compare two with tools/heap-diff.mjs). */
+function snapshot(tag) {
+  if (!opts.heapSnapshot) return;
+  const dir = fileURLToPath(new URL('./profiles/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  process.stderr.write(`heap snapshot: ${writeHeapSnapshot(`${dir}${lib}-${tag}.heapsnapshot`)}\n`);
+}
+
+let base;
+process.on('message', async (m) => {
+  const reply = (x) => process.send({ to: m.from ?? 'loadgen', ...x });
+  switch (m.type) {
+    case 'cpu':
+      return reply({ type: 'cpu', usage: process.cpuUsage() });
+    case 'baseline':
+      await waitConnections((n) => n === 0, 10_000);
+      await sleep(200);
+      base = await settledMemory();
+      snapshot('baseline');
+      return reply({ type: 'baseline', ...base });
+    case 'measure': {
+      const n = await waitConnections((c) => c >= m.expect, 30_000);
+      await sleep(500); // let handshakes and per-connection setup finish
+      const now = await settledMemory();
+      snapshot(String(m.expect));
+      return reply({
+        type: 'measured',
+        connections: n,
+        heapPerConn: (now.heapUsed - base.heapUsed) / m.expect,
+        rssPerConn: (now.rss - base.rss) / m.expect,
+        externalPerConn: (now.external - base.external) / m.expect,
+      });
+    }
+    case 'stop':
+      // Exit without closing sockets: the run is over and the runner is waiting for the profile.
+      process.exit(0);
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.send({ type: 'ready', port: srv.http.address().port });

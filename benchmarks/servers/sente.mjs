@@ -1,0 +1,39 @@
+// sente-rx side of the benchmark server: the BUILT package (dist/cjs/server.cjs) behind Express, as a user
+// would run it. The uid of a connection is its `uid` query parameter. Options from the runner:
+//   wsBatchMs, ajaxBatchMs (passed through when set; an unknown option is ignored by builds without batching),
+//   extra: any further server options (run.mjs --sente-server='{"keepAlive":false}'), for experiments.
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import express from 'express';
+import { EV, pushLoop } from '../lib/payload.mjs';
+
+import { distDir } from '../lib/dist.mjs';
+
+const require = createRequire(import.meta.url);
+const { createChannelSocketServer } = require(`${distDir}/cjs/server.cjs`);
+
+export async function start(opts) {
+  const batching = {};
+  if (opts.wsBatchMs !== undefined) batching.wsBatchMs = opts.wsBatchMs;
+  if (opts.ajaxBatchMs !== undefined) batching.ajaxBatchMs = opts.ajaxBatchMs;
+  const chsk = createChannelSocketServer({
+    userId: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('uid'),
+    ...batching,
+    ...(opts.extra ?? {}),
+  });
+  const app = express();
+  app.use('/chsk', chsk.router);
+  const http = createServer(app);
+  chsk.attach(http);
+  chsk.events$.subscribe((m) => {
+    switch (m.id) {
+      case EV.echo:
+        return m.reply?.(m.data);
+      case EV.push:
+        return pushLoop(m.data.n, (i) => chsk.send(m.uid, [EV.ev, { n: i, text: 'hello world' }]));
+      case EV.fanout:
+        return void chsk.broadcast([EV.fan, m.data]);
+    }
+  });
+  return { http };
+}
