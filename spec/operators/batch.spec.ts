@@ -166,6 +166,50 @@ describe('batch', () => {
     expect(out).toEqual([[1, 2], [3]]);
   });
 
+  describe('leading: true', () => {
+    it('should emit a value that arrives while idle at once, and batch what follows inside the window', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('--a-b--------c-------|');
+        const expected = '  --x--y-------z-------|';
+        expectObservable(source.pipe(batch({ windowMs: 3, leading: true }))).toBe(expected, { x: ['a'], y: ['b'], z: ['c'] });
+      });
+    });
+
+    it('should keep a sustained burst batched: each window that collected values opens the next', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('abcdefg---|');
+        const expected = '  a--x--y---|';
+        expectObservable(source.pipe(batch({ windowMs: 3, leading: true }))).toBe(expected, {
+          a: ['a'],
+          x: ['b', 'c', 'd'],
+          y: ['e', 'f', 'g'],
+        });
+      });
+    });
+
+    it('should flush at maxSize and on the notifier, which close the window (the next value leads again)', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const flush = hot(' ------f----');
+        const source = hot('abc-de-g-|');
+        const expected = '  a-x-y-zv-|';
+        expectObservable(source.pipe(batch({ windowMs: 5, maxSize: 2, leading: true, flush }))).toBe(expected, {
+          a: ['a'],
+          x: ['b', 'c'],
+          y: ['d'],
+          z: ['e'],
+          v: ['g'],
+        });
+      });
+    });
+
+    it('should behave as windowMs 0 when the window is 0', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('ab-|');
+        expectObservable(source.pipe(batch({ windowMs: 0, leading: true }))).toBe('ab-|', { a: ['a'], b: ['b'] });
+      });
+    });
+  });
+
   it.each([
     [{ windowMs: -1 }, /windowMs must be a finite number/],
     [{ windowMs: Number.NaN }, /windowMs/],

@@ -185,7 +185,7 @@ test('server keep-alive closes a silent connection and connectedUids$ drops the 
   });
 });
 
-test('push batching: pushes inside the window arrive together at its end, in order', () => {
+test('push batching: a push while idle leaves at once, pushes inside the window arrive together at its end, in order', () => {
   ts.run(({ flush }) => {
     const t = createTestServer<Chat>({ wsBatchMs: 30, keepAlive: false });
     ts.schedule(() => t.stop(), 1000);
@@ -197,8 +197,10 @@ test('push batching: pushes inside the window arrive together at its end, in ord
     ts.schedule(() => t.server.send('bo', ['chat/msg', { from: null, text: 'c' }]), 50);
     ts.schedule(() => t.server.send('bo', ['chat/msg', { from: null, text: 'now' }], { flush: true }), 60);
     flush();
+    // 'a' leaves at once and opens a window (5..35); 'b' waits for its end, which opens the next window
+    // (35..65) because it carried a value; 'c' (50) waits in it until 'now' flushes both at 60.
     expect(got).toEqual([
-      [35, 'a'],
+      [5, 'a'],
       [35, 'b'],
       [60, 'c'],
       [60, 'now'],

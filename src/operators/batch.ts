@@ -19,6 +19,13 @@ export interface BatchConfig {
    */
   flush?: Observable<unknown>;
   /**
+   * Leading edge: a value that arrives while no window is open is emitted at once, alone, and opens a window;
+   * values arriving during the window are emitted together at its end, which opens the next window. A window
+   * that ends empty closes. Sparse values then go out with no delay and only bursts wait.
+   * @default false
+   */
+  leading?: boolean;
+  /**
    * The scheduler the window timer runs on.
    * @default asyncScheduler
    */
@@ -32,6 +39,10 @@ export interface BatchConfig {
  * batch({ windowMs: 3, maxSize: 3 })
  * source: --a-b--------c-d-e-f-|
  * result: -----x-----------y---(z|)   x = [a, b], y = [c, d, e], z = [f]
+ *
+ * batch({ windowMs: 3, leading: true })
+ * source: --a-b--------c-------|
+ * result: --x--y-------z-------|      x = [a], y = [b], z = [c]
  * ```
  *
  * The window timer starts at the first value after an empty buffer, so latency is at most `windowMs` and no
@@ -57,7 +68,7 @@ export interface BatchConfig {
  * @return A function that returns an Observable of non-empty arrays of the source values, in order.
  */
 export function batch<T>(config: BatchConfig): OperatorFunction<T, T[]> {
-  const { windowMs, maxSize = Infinity, flush, scheduler = asyncScheduler } = config;
+  const { windowMs, maxSize = Infinity, flush, leading = false, scheduler = asyncScheduler } = config;
   if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs < 0) {
     throw new RangeError(`batch: windowMs must be a finite number of ms >= 0 (0 = no batching), got ${String(windowMs)}`);
   }
@@ -76,6 +87,16 @@ export function batch<T>(config: BatchConfig): OperatorFunction<T, T[]> {
         if (buffer.length === 0) return;
         const values = buffer;
         buffer = [];
+        subscriber.next(values);
+      };
+
+      // Leading mode: a window that collected values emits them and opens the next one; an empty one closes.
+      const endLeadingWindow = (): void => {
+        timer = null;
+        if (buffer.length === 0) return;
+        const values = buffer;
+        buffer = [];
+        timer = scheduler.schedule(endLeadingWindow, windowMs);
         subscriber.next(values);
       };
 
@@ -99,9 +120,14 @@ export function batch<T>(config: BatchConfig): OperatorFunction<T, T[]> {
               subscriber.next([value]);
               return;
             }
+            if (leading && !timer) {
+              timer = scheduler.schedule(endLeadingWindow, windowMs);
+              subscriber.next([value]);
+              return;
+            }
             buffer.push(value);
             if (buffer.length >= maxSize) emitPending();
-            else if (buffer.length === 1) timer = scheduler.schedule(emitPending, windowMs);
+            else if (!timer) timer = scheduler.schedule(leading ? endLeadingWindow : emitPending, windowMs);
           },
           error: (err: unknown) => {
             emitPending();

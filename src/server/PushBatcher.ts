@@ -15,7 +15,9 @@ interface PushItem {
 const TRANSPORTS: readonly TransportType[] = ['ws', 'ajax'];
 
 /**
- * Server push batching, on the `batch` operator: one stream per transport, so order is the order of the
+ * Server push batching, on the `batch` operator in leading mode: a push made while no window is open leaves at
+ * once (so a lone push or a broadcast pays no batching delay) and opens a window; pushes inside the window
+ * leave together at its end. One stream per transport, so order is the order of the
  * `send`/`broadcast` calls for every client. At each flush the pushes of a uid are packed once (one event,
  * or a batch message) and that frame is written to every client of the uid; a batch made only of
  * broadcasts is packed once for everyone.
@@ -31,7 +33,7 @@ export class PushBatcher {
   ) {
     this.subs = TRANSPORTS.map((t) =>
       this.input[t]
-        .pipe(batch({ windowMs: o.batchMs[t], maxSize: o.maxBatchPushes, flush: this.flushes[t], scheduler: o.scheduler }))
+        .pipe(batch({ windowMs: o.batchMs[t], maxSize: o.maxBatchPushes, flush: this.flushes[t], leading: true, scheduler: o.scheduler }))
         .subscribe((items) => this.deliver(t, items)),
     );
   }
