@@ -1,4 +1,4 @@
-import type { Subject, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { Frame } from '../packers/Packer';
 import type { ChskRequest, TransportType } from '../protocol/events';
 import type { ServerConnection } from './ServerConnection';
@@ -9,9 +9,10 @@ export class ServerConn {
   /** Requests waiting for a reply: reply id → their `requestTimeoutMs` timer. Created on first request. */
   pending: Map<number, Subscription> | undefined = undefined;
   open = true;
-  /** Incoming activity, watched by the keep-alive (WebSocket connections with keep-alive on). */
-  activity: Subject<void> | undefined = undefined;
-  keepAlive: Subscription | undefined = undefined;
+  /** When a frame last arrived (scheduler time), for the keep-alive sweep. */
+  lastActivity = 0;
+  /** When the keep-alive pinged a silent connection, or -1. */
+  pingedAt = -1;
   /** The connection's rate limit, created on its first message when `rateLimit` is on. */
   bucket: TokenBucket | undefined = undefined;
   /** Invalid frames and batch members so far (closed at `maxProtocolErrors`). */

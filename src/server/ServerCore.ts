@@ -1,5 +1,5 @@
 import { Subject } from 'rxjs';
-import { keepAlive } from '../operators/keepAlive';
+import { KeepAliveSweep } from './KeepAliveSweep';
 import { PushBatcher } from './PushBatcher';
 import { ChannelError } from '../errors/ChannelError';
 import { ProtocolError } from '../errors/ProtocolError';
@@ -53,6 +53,7 @@ export class ServerCore {
   readonly adapter: ServerAdapter;
   readonly presence: Presence;
   readonly pushes: PushBatcher;
+  private readonly keepAlive: KeepAliveSweep | undefined;
   private nextConnId = 1;
   private closing = false;
   /** The last closed connection of each uid waiting out its grace period: the context of its uidport-close. */
@@ -65,6 +66,20 @@ export class ServerCore {
       this.uidPort(key, open),
     );
     this.pushes = new PushBatcher(this.adapter, options);
+    const ka = options.keepAlive;
+    this.keepAlive = ka
+      ? new KeepAliveSweep(
+          options.scheduler,
+          ka.idleMs,
+          ka.timeoutMs,
+          (conn) => this.write(conn, { t: MessageType.Ping }),
+          (conn) => {
+            this.report({ code: ErrorCode.KeepAliveTimeout, message: 'client silent past the keep-alive timeout', clientId: conn.clientId, uid: conn.uid });
+            conn.link.close(CloseCode.KeepAliveTimeout, 'keep-alive timeout');
+            this.closed(conn);
+          },
+        )
+      : undefined;
   }
 
   get isClosing(): boolean {
@@ -84,7 +99,7 @@ export class ServerCore {
       ...info.handshake,
     };
     this.write(conn, hs);
-    if (this.options.keepAlive && link.transport === 'ws') this.startKeepAlive(conn, this.options.keepAlive);
+    if (link.transport === 'ws') this.keepAlive?.add(conn);
     this.adapter.add(conn);
     this.lastConn.delete(key);
     this.opening = conn;
@@ -102,24 +117,13 @@ export class ServerCore {
     return this.pushes.push(key, message, flush);
   }
 
-  private startKeepAlive(conn: ServerConn, ka: { idleMs: number; timeoutMs: number }): void {
-    const activity = new Subject<void>();
-    conn.activity = activity;
-    conn.keepAlive = activity.pipe(keepAlive({ ...ka, scheduler: this.options.scheduler })).subscribe({
-      next: () => this.write(conn, { t: MessageType.Ping }),
-      error: () => {
-        this.report({ code: ErrorCode.KeepAliveTimeout, message: 'client silent past the keep-alive timeout', clientId: conn.clientId, uid: conn.uid });
-        conn.link.close(CloseCode.KeepAliveTimeout, 'keep-alive timeout');
-        this.closed(conn);
-      },
-    });
-  }
 
   /** Closes every connection with `code` and stops all timers. */
   shutdown(code: number, reason: string): void {
     this.closing = true;
     this.pushes.flushAll();
     this.pushes.close();
+    this.keepAlive?.close();
     for (const c of [...this.adapter.allConnections()]) {
       c.link.close(code, reason);
       this.closed(c);
@@ -172,7 +176,7 @@ export class ServerCore {
 
   private receive(conn: ServerConn, frame: Frame): void {
     if (!conn.open) return;
-    conn.activity?.next();
+    conn.lastActivity = this.options.scheduler.now();
     const size = typeof frame === 'string' ? frame.length : frame.byteLength;
     if (size > this.options.maxFrameBytes) {
       return this.refuse(conn, new ProtocolError(ErrorCode.TooLarge, `frame of ${size} bytes exceeds maxFrameBytes (${this.options.maxFrameBytes})`));
@@ -286,7 +290,7 @@ export class ServerCore {
     this.pushes.flushAll();
     const from = conn.transport;
     conn.link = link;
-    if (this.options.keepAlive && link.transport === 'ws' && !conn.keepAlive) this.startKeepAlive(conn, this.options.keepAlive);
+    if (link.transport === 'ws') this.keepAlive?.add(conn);
     if (from !== link.transport) this.presence.moved(conn.key, from, link.transport, this.adapter.count(conn.key, from));
     return true;
   }
@@ -294,8 +298,7 @@ export class ServerCore {
   private closed(conn: ServerConn): void {
     if (!conn.open) return;
     conn.open = false;
-    conn.keepAlive?.unsubscribe();
-    conn.activity = undefined;
+    this.keepAlive?.remove(conn);
     if (conn.pending) {
       for (const sub of conn.pending.values()) sub.unsubscribe();
       conn.pending = undefined;
