@@ -5,10 +5,11 @@
  * server was served during and after the attack.
  *
  * Kinds:
- * - `frames`: messages (or raw bytes) sent on an open connection; runs on every transport.
+ * - `frames`: messages (or raw bytes) sent on an open connection; runs on every transport (a WebSocket frame
+ *   each, or over Ajax one POST each, framed as the packer's bodies are), unless `notOn` says why not.
  * - `ws-frames`: raw WebSocket frames written on an upgraded TCP socket (framing-level attacks); ws only.
  * - `upgrade`: a raw HTTP upgrade request over TCP, and what follows it; ws only.
- * - `ajax`: one raw HTTP request to the Ajax endpoint; ajax only (pending the Ajax transport).
+ * - `ajax`: one raw HTTP request to the Ajax endpoint (PROTOCOL.md, "Ajax long-poll transport"); ajax only.
  */
 import type { Frame, Packer } from '../../src/packers/Packer';
 import { CloseCode, ErrorCode } from '../../src/protocol/codes';
@@ -17,6 +18,7 @@ import type { ServerOptions } from '../../src/server';
 import { closeFrame, httpRequest, messageFrame, Op, upgradeHeaders, wsFrame, type HeaderList } from './support';
 
 export type TransportName = 'ws' | 'ajax';
+export const ALL_TRANSPORTS: readonly TransportName[] = ['ws', 'ajax'];
 
 /** One message the server sends back: an error (`x`, with its rid or none), a reply (`r`, with its data when given) or a pong. */
 export type Answer = { readonly x: string; readonly rid?: number } | { readonly r: number; readonly d?: unknown } | { readonly po: true };
@@ -25,6 +27,11 @@ export type Answer = { readonly x: string; readonly rid?: number } | { readonly 
 export interface ConnOutcome {
   readonly answers: readonly Answer[];
   readonly close?: number;
+  /**
+   * Ajax: the refusals the POSTs carrying the frames get, in order (a refused body reaches nothing, so it
+   * has no answer on the poll). Default: none, every POST is accepted (204). Never any on WebSocket.
+   */
+  readonly refused?: readonly HttpOutcome[];
 }
 
 /** What a raw upgrade gets: an HTTP status (and the `code` of its JSON body), or a 101 and then a close or service. */
@@ -60,12 +67,19 @@ interface Base {
   readonly server?: ServerOptions;
   /** Options of the well-behaved bystander client (e.g. the CSRF token it knows). */
   readonly client?: ClientOptions;
-  /** Restricts a `frames` case to some transports (its Ajax counterpart is a separate `ajax` case). */
-  readonly only?: readonly TransportName[];
+}
+
+/** Why a `frames` case does not apply to a transport, and the case that covers the attack there instead. */
+export interface NotApplicable {
+  readonly reason: string;
+  /** The name of the case that covers the same attack on that transport. */
+  readonly see: string;
 }
 
 export interface FramesCase extends Base {
   readonly kind: 'frames';
+  /** The transports this case does not apply to by nature (default: it applies to all). */
+  readonly notOn?: { readonly [T in TransportName]?: NotApplicable };
   readonly frames: (p: Packer) => Frame[];
   /**
    * How the runner knows the server is done: `ping` (default) sends a ping after the frames and waits for its
@@ -92,16 +106,36 @@ export interface UpgradeCase extends Base {
   readonly expect: Expect<UpgradeOutcome>;
 }
 
-/** A raw Ajax request, described for the Ajax adapter. */
+/**
+ * A raw Ajax request, described for the Ajax adapter. Unless it is the handshake, it speaks for the
+ * connection of a fresh handshake (uid `attacker`): its `cid`, a poll's `x-chsk-ack`, the packer's
+ * `content-type`, and the token below.
+ */
 export interface AjaxRequest {
   readonly method: 'GET' | 'POST';
-  /** The `x-chsk-token` the request carries: one from a fresh handshake, a forged one, none, or one only in the query string. */
-  readonly token: 'valid' | 'forged' | 'missing' | 'query-only';
-  /** The handshake GET itself (no connection token yet) rather than a poll or a send. */
+  /**
+   * The `x-chsk-token` the request carries: `valid` (the fresh connection's), `forged` (its selector with a
+   * random secret of the same length), `foreign` (the fresh connection's own valid token, presented with the
+   * `cid` of another live client), `missing`, or `query-only` (none in the header, the valid one in the
+   * query string under the names a careless server might read). A GET with a valid token is a poll and is
+   * held until something arrives: no case should need one.
+   */
+  readonly token: 'valid' | 'forged' | 'foreign' | 'missing' | 'query-only';
+  /** The handshake GET itself (`?v=1&hs=1&cid=<random>&uid=attacker`, no connection token yet) rather than a poll or a send. */
   readonly handshake?: boolean;
+  /** Query parameters added to (or, for the same name, replacing) the ones above, in order. */
+  readonly query?: readonly (readonly [string, string])[];
+  /** Extra headers; a `content-type` here replaces the packer's. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** The body of a POST (packed frames), or the number of bytes of filler to send. */
-  readonly body?: ((p: Packer) => Frame) | number;
+  /**
+   * The body of a POST: `frames`, framed as the packer's bodies are (newline-separated text, or each behind a
+   * 4-byte big-endian length); `raw` bytes, sent as they are; or `filler` bytes (`a`), as many as given,
+   * `streamed` without a `content-length` (chunked) if so, so that the server must count what it reads.
+   */
+  readonly body?:
+    | { readonly frames: (p: Packer) => Frame[] }
+    | { readonly raw: Uint8Array }
+    | { readonly filler: number; readonly streamed?: boolean };
 }
 
 export interface AjaxCase extends Base {
@@ -179,6 +213,21 @@ function fragmented(p: Packer, message: unknown, size: number): Buffer {
 }
 
 const dataOp = (p: Packer) => (p.binary ? Op.Binary : Op.Text);
+
+const frameBytes = (f: Frame) => (typeof f === 'string' ? Buffer.byteLength(f, 'utf8') : f.byteLength);
+
+/** One `test/echo` request (rid 1) packed into a frame of exactly `size` bytes. */
+function echoOfSize(p: Packer, size: number): Frame {
+  const make = (n: number) => p.pack(q(1, ['test/echo', 'a'.repeat(n)]));
+  let n = size;
+  for (let i = 0; i < 4; i++) n += size - frameBytes(make(n));
+  const f = make(n);
+  if (frameBytes(f) !== size) throw new Error(`cannot pack an echo request into exactly ${size} bytes`);
+  return f;
+}
+
+/** The refusal of an Ajax body. */
+const refusal = (status: number, code: string): HttpOutcome => ({ status, code });
 
 /** A raw upgrade request: the standard headers, edited. */
 function upgrade(
@@ -319,19 +368,27 @@ export const CORPUS: readonly HostileCase[] = [
     name: 'empty-frame',
     kind: 'frames',
     frames: (p) => [p.binary ? new Uint8Array(0) : ''],
-    expect: { answers: [x(ErrorCode.BadFrame)] },
+    // An Ajax text body ignores empty lines (PROTOCOL.md, "Bodies and framing"): an empty body is
+    // no frame at all and is accepted. A zero-length binary frame (a 0 length prefix) does reach the core.
+    expect: ({ transport, packer }) => ({ answers: transport === 'ajax' && !packer.binary ? [] : [x(ErrorCode.BadFrame)] }),
   },
   {
     name: 'garbage-bytes-in-a-binary-frame',
     ref: 'invalid UTF-8 / invalid msgpack',
     kind: 'frames',
     frames: () => [Uint8Array.from([0xff, 0xfe, 0xc1, 0x80, 0x00, 0xc1, 0xf8, 0xff])],
-    expect: { answers: [x(ErrorCode.BadFrame)] },
+    // Over Ajax with a text packer the bytes are the body, and a text body that is not UTF-8 is malformed as
+    // a whole: 400 CHSK_BAD_FRAME, nothing reaches the core (PROTOCOL.md, "Bodies and framing").
+    expect: ({ transport, packer }) =>
+      transport === 'ajax' && !packer.binary
+        ? { answers: [], refused: [refusal(400, ErrorCode.BadFrame)] }
+        : { answers: [x(ErrorCode.BadFrame)] },
   },
   {
     name: 'frame-kind-mismatch',
     kind: 'frames',
-    // JSON accepts UTF-8 JSON in a binary frame; msgpack refuses a text frame.
+    // JSON accepts UTF-8 JSON in a binary frame; msgpack refuses a text frame. Ajax has no frame kinds (the
+    // body is the packer's), so there the frame's bytes travel as they are, with the same outcome.
     frames: (p) => [p.binary ? '{"t":"q","rid":1,"ev":["test/echo",1]}' : new Uint8Array(Buffer.from('{"t":"q","rid":1,"ev":["test/echo",1]}'))],
     expect: ({ packer }) => ({ answers: [packer.binary ? x(ErrorCode.BadFrame) : r(1, 1)] }),
   },
@@ -534,10 +591,28 @@ export const CORPUS: readonly HostileCase[] = [
   {
     name: 'oversized-frame',
     ref: 'ws CVE-2016-10542 (no default maxPayload), engine.io CVE-2020-36048',
-    only: ['ws'], // Ajax: ajax-oversized-body
+    notOn: {
+      ajax: {
+        reason: 'close 1009 is a WebSocket close; an Ajax body over the limit is refused 413 and the connection stays open',
+        see: 'ajax-oversized-body',
+      },
+    },
     kind: 'frames',
     frames: (p) => [p.pack(q(1, ['test/echo', 'a'.repeat(MAX_FRAME)]))],
     expect: { answers: [], close: CloseCode.TooLarge },
+  },
+  {
+    name: 'frame-one-byte-over-maxFrameBytes',
+    ref: 'an Ajax body may hold maxFrameBytes + 4 bytes: the core checks the frame itself',
+    notOn: {
+      ws: { reason: 'ws refuses it from the length prefix with close 1009 before it reaches the core', see: 'oversized-frame' },
+    },
+    kind: 'frames',
+    frames: (p) => [echoOfSize(p, MAX_FRAME + 1)],
+    // Text: the body (maxFrameBytes + 1 bytes) is within the limit, the core refuses the frame. Binary: the
+    // length prefix makes the body maxFrameBytes + 5 bytes, one over the limit.
+    expect: ({ packer }) =>
+      packer.binary ? { answers: [], refused: [refusal(413, ErrorCode.TooLarge)] } : { answers: [x(ErrorCode.TooLarge)] },
   },
   {
     name: 'frame-just-under-maxFrameBytes-is-served',
@@ -804,12 +879,12 @@ export const CORPUS: readonly HostileCase[] = [
     expect: { status: 403, code: ErrorCode.Rejected },
   },
 
-  // --- Ajax requests (pending the Ajax transport) ----------------------------------------------------------
+  // --- Ajax requests (PROTOCOL.md, "Ajax long-poll transport") ----------------------------------------------------------------
   {
     name: 'ajax-cross-site-text-plain-post',
     ref: 'cross-site text/plain POSTs are sent without a CORS preflight',
     kind: 'ajax',
-    request: { method: 'POST', token: 'valid', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body: (p) => p.pack(q(1, ['test/echo'])) },
+    request: { method: 'POST', token: 'valid', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body: { frames: msgs(q(1, ['test/echo'])) } },
     expect: { status: 403, code: ErrorCode.Rejected },
   },
   {
@@ -820,41 +895,90 @@ export const CORPUS: readonly HostileCase[] = [
     expect: { status: 403, code: ErrorCode.Rejected },
   },
   {
-    name: 'ajax-post-with-a-forged-token',
+    name: 'ajax-handshake-with-prototype-names-in-the-query',
+    ref: 'engine.io CVE-2023-31125 (?transport=__proto__)',
     kind: 'ajax',
-    request: { method: 'POST', token: 'forged', body: (p) => p.pack(q(1, ['test/echo'])) },
-    expect: { status: 403, code: ErrorCode.Rejected },
+    request: {
+      method: 'GET',
+      token: 'missing',
+      handshake: true,
+      query: [
+        ['cid', '__proto__'],
+        ['uid', '__proto__'],
+        ['__proto__', '1'],
+        ['constructor', '1'],
+        ['hasOwnProperty', '1'],
+      ],
+    },
+    expect: { status: 200 },
+  },
+  {
+    name: 'ajax-post-with-a-forged-token',
+    ref: 'the selector finds the connection, the secret (192 bits) is compared in constant time',
+    kind: 'ajax',
+    request: { method: 'POST', token: 'forged', body: { frames: msgs(q(1, ['test/echo'])) } },
+    expect: { status: 403, code: ErrorCode.BadToken },
   },
   {
     name: 'ajax-post-without-a-token',
     kind: 'ajax',
-    request: { method: 'POST', token: 'missing', body: (p) => p.pack(q(1, ['test/echo'])) },
-    expect: { status: 403, code: ErrorCode.Rejected },
+    request: { method: 'POST', token: 'missing', body: { frames: msgs(q(1, ['test/echo'])) } },
+    expect: { status: 401, code: ErrorCode.BadToken },
+  },
+  {
+    name: 'ajax-post-with-own-token-and-another-clients-id',
+    ref: "knowing another client's id is not enough to speak for it",
+    kind: 'ajax',
+    request: { method: 'POST', token: 'foreign', body: { frames: msgs(q(1, ['test/echo'])) } },
+    expect: { status: 403, code: ErrorCode.BadToken },
   },
   {
     name: 'ajax-poll-with-a-forged-token',
     ref: 'socket.io CVE-2017-16031 (guessable session ids act as bearer tokens)',
     kind: 'ajax',
     request: { method: 'GET', token: 'forged' },
-    expect: { status: 403, code: ErrorCode.Rejected },
+    expect: { status: 403, code: ErrorCode.BadToken },
+  },
+  {
+    name: 'ajax-poll-with-own-token-and-another-clients-id',
+    ref: "knowing another client's id is not enough to read its queue",
+    kind: 'ajax',
+    request: { method: 'GET', token: 'foreign' },
+    expect: { status: 403, code: ErrorCode.BadToken },
   },
   {
     name: 'ajax-poll-with-the-token-only-in-the-query',
+    ref: 'tokens in URLs end up in proxy logs; the server never reads one there',
     kind: 'ajax',
     request: { method: 'GET', token: 'query-only' },
-    expect: { status: 403, code: ErrorCode.Rejected },
+    expect: { status: 401, code: ErrorCode.BadToken },
+  },
+  {
+    name: 'ajax-post-as-a-form',
+    ref: 'a cross-site <form> posts urlencoded, multipart or text/plain bodies without a preflight',
+    kind: 'ajax',
+    request: { method: 'POST', token: 'valid', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: { raw: Buffer.from('t=q&rid=1') } },
+    expect: { status: 415, code: ErrorCode.BadContentType },
   },
   {
     name: 'ajax-oversized-body',
-    ref: 'engine.io CVE-2020-36048 (100 MB bodies)',
+    ref: 'engine.io CVE-2020-36048 (100 MB bodies); the limit is maxFrameBytes + 4, one full frame with its length prefix',
     kind: 'ajax',
-    request: { method: 'POST', token: 'valid', body: MAX_FRAME + 1 },
+    request: { method: 'POST', token: 'valid', body: { filler: MAX_FRAME + 5 } },
+    expect: { status: 413, code: ErrorCode.TooLarge },
+  },
+  {
+    name: 'ajax-oversized-body-without-a-content-length',
+    ref: 'a chunked body declares no size: the server stops reading at the limit',
+    kind: 'ajax',
+    request: { method: 'POST', token: 'valid', body: { filler: 16 * MAX_FRAME, streamed: true } },
     expect: { status: 413, code: ErrorCode.TooLarge },
   },
   {
     name: 'ajax-garbage-body',
+    ref: 'not UTF-8 (text packers); a truncated length prefix (binary packers)',
     kind: 'ajax',
-    request: { method: 'POST', token: 'valid', body: () => Uint8Array.from([0xff, 0xfe, 0xc1]) },
+    request: { method: 'POST', token: 'valid', body: { raw: Uint8Array.from([0xff, 0xfe, 0xc1]) } },
     expect: { status: 400, code: ErrorCode.BadFrame },
   },
 ];
@@ -863,7 +987,7 @@ export const CORPUS: readonly HostileCase[] = [
 export function transportsOf(c: HostileCase): readonly TransportName[] {
   switch (c.kind) {
     case 'frames':
-      return c.only ?? ['ws', 'ajax'];
+      return ALL_TRANSPORTS.filter((t) => c.notOn?.[t] === undefined);
     case 'ws-frames':
     case 'upgrade':
       return ['ws'];

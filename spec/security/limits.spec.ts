@@ -1,6 +1,7 @@
 /**
- * Limits enforced by the WebSocket binding: handshakeTimeoutMs and maxConnectionsPerUid. (Frame, batch,
- * pending, depth, rate and protocol-error limits are in the hostile corpus and in ServerCore.limits.spec.ts.)
+ * Limits enforced at the handshake: handshakeTimeoutMs (WebSocket) and maxConnectionsPerUid (WebSocket and
+ * Ajax). (Frame, batch, pending, depth, rate and protocol-error limits are in the hostile corpus and in
+ * ServerCore.limits.spec.ts.)
  */
 import { request, type IncomingMessage } from 'http';
 import { firstValueFrom } from 'rxjs';
@@ -8,6 +9,8 @@ import type { Duplex } from 'stream';
 import { jsonPacker } from '../../src/packers/jsonPacker';
 import { ErrorCode } from '../../src/protocol/codes';
 import type { ServerOptions, UpgradeMiddleware } from '../../src/server';
+import { rawHandshake, randomCid } from '../support/ajaxRaw';
+import { AjaxHeader } from '../../src/protocol/ajax';
 import { eventually, startSecurityServer, tryHandshake, type HandshakeResult, type SecurityServer } from './support';
 
 const param = (req: { url?: string }, name: string) => new URL(req.url ?? '/', 'http://x').searchParams.get(name);
@@ -95,6 +98,39 @@ describe('maxConnectionsPerUid', () => {
       const results: HandshakeResult[] = await Promise.all(Array.from({ length: 8 }, () => open(s, 'carol')));
       expect(results.map((r) => r.status).sort()).toEqual([101, 101, 429, 429, 429, 429, 429, 429]);
       for (const r of results) r.ws?.terminate();
+    });
+  });
+
+  it('counts Ajax connections too, and refuses an Ajax handshake over the limit with 429', async () => {
+    await withServer({ maxConnectionsPerUid: 2 }, async (s) => {
+      const ajaxHandshake = (uid: string) => fetch(`${s.url}?v=1&hs=1&cid=${randomCid()}&uid=${uid}`);
+      const ws = await open(s, 'dave');
+      const ajax = await rawHandshake(s.url, { uid: 'dave' });
+      const third = await ajaxHandshake('dave');
+      expect(third.status).toBe(429);
+      expect(await third.json()).toEqual({ code: ErrorCode.TooManyConnections, message: 'too many connections for this user (maxConnectionsPerUid: 2)' });
+      expect((await open(s, 'dave')).status).toBe(429);
+      expect(countOf(s, 'dave')).toBe(2);
+      // Other users are not affected; the Ajax connection's close frees its place.
+      const erin = await ajaxHandshake('erin');
+      expect(erin.status).toBe(200);
+      await erin.arrayBuffer();
+      const bye = await fetch(`${s.url}?cid=${ajax.cid}`, { method: 'DELETE', headers: { [AjaxHeader.Token]: ajax.token } });
+      expect(bye.status).toBe(204);
+      await eventually(() => countOf(s, 'dave') === 1, 'the server to see the close');
+      const again = await ajaxHandshake('dave');
+      expect(again.status).toBe(200);
+      await again.arrayBuffer();
+      ws.ws?.terminate();
+    });
+  });
+
+  it('holds under concurrent Ajax handshakes', async () => {
+    await withServer({ maxConnectionsPerUid: 2 }, async (s) => {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`${s.url}?v=1&hs=1&cid=${randomCid()}&uid=frank`)));
+      await Promise.all(answers.map((a) => a.arrayBuffer()));
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 429, 429, 429, 429, 429, 429]);
+      expect(countOf(s, 'frank')).toBe(2);
     });
   });
 });

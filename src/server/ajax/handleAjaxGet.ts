@@ -3,7 +3,7 @@ import { AjaxHeader, AjaxParam } from '../../protocol/ajax';
 import { ErrorCode } from '../../protocol/codes';
 import type { ChskRequest } from '../../protocol/events';
 import { PROTOCOL_VERSION } from '../../protocol/messages';
-import { admitRequest } from '../admitRequest';
+import { admitRequest, connectionLimit } from '../admitRequest';
 import { authenticate, clientIdOf, newAjaxConnection, type AjaxContext } from './AjaxContext';
 import { header, queryOf, refuse } from './ajaxHttp';
 
@@ -57,6 +57,10 @@ async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse
   // The client may have gone while the hooks ran; opening a connection for nobody would only wait for its gap.
   if (core.isClosing) return refuse(res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
   if (res.destroyed || res.writableEnded) return;
+  // Counted right before the connection opens (nothing asynchronous in between), as for a WebSocket upgrade,
+  // so concurrent handshakes cannot slip past it and Ajax cannot be used to get around it.
+  const tooMany = connectionLimit(core.adapter, admission.uid, o.maxConnectionsPerUid);
+  if (tooMany) return refuse(res, { status: tooMany.status, code: tooMany.code, message: tooMany.body });
   const { conn, token } = newAjaxConnection(ctx, id.cid);
   conn.attach(core.open(conn, { uid: admission.uid, clientId: id.cid, req, handshake: { tk: token }, handshakeData }));
   conn.answerHandshake(res, ctx.maxBody);
