@@ -44,11 +44,13 @@ describe('checkTree', () => {
   it.each([
     ['an own __proto__ key', JSON.parse('{"a":{"__proto__":{"polluted":1}}}')],
     ['constructor.prototype', { a: [{ constructor: { prototype: { polluted: 1 } } }] }],
+    ['a constructor object (a deep merge would write onto the global Object)', { constructor: { keys: 'x' } }],
+    ['a constructor array', { c: { constructor: [1] } }],
   ])('refuses %s', (_n, v) => {
     expect(refusal(() => checkTree(v, 64))?.message).toMatch(/is not allowed/);
   });
 
-  it('accepts a constructor key without a prototype', () => {
-    expect(refusal(() => checkTree({ constructor: 'Foo', c: { constructor: { name: 'x' } } }, 64))).toBeUndefined();
+  it('accepts a constructor key holding plain data', () => {
+    expect(refusal(() => checkTree({ constructor: 'Foo', c: { constructor: 42 }, d: { constructor: null } }, 64))).toBeUndefined();
   });
 });

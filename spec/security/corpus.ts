@@ -277,6 +277,13 @@ export const CORPUS: readonly HostileCase[] = [
     expect: { answers: [x(ErrorCode.BadFrame)] },
   },
   {
+    name: 'constructor-object-in-event-data',
+    ref: 'a naive deep merge of {"constructor":{"keys":…}} into {} replaces Object.keys (found by the fast-check property)',
+    kind: 'frames',
+    frames: msgs(q(1, ['test/echo', { constructor: { keys: 'x', assign: 1 } }])),
+    expect: { answers: [x(ErrorCode.BadFrame)] },
+  },
+  {
     name: 'constructor-prototype-in-a-batch-member',
     kind: 'frames',
     frames: msgs({ t: 'b', ms: [q(1, ['test/echo', 1]), ev(['a/b', { constructor: { prototype: polluted } }])] }),

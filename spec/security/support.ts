@@ -31,8 +31,18 @@ export function naiveMerge(target: Record<string, unknown>, source: unknown): un
 
 /** The own property names of the built-in prototypes, to compare before and after an attack. */
 export function prototypeSnapshot(): string[] {
-  return [Object.prototype, Array.prototype, Function.prototype, String.prototype, Number.prototype].map((p) =>
-    Object.getOwnPropertyNames(p).sort().join(','),
+  // The prototypes and the constructors themselves: a naive deep merge of {"constructor": {...}} writes onto
+  // the global Object (e.g. replacing Object.keys), which leaves the property names as they were, so each
+  // property is recorded with its type and, for functions, its name.
+  const holders: object[] = [Object.prototype, Array.prototype, Function.prototype, String.prototype, Number.prototype, Object, Array, Function, String, Number];
+  return holders.map((p) =>
+    Object.getOwnPropertyNames(p)
+      .sort()
+      .map((k) => {
+        const v: unknown = Object.getOwnPropertyDescriptor(p, k)?.value;
+        return `${k}:${typeof v}:${typeof v === 'function' ? (v as { name: string }).name : ''}`;
+      })
+      .join(','),
   );
 }
 
