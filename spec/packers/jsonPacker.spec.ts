@@ -27,6 +27,8 @@ describe('jsonPacker.unpack refuses forbidden keys with CHSK_BAD_FRAME', () => {
     ['{"__proto__": {"polluted": 1}}'],
     ['{"t":"e","ev":["a/b",{"x":[{"__proto__":{"polluted":1}}]}]}'],
     ['{"constructor": {"prototype": {"polluted": 1}}}'],
+    ['{"constructor": {"keys": "x"}}'],
+    ['{"a": {"constructor": ["x", "y"]}}'],
   ])('%s', (text) => {
     expect(() => jsonPacker.unpack(text)).toThrow(expect.objectContaining({ name: 'ProtocolError', code: 'CHSK_BAD_FRAME' }));
   });

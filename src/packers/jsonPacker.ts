@@ -4,11 +4,12 @@ import type { Frame, Packer } from './Packer';
 
 const decoder = /* @__PURE__ */ (() => (typeof TextDecoder === 'undefined' ? undefined : new TextDecoder('utf-8', { fatal: true })))();
 
-// Refuses keys that could reach a prototype if the value were later merged into another object (a naive
-// deep merge of `{"__proto__": {...}}` or `{"constructor": {"prototype": {...}}}` pollutes Object.prototype).
+// Refuses keys that could reach shared built-ins if the value were later merged into another object: a naive
+// deep merge of `{"__proto__": {...}}` or `{"constructor": {"prototype": {...}}}` pollutes Object.prototype, and
+// one of `{"constructor": {"keys": 1}}` writes onto the global Object itself. The same rule as checkTree.
 // Refused rather than dropped, as the msgpack packer does: a frame is never altered silently.
 function reviver(this: unknown, key: string, value: unknown): unknown {
-  if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value)) {
+  if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null)) {
     throw new ProtocolError(ErrorCode.BadFrame, `the key "${key}" is not allowed`);
   }
   return value;
@@ -17,7 +18,7 @@ function reviver(this: unknown, key: string, value: unknown): unknown {
 /**
  * The default packer: JSON in text frames. Parsing is plain `JSON.parse` unless the text mentions
  * `__proto__`, `constructor` or a `\u` escape, in which case a reviver refuses (`CHSK_BAD_FRAME`) frames
- * holding a `__proto__` key or a `constructor` key whose value has a `prototype`, as the msgpack packer
+ * holding a `__proto__` key or a `constructor` key whose value is an object or array, as the msgpack packer
  * refuses `__proto__` (the slow path only runs for frames that need it). Bytes must be valid UTF-8.
  */
 export const jsonPacker: Packer = {
