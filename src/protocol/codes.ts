@@ -43,6 +43,11 @@ export const ErrorCode = {
    * already upgraded to WebSocket (409).
    */
   BadToken: 'CHSK_BAD_TOKEN',
+  /**
+   * A client read too slowly: its socket held more than `maxBufferedBytes` unsent bytes. Reported on `errors$`;
+   * with `slowConsumer: 'close'` the connection is closed (1013), with `'drop'` frames are dropped meanwhile.
+   */
+  SlowConsumer: 'CHSK_SLOW_CONSUMER',
   /** Ajax: the connection's outgoing queue overflowed (`maxAjaxQueue`) because the client stopped polling. */
   QueueFull: 'CHSK_QUEUE_FULL',
   /** Ajax: a POST body's `content-type` does not match the packer (text/plain for text, application/octet-stream for binary). */
@@ -83,6 +88,8 @@ export const CloseCode = {
   BadHandshake: 4400,
   /** The peer stayed silent past the keep-alive timeout (for Ajax: no poll within `ajaxGraceMs`). */
   KeepAliveTimeout: 4408,
+  /** The client read too slowly (`maxBufferedBytes` with `slowConsumer: 'close'`): try again later. */
+  TryAgainLater: 1013,
   /** Ajax: the outgoing queue overflowed (`maxAjaxQueue`); the connection was closed rather than drop frames. */
   QueueFull: 4507,
   /** The connection kept sending past its `rateLimit` (`rateLimit.closeAfter` refused messages). */

@@ -4,6 +4,16 @@ import type { ChskRequest, TransportType } from '../protocol/events';
 import type { ServerConnection } from './ServerConnection';
 import type { TokenBucket } from './TokenBucket';
 
+/** How the core guards a connection's outgoing buffer (one shared object per server). */
+export interface WriteGuard {
+  /** Bytes a connection may have waiting in its socket before it counts as a slow consumer. */
+  readonly maxBufferedBytes: number;
+  /** `'close'`: close it after the write that crossed the bound; `'drop'`: drop frames while it is over. */
+  readonly policy: 'close' | 'drop';
+  /** Called when a connection crosses the bound (`'close'`) or drops its first frame of an episode (`'drop'`). */
+  overflow(conn: ServerConn): void;
+}
+
 /** The core's record of one open connection. Kept small: thousands of these live at once. */
 export class ServerConn {
   /** Requests waiting for a reply: reply id → their `requestTimeoutMs` timer. Created on first request. */
@@ -17,6 +27,8 @@ export class ServerConn {
   bucket: TokenBucket | undefined = undefined;
   /** Invalid frames and batch members so far (closed at `maxProtocolErrors`). */
   protocolErrors = 0;
+  /** Frames dropped because the client reads too slowly (`slowConsumer: 'drop'`). */
+  dropped = 0;
 
   constructor(
     readonly id: number,
@@ -28,6 +40,7 @@ export class ServerConn {
     readonly req: ChskRequest,
     /** The transport carrying the connection; replaced only by `ServerCore.swapLink` (Ajax → WebSocket upgrade). */
     public link: ServerConnection,
+    private readonly guard: WriteGuard,
   ) {}
 
   get transport(): TransportType {
@@ -35,6 +48,15 @@ export class ServerConn {
   }
 
   write(frame: Frame): void {
-    if (this.open) this.link.send(frame);
+    if (!this.open) return;
+    const max = this.guard.maxBufferedBytes;
+    if (max === Infinity) return this.link.send(frame);
+    if (this.guard.policy === 'drop' && (this.link.bufferedAmount ?? 0) > max) {
+      if (this.dropped++ === 0) this.guard.overflow(this);
+      return;
+    }
+    this.dropped = 0;
+    this.link.send(frame);
+    if (this.guard.policy === 'close' && (this.link.bufferedAmount ?? 0) > max) this.guard.overflow(this);
   }
 }

@@ -19,7 +19,7 @@ import {
 import { isReplyId, validateClientBatchable, validateClientMessage } from '../protocol/validateMessage';
 import { Presence } from './Presence';
 import { MemoryAdapter, type ServerAdapter } from './ServerAdapter';
-import { ServerConn } from './ServerConn';
+import { ServerConn, type WriteGuard } from './ServerConn';
 import type { ConnectionHandle, ServerConnection } from './ServerConnection';
 import type { ResolvedServerOptions } from './serverOptions';
 import { TokenBucket } from './TokenBucket';
@@ -54,6 +54,7 @@ export class ServerCore {
   readonly presence: Presence;
   readonly pushes: PushBatcher;
   private readonly keepAlive: KeepAliveSweep | undefined;
+  private readonly writeGuard: WriteGuard;
   private nextConnId = 1;
   private closing = false;
   /** The last closed connection of each uid waiting out its grace period: the context of its uidport-close. */
@@ -65,6 +66,11 @@ export class ServerCore {
     this.presence = new Presence(options.scheduler, { ws: options.wsGraceMs, ajax: options.ajaxGraceMs }, (key, open) =>
       this.uidPort(key, open),
     );
+    this.writeGuard = {
+      maxBufferedBytes: options.maxBufferedBytes,
+      policy: options.slowConsumer,
+      overflow: (conn) => this.slowConsumer(conn),
+    };
     this.pushes = new PushBatcher(this.adapter, options);
     const ka = options.keepAlive;
     this.keepAlive = ka
@@ -89,7 +95,7 @@ export class ServerCore {
   /** Registers an open connection, sends the handshake and returns the handle the binding feeds. */
   open(link: ServerConnection, info: ConnectionInfo): ConnectionHandle {
     const key = info.uid ?? NIL_UID;
-    const conn = new ServerConn(this.nextConnId++, info.uid, key, info.clientId, info.req, link);
+    const conn = new ServerConn(this.nextConnId++, info.uid, key, info.clientId, info.req, link, this.writeGuard);
     const hs: HandshakeMessage = {
       t: MessageType.Handshake,
       v: PROTOCOL_VERSION,
@@ -117,6 +123,20 @@ export class ServerCore {
     return this.pushes.push(key, message, flush);
   }
 
+
+  private slowConsumer(conn: ServerConn): void {
+    const buffered = conn.link.bufferedAmount ?? 0;
+    const close = this.options.slowConsumer === 'close';
+    this.report({
+      code: ErrorCode.SlowConsumer,
+      message: `${buffered} bytes waiting to be sent exceed maxBufferedBytes (${this.options.maxBufferedBytes}); ${close ? 'closing the connection' : 'dropping frames until it drains'}`,
+      clientId: conn.clientId,
+      uid: conn.uid,
+    });
+    if (!close) return;
+    conn.link.close(CloseCode.TryAgainLater, `${ErrorCode.SlowConsumer}: the client reads too slowly`);
+    this.closed(conn);
+  }
 
   /** Closes every connection with `code` and stops all timers. */
   shutdown(code: number, reason: string): void {

@@ -86,6 +86,18 @@ export interface ServerOptions {
    * refused with HTTP 429 `CHSK_TOO_MANY_CONNECTIONS`. @default Infinity (no limit)
    */
   maxConnectionsPerUid?: number;
+  /**
+   * Unsent bytes a WebSocket connection may hold (its socket's buffer: a client that reads too slowly, or a
+   * dead link that still accepts bytes) before it counts as a slow consumer. `Infinity` switches the guard off.
+   * @default 8_388_608 (8 MiB)
+   */
+  maxBufferedBytes?: number;
+  /**
+   * What happens to a slow consumer: `'close'` closes it with 1013 (the client reconnects and can catch up);
+   * `'drop'` drops frames while it is over the bound and reports the first drop of each episode. Either way
+   * `CHSK_SLOW_CONSUMER` is reported on `errors$`, so nothing is lost silently. @default 'close'
+   */
+  slowConsumer?: 'close' | 'drop';
   /** A request nobody answers gets a `CHSK_NO_REPLY` error reply after this long. @default 30_000 */
   requestTimeoutMs?: number;
   /** How long a WebSocket uid stays in `connectedUids$` after its last connection closed. @default 2500 */
@@ -172,6 +184,12 @@ function rateLimit(r: RateLimit | false | undefined): Required<RateLimit> | fals
   };
 }
 
+function slowConsumer(p: ServerOptions['slowConsumer']): 'close' | 'drop' {
+  if (p === undefined) return 'close';
+  if (p !== 'close' && p !== 'drop') throw new ConfigError(`option 'slowConsumer' must be 'close' or 'drop', got ${String(p)}`);
+  return p;
+}
+
 /** Merges options over the defaults and validates them at once (a wrong option throws `ConfigError`). */
 export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   const path = o.path ?? '/chsk';
@@ -195,6 +213,8 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     rateLimit: rateLimit(o.rateLimit),
     maxProtocolErrors: positive('maxProtocolErrors', o.maxProtocolErrors ?? 100, true),
     handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs ?? 10_000),
+    maxBufferedBytes: (o.maxBufferedBytes ?? 8_388_608) === Infinity ? Infinity : positive('maxBufferedBytes', o.maxBufferedBytes ?? 8_388_608, true),
+    slowConsumer: slowConsumer(o.slowConsumer),
     maxConnectionsPerUid:
       (o.maxConnectionsPerUid ?? Infinity) === Infinity ? Infinity : positive('maxConnectionsPerUid', o.maxConnectionsPerUid!, true),
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs ?? 30_000),
