@@ -1,9 +1,12 @@
 // Browser bundle size. Rollup (+ @rollup/plugin-node-resolve with browser: true, + @rollup/plugin-terser with
 // its defaults) bundles a tiny entry that connects, sends a request and receives pushes:
-//   - sente-rx: createChannelSocketClient from the BUILT ESM client (dist/esm/client.mjs), JSON packer, rxjs parts included;
-//   - Socket.IO: io() from socket.io-client, emitWithAck and onAny;
+//   - sente-rx, full: createChannelSocketClient from the BUILT ESM client (dist/esm/client.mjs), default
+//     type 'auto' (WebSocket + Ajax long-poll + the switch between them), JSON packer, rxjs parts included;
+//   - sente-rx, lean: createWebSocketClient (WebSocket only), same entry otherwise: the ≤ 8 KB target. Builds
+//     without createWebSocketClient report null;
+//   - Socket.IO: io() from socket.io-client (which also carries polling + websocket), emitWithAck and onAny;
 // as an IIFE, then gzips it with zlib (level 9). Also measured: the shipped full client bundle
-// dist/browser/sente-rx.min.js, and the sente-rx entry with rxjs left out (what the library itself weighs)
+// dist/browser/sente-rx.min.js, and the lean sente-rx entry with rxjs left out (what the library itself weighs)
 // and with rxjs resolved to its ES2015 build (the `es2015` export condition) instead of the default ES5 one.
 // Runs in the runner process: nothing to time, so no server.
 import { readFileSync } from 'node:fs';
@@ -20,6 +23,12 @@ const ENTRIES = {
   sente: `
 import { createChannelSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
 const chsk = createChannelSocketClient({ url: '/chsk' });
+chsk.events$.subscribe((ev) => console.log('push', ev));
+chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
+`,
+  senteLean: `
+import { createWebSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
+const chsk = createWebSocketClient({ url: '/chsk' });
 chsk.events$.subscribe((ev) => console.log('push', ev));
 chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
 `,
@@ -60,11 +69,13 @@ const gz = (js) => ({ minBytes: Buffer.byteLength(js), gzipBytes: gzipSync(js, {
 
 export async function measureBundles() {
   const shipped = readFileSync(`${distDir}/browser/sente-rx.min.js`, 'utf8');
+  const lean = readFileSync(`${distDir}/esm/client.mjs`, 'utf8').includes('createWebSocketClient');
   return {
     sente: await bundleSize(ENTRIES.sente),
+    senteLean: lean ? await bundleSize(ENTRIES.senteLean) : null,
     socketio: await bundleSize(ENTRIES.socketio),
     senteShipped: gz(shipped),
-    senteWithoutRxjs: await bundleSize(ENTRIES.sente, { external: ['rxjs'] }),
-    senteRxjsEs2015: await bundleSize(ENTRIES.sente, { exportConditions: ['es2015'] }),
+    senteWithoutRxjs: await bundleSize(lean ? ENTRIES.senteLean : ENTRIES.sente, { external: ['rxjs'] }),
+    senteRxjsEs2015: await bundleSize(lean ? ENTRIES.senteLean : ENTRIES.sente, { exportConditions: ['es2015'] }),
   };
 }

@@ -2,6 +2,8 @@
 // would run it. The uid of a connection is its `uid` query parameter. Options from the runner:
 //   wsBatchMs, ajaxBatchMs (passed through when set; an unknown option is ignored by builds without batching),
 //   extra: any further server options (run.mjs --sente-server='{"keepAlive":false}'), for experiments.
+// `rateLimit: false`: the default per-connection limit (200 msgs/s, burst 400) refuses exactly what these
+// scenarios do, thousands of requests per second over one connection.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import express from 'express';
@@ -18,6 +20,7 @@ export async function start(opts) {
   if (opts.ajaxBatchMs !== undefined) batching.ajaxBatchMs = opts.ajaxBatchMs;
   const chsk = createChannelSocketServer({
     userId: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('uid'),
+    rateLimit: false,
     ...batching,
     ...(opts.extra ?? {}),
   });

@@ -2,7 +2,8 @@
 // minifying, then minifies each module's rendered code on its own and reports min and min+gzip per module,
 // grouped (sente-rx files, rxjs files). Per-module gzip sizes do not add up to the bundle's (gzip shares a
 // dictionary across modules); they rank where the bytes are.
-//   node benchmarks/tools/bundle-breakdown.mjs [--es2015]
+//   node benchmarks/tools/bundle-breakdown.mjs [--es2015] [--full]
+// Default: the WebSocket-only client (createWebSocketClient); --full: createChannelSocketClient (type 'auto').
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { rollup } from 'rollup';
@@ -12,10 +13,11 @@ import { distDir } from '../lib/dist.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const es2015 = process.argv.includes('--es2015');
+const factory = process.argv.includes('--full') ? 'createChannelSocketClient' : 'createWebSocketClient';
 const id = `${root}benchmarks/__bundle_entry__.mjs`;
 const code = `
-import { createChannelSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
-const chsk = createChannelSocketClient({ url: '/chsk' });
+import { ${factory} as create } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
+const chsk = create({ url: '/chsk' });
 chsk.events$.subscribe((ev) => console.log('push', ev));
 chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
 `;

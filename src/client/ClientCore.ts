@@ -4,12 +4,12 @@ import { ChannelError } from '../errors/ChannelError';
 import { RemoteError } from '../errors/RemoteError';
 import { BufferOverflowError } from '../errors/BufferOverflowError';
 import { ReplyTimeoutError } from '../errors/ReplyTimeoutError';
-import { keepAlive } from '../operators/keepAlive';
-import { reconnect } from '../operators/reconnect';
+import { keepAliveUnchecked } from '../operators/keepAlive';
+import { reconnectUnchecked } from '../operators/reconnect';
 import type { Frame } from '../packers/Packer';
 import { CloseCode, ErrorCode } from '../protocol/codes';
 import { MessageType, type ClientMessage, type EventMessage, type RequestMessage, type ServerBatchable, type WireEvent } from '../protocol/messages';
-import { validateServerMessage } from '../protocol/validateMessage';
+import { isServerMessage } from '../protocol/isServerMessage';
 import type { TransportType } from '../protocol/events';
 import type { ResolvedClientOptions } from './clientOptions';
 import { initialState, type ClientState, type CloseReason } from './ClientState';
@@ -83,7 +83,7 @@ export class ClientCore {
     this.stopped = false;
     this.loop = this.session()
       .pipe(
-        reconnect<'hs'>({
+        reconnectUnchecked<'hs'>({
           backoff: this.o.backoff,
           maxAttempts: this.o.maxReconnectAttempts,
           scheduler: this.o.scheduler,
@@ -141,7 +141,7 @@ export class ClientCore {
           case 'open':
             this.link = sig.link;
             if (this.o.keepAlive) {
-              keepAliveSub = activity.pipe(keepAlive({ ...this.o.keepAlive, scheduler: this.o.scheduler })).subscribe({
+              keepAliveSub = activity.pipe(keepAliveUnchecked(this.o.keepAlive.idleMs, this.o.keepAlive.timeoutMs, this.o.scheduler)).subscribe({
                 next: () => this.write({ t: MessageType.Ping }),
                 error: () => {
                   end('keepalive-timeout');
@@ -201,12 +201,13 @@ export class ClientCore {
 
   /** Handles one incoming frame; returns true when it was the handshake. */
   private onFrame(data: Frame): boolean {
-    let m;
+    let m: unknown;
     try {
-      m = validateServerMessage(this.o.packer.unpack(data));
+      m = this.o.packer.unpack(data);
     } catch {
       return false; // a frame we cannot read is dropped; the server speaks the protocol or is not ours
     }
+    if (!isServerMessage(m)) return false; // likewise
     switch (m.t) {
       case MessageType.Handshake: {
         if (this.ready) return false;

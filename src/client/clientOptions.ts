@@ -1,6 +1,6 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { ConfigError } from '../errors/ConfigError';
-import { exponentialBackoff } from '../operators/exponentialBackoff';
+import { backoffUnchecked } from '../operators/exponentialBackoff';
 import { jsonPacker } from '../packers/jsonPacker';
 import type { Packer } from '../packers/Packer';
 import type { ClientTransport } from './ClientTransport';
@@ -86,10 +86,6 @@ export interface ResolvedClientOptions {
   maxBufferedSends: number;
   autoConnect: boolean;
   scheduler: SchedulerLike;
-  type: 'auto' | 'ws' | 'ajax';
-  connectTimeoutMs: number;
-  upgradeIntervalMs: number | false;
-  ajaxTimeoutMs: number;
 }
 
 /** A random client id from the platform's CSPRNG. */
@@ -101,7 +97,7 @@ export function randomClientId(): string {
   return s;
 }
 
-function check(name: string, ok: boolean, what: string): void {
+export function check(name: string, ok: boolean, what: string): void {
   if (!ok) throw new ConfigError(`option '${name}' ${what}`);
 }
 
@@ -110,19 +106,14 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
   const timeoutMs = o.timeoutMs ?? 10_000;
   const maxBufferedSends = o.maxBufferedSends ?? 1000;
   const clientId = o.clientId ?? randomClientId();
-  const type = o.type ?? 'auto';
-  const connectTimeoutMs = o.connectTimeoutMs ?? 5000;
-  const upgradeIntervalMs = o.upgradeIntervalMs ?? 30_000;
-  const ajaxTimeoutMs = o.ajaxTimeoutMs ?? 60_000;
-  check('type', type === 'auto' || type === 'ws' || type === 'ajax', `must be 'auto', 'ws' or 'ajax', got ${String(o.type)}`);
-  check('connectTimeoutMs', connectTimeoutMs > 0 && Number.isFinite(connectTimeoutMs), 'must be a positive number of milliseconds');
-  check('upgradeIntervalMs', upgradeIntervalMs === false || (upgradeIntervalMs > 0 && Number.isFinite(upgradeIntervalMs)), 'must be a positive number of milliseconds or false');
-  check('ajaxTimeoutMs', ajaxTimeoutMs > 0 && Number.isFinite(ajaxTimeoutMs), 'must be a positive number of milliseconds');
-  check('fetch', o.fetch === undefined || typeof o.fetch === 'function', 'must be a fetch function');
   check('timeoutMs', timeoutMs > 0, `must be a positive number of milliseconds`);
   check('maxBufferedSends', Number.isInteger(maxBufferedSends) && maxBufferedSends >= 0, 'must be an integer >= 0');
   check('clientId', /^[A-Za-z0-9_-]{1,128}$/.test(clientId), 'must be 1-128 characters of [A-Za-z0-9_-]');
-  if (o.keepAlive) check('keepAlive', o.keepAlive.idleMs > 0 && o.keepAlive.timeoutMs > 0, 'needs positive idleMs and timeoutMs');
+  const ms = (x: unknown): boolean => typeof x === 'number' && x > 0 && Number.isFinite(x);
+  if (o.keepAlive) check('keepAlive', ms(o.keepAlive.idleMs) && ms(o.keepAlive.timeoutMs), 'needs finite positive idleMs and timeoutMs');
+  const attempts = o.maxReconnectAttempts ?? Infinity;
+  check('maxReconnectAttempts', attempts === Infinity || (Number.isInteger(attempts) && attempts >= 0), 'must be an integer >= 0 or Infinity');
+  check('backoff', o.backoff === undefined || typeof o.backoff === 'function', 'must be a function (attempt) => ms');
   return {
     url: o.url ?? '/chsk',
     csrfToken: typeof token === 'function' ? token : () => token,
@@ -130,15 +121,11 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     params: o.params ?? {},
     clientId,
     timeoutMs,
-    backoff: o.backoff ?? exponentialBackoff({ initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 'full' }),
-    maxReconnectAttempts: o.maxReconnectAttempts ?? Infinity,
+    backoff: o.backoff ?? backoffUnchecked(1000, 30_000, 2, 'full', Math.random),
+    maxReconnectAttempts: attempts,
     keepAlive: o.keepAlive === undefined ? { idleMs: 20_000, timeoutMs: 5_000 } : o.keepAlive,
     maxBufferedSends,
     autoConnect: o.autoConnect ?? true,
     scheduler: o.scheduler ?? asyncScheduler,
-    type,
-    connectTimeoutMs,
-    upgradeIntervalMs,
-    ajaxTimeoutMs,
   };
 }

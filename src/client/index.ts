@@ -1,4 +1,6 @@
 export { createChannelSocketClient, type ChannelSocketClient, type SendOptions } from './createChannelSocketClient';
+export { createWebSocketClient, type WebSocketClientOptions } from './createWebSocketClient';
+export { webSocketTransport } from './transports/webSocketTransport';
 export type { ClientOptions, ClientKeepAlive } from './clientOptions';
 export type { ClientState, CloseReason } from './ClientState';
 export type { ClientTransport, ConnectContext, TransportLink, TransportSignal } from './ClientTransport';

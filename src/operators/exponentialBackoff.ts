@@ -75,13 +75,30 @@ export function exponentialBackoff(config: ExponentialBackoffConfig = {}): (atte
   if (jitter !== 'full' && jitter !== 'equal' && jitter !== 'none') {
     throw new RangeError(`exponentialBackoff: jitter must be 'full', 'equal' or 'none', got ${String(jitter)}`);
   }
-  // Rounding must not push a delay past a fractional cap.
-  const ceiling = Math.floor(maxMs);
-
+  const delayOf = backoffUnchecked(initialMs, maxMs, factor, jitter, random);
   return (attempt: number): number => {
     if (!Number.isInteger(attempt) || attempt < 1) {
       throw new RangeError(`exponentialBackoff: attempt must be an integer >= 1, got ${String(attempt)}`);
     }
+    return delayOf(attempt);
+  };
+}
+
+/**
+ * {@link exponentialBackoff} without its checks, for callers whose settings and attempt numbers are known to
+ * be valid (the client's default backoff): keeps the checks' messages out of browser bundles. Internal.
+ */
+export function backoffUnchecked(
+  initialMs: number,
+  maxMs: number,
+  factor: number,
+  jitter: 'full' | 'equal' | 'none',
+  random: () => number,
+): (attempt: number) => number {
+  // Rounding must not push a delay past a fractional cap.
+  const ceiling = Math.floor(maxMs);
+
+  return (attempt: number): number => {
     // factor ** huge is Infinity, and min() turns it into the cap; 0 * Infinity would be NaN, hence the guard.
     const base = initialMs === 0 ? 0 : Math.min(maxMs, initialMs * factor ** (attempt - 1));
     let delay = base;

@@ -55,7 +55,11 @@ export function keepAlive<T>(config: KeepAliveConfig): OperatorFunction<T, numbe
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError(`keepAlive: timeoutMs must be a finite number of ms > 0, got ${String(timeoutMs)}`);
   }
+  return keepAliveUnchecked(idleMs, timeoutMs, scheduler);
+}
 
+/** {@link keepAlive} without its option checks (the client checks its own options). Internal. */
+export function keepAliveUnchecked<T>(idleMs: number, timeoutMs: number, scheduler: SchedulerLike): OperatorFunction<T, number> {
   return (source) =>
     new Observable<number>((subscriber) => {
       // Activity only stamps a time; the one timer re-arms itself lazily when it fires early. This keeps

@@ -92,7 +92,12 @@ export function reconnect<T>(config: ReconnectConfig<T>): MonoTypeOperatorFuncti
   if (maxAttempts !== Infinity && !(Number.isInteger(maxAttempts) && maxAttempts >= 0)) {
     throw new RangeError(`reconnect: maxAttempts must be an integer >= 0 or Infinity, got ${String(maxAttempts)}`);
   }
+  return reconnectUnchecked({ backoff, maxAttempts, resetOn, shouldRetry, onRetry, scheduler });
+}
 
+/** {@link reconnect} without its option checks (the client checks its own options). Internal. */
+export function reconnectUnchecked<T>(config: ReconnectConfig<T> & { maxAttempts: number; scheduler: SchedulerLike }): MonoTypeOperatorFunction<T> {
+  const { backoff, maxAttempts, resetOn, shouldRetry, onRetry, scheduler } = config;
   return (source) =>
     new Observable<T>((subscriber) => {
       let attempt = 0;

@@ -18,7 +18,13 @@ export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventM
   readonly events$: Observable<ServerEventMsg<M>>;
   /** Bad input and failures in user code the server survived. Completes on `close()`. */
   readonly errors$: Observable<ServerErrorReport>;
-  /** Connected uids per transport (`NIL_UID` stands for users without a uid), with grace periods applied. */
+  /**
+   * Connected uids per transport (`NIL_UID` stands for users without a uid), with grace periods applied. Each
+   * change of the sets emits a new immutable snapshot `{ ws, ajax, any }` of ReadonlySets, synchronously, to
+   * current subscribers; sets a change did not touch are the same objects as in the previous snapshot. While
+   * nobody subscribes, snapshots are not built: `value` and the next subscription get an up-to-date one (so a
+   * connect storm nobody watches costs O(1) per uid).
+   */
   readonly connectedUids$: BehaviorSubject<ConnectedUids>;
   /**
    * Pushes an event to every connected client (tab, device) of `uid`; `null` or `NIL_UID` reaches every

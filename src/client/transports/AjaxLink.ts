@@ -4,7 +4,7 @@ import type { Frame } from '../../packers/Packer';
 import { AjaxHeader, AjaxParam, BINARY_BODY_TYPE, decodeBody, encodeBody, framedSize, TEXT_BODY_TYPE } from '../../protocol/ajax';
 import { CloseCode, ErrorCode } from '../../protocol/codes';
 import { PROTOCOL_VERSION } from '../../protocol/messages';
-import { validateServerMessage } from '../../protocol/validateMessage';
+import { isServerMessage } from '../../protocol/isServerMessage';
 import type { ConnectContext, TransportLink, TransportSignal } from '../ClientTransport';
 import type { AjaxTransportOptions, FetchResponseLike } from './ajaxTransport';
 import { toHttpUrl } from './toWebSocketUrl';
@@ -195,8 +195,8 @@ export class AjaxLink {
 
   private tokenOf(frame: Frame | undefined): string {
     if (frame === undefined) throw new ProtocolError(ErrorCode.BadMessage, 'empty handshake response');
-    const m = validateServerMessage(this.o.packer.unpack(frame));
-    if (m.t !== 'hs' || typeof m.tk !== 'string' || m.tk.length === 0) {
+    const m = this.o.packer.unpack(frame);
+    if (!isServerMessage(m) || m.t !== 'hs' || typeof m.tk !== 'string' || m.tk.length === 0) {
       throw new ProtocolError(ErrorCode.BadMessage, 'the handshake carries no connection token');
     }
     return m.tk;

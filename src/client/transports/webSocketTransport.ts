@@ -28,7 +28,7 @@ export function resolveWebSocket(given: WebSocketConstructor | undefined): WebSo
   const ctor = given ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (typeof ctor !== 'function') {
     throw new ConfigError(
-      "no WebSocket implementation: on Node, `import WebSocket from 'ws'` and pass it as the `WebSocket` option of createChannelSocketClient (or use type: 'ajax')",
+      "no WebSocket: on Node, pass the `WebSocket` option (`import WebSocket from 'ws'`), or use type: 'ajax'",
       ErrorCode.NoWebSocket,
     );
   }

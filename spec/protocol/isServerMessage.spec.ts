@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { isServerMessage } from '../../src/protocol/isServerMessage';
+import { validateServerMessage } from '../../src/protocol/validateMessage';
+
+const agrees = (x: unknown): boolean => {
+  let valid = true;
+  try {
+    validateServerMessage(x);
+  } catch {
+    valid = false;
+  }
+  return isServerMessage(x) === valid;
+};
+
+describe('isServerMessage', () => {
+  const long = 'x'.repeat(257);
+  const cases: unknown[] = [
+    null, 5, 'hs', [], {}, { t: 'zz' },
+    { t: 'hs', v: 1, uid: null, cid: 'c' }, { t: 'hs', v: 1, uid: 'u', cid: 'c', tk: 't' }, { t: 'hs', v: '1', uid: null, cid: 'c' },
+    { t: 'hs', v: 1, uid: 3, cid: 'c' }, { t: 'hs', v: 1, uid: null }, { t: 'hs', v: 1, uid: null, cid: 'c', tk: 1 },
+    { t: 'pi' }, { t: 'po' },
+    { t: 'e', ev: ['a/b'] }, { t: 'e', ev: ['a/b', 1] }, { t: 'e', ev: ['chsk/x'] }, { t: 'e', ev: [] }, { t: 'e', ev: ['a', 1, 2] },
+    { t: 'e', ev: [''] }, { t: 'e', ev: [long] }, { t: 'e', ev: [5] }, { t: 'e', ev: 'a/b' },
+    { t: 'r', rid: 1, d: 1 }, { t: 'r', rid: 0 }, { t: 'r', rid: 1.5 }, { t: 'r', rid: '1' },
+    { t: 'x', code: 'C', msg: 'm' }, { t: 'x', code: 'C', msg: 'm', rid: 2 }, { t: 'x', code: 'C', msg: 'm', rid: -1 }, { t: 'x', code: 1, msg: 'm' },
+    { t: 'b', ms: [] }, { t: 'b', ms: [{ t: 'e', ev: ['a'] }, { t: 'r', rid: 3 }] }, { t: 'b', ms: [{ t: 'e', ev: ['a'] }, null] },
+    { t: 'b', ms: [{ t: 'pi' }] }, { t: 'b', ms: [{ t: 'b', ms: [] }] }, { t: 'b', ms: 'x' },
+  ];
+  it.each(cases.map((c) => [JSON.stringify(c), c]))('agrees with validateServerMessage on %s', (_, c) => {
+    expect(agrees(c)).toBe(true);
+  });
+
+  it('agrees with validateServerMessage on generated messages', () => {
+    const t = fc.constantFrom('hs', 'pi', 'po', 'e', 'r', 'x', 'b', 'q', undefined);
+    const msg = fc.record(
+      { t, v: fc.oneof(fc.integer(), fc.string()), uid: fc.oneof(fc.constant(null), fc.string(), fc.integer()), cid: fc.oneof(fc.string(), fc.integer()),
+        tk: fc.oneof(fc.string(), fc.integer()), ev: fc.oneof(fc.array(fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), { maxLength: 3 }), fc.string()),
+        rid: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.double(), fc.string()), code: fc.oneof(fc.string(), fc.integer()), msg: fc.oneof(fc.string(), fc.integer()) },
+      { requiredKeys: ['t'] },
+    );
+    const top = fc.oneof(msg, fc.record({ t: fc.constant('b'), ms: fc.oneof(fc.array(fc.oneof(msg, fc.anything()), { maxLength: 3 }), fc.anything()) }), fc.anything());
+    fc.assert(fc.property(top, agrees), { numRuns: 2000 });
+  });
+});

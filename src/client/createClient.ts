@@ -1,0 +1,52 @@
+import type { BehaviorSubject, Observable } from 'rxjs';
+import type { DefaultEventMap, Event, EventData, EventId, EventMapOf, EventReply, RequestId } from '../protocol/events';
+import { ClientCore } from './ClientCore';
+import { resolveClientOptions, type ClientOptions } from './clientOptions';
+import type { ClientState } from './ClientState';
+import type { ClientTransport } from './ClientTransport';
+
+/** Options of one `send`. */
+export interface SendOptions {
+  /** Deadline for the reply, counted from the call (time spent waiting offline included). @default the client's `timeoutMs` (10 s) */
+  timeoutMs?: number;
+}
+
+/** The client side of a channel socket. See README, "Client API". */
+export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> {
+  /** Connection state; a new object on every change. */
+  readonly state$: BehaviorSubject<ClientState>;
+  /** The server's pushes, as event tuples `[id, data]`. */
+  readonly events$: Observable<Event<M>>;
+  /**
+   * A request: cold; sends on subscribe, emits the reply and completes. Errors with `ReplyTimeoutError`
+   * (`CHSK_TIMEOUT`) at the deadline, `ChannelClosedError` (`CHSK_CLOSED`) when the link drops with the
+   * request in flight or the client is disconnected, `BufferOverflowError` when offline and the buffer is
+   * full, `RemoteError` when the server answers with an error. Unsubscribing cancels the wait.
+   */
+  send<K extends RequestId<M>>(event: readonly [K, EventData<M, K>], options?: SendOptions): Observable<EventReply<M, K>>;
+  /** A fire-and-forget event: cold; completes once written to the link (waiting in the buffer while offline). */
+  emit<K extends EventId<M>>(event: readonly [K, EventData<M, K>]): Observable<void>;
+  /** Closes the link and stops reconnecting. Waiting and in-flight sends fail with `ChannelClosedError`. */
+  disconnect(): void;
+  /** Drops the current link (if any) and connects again at once, e.g. to pick up a new session after login. */
+  reconnect(): void;
+}
+
+/**
+ * The client on a given transport: what `createChannelSocketClient` and `createWebSocketClient` share. It
+ * imports no transport, so a bundle carries only the transports its factory picks (transports/selectTransport.ts
+ * holds the `type` logic). `options.transport`, when set, wins over `transport()`.
+ */
+export function createClient<M extends EventMapOf<M>>(options: ClientOptions, transport: () => ClientTransport): ChannelSocketClient<M> {
+  const o = resolveClientOptions(options);
+  const core = new ClientCore(o, options.transport ?? transport());
+  if (o.autoConnect) core.start();
+  return {
+    state$: core.state$,
+    events$: core.events.asObservable() as Observable<Event<M>>,
+    send: (event, opts) => core.request(event, opts?.timeoutMs ?? o.timeoutMs) as Observable<never>,
+    emit: (event) => core.emit(event),
+    disconnect: () => core.stop('requested-disconnect'),
+    reconnect: () => core.restart(),
+  };
+}

@@ -1,0 +1,23 @@
+import type { DefaultEventMap, EventMapOf } from '../protocol/events';
+import type { ClientOptions } from './clientOptions';
+import { createClient, type ChannelSocketClient } from './createClient';
+import { resolveWebSocket, webSocketTransport } from './transports/webSocketTransport';
+
+/** Options of {@link createWebSocketClient}: those of `createChannelSocketClient` without the Ajax ones. */
+export type WebSocketClientOptions = Omit<ClientOptions, 'type' | 'fetch' | 'connectTimeoutMs' | 'upgradeIntervalMs' | 'ajaxTimeoutMs'>;
+
+/**
+ * `createChannelSocketClient` on WebSocket alone (`type: 'ws'`), for apps that count bytes: a bundle that
+ * imports only this carries no Ajax or `'auto'` code (README, "Client API"). Same client, same options,
+ * minus the Ajax ones.
+ *
+ * ```ts
+ * import { createWebSocketClient } from 'sente-rx/client';
+ * const chsk = createWebSocketClient<ChatEvents>({ url: '/chsk' });
+ * ```
+ */
+export function createWebSocketClient<M extends EventMapOf<M> = DefaultEventMap>(
+  options: WebSocketClientOptions = {},
+): ChannelSocketClient<M> {
+  return createClient<M>(options, () => webSocketTransport(resolveWebSocket(options.WebSocket)));
+}
