@@ -135,7 +135,7 @@ export interface ServerOptions {
   maxAjaxQueue?: number;
   /**
    * How long a held Ajax poll waits after the first frame for more before it is answered, so frames written in
-   * a burst leave in one response. `0` means the end of the current tick. @default 5
+   * a burst leave in one response. `0` means the end of the current tick. @default 0
    */
   ajaxCoalesceMs?: number;
   /** How long `close()` waits for clients to acknowledge before cutting their sockets. @default 1000 */
@@ -231,7 +231,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
           },
     longPollTimeoutMs: positive('longPollTimeoutMs', o.longPollTimeoutMs ?? 20_000),
     maxAjaxQueue: positive('maxAjaxQueue', o.maxAjaxQueue ?? 1000, true),
-    ajaxCoalesceMs: nonNegative('ajaxCoalesceMs', o.ajaxCoalesceMs ?? 5),
+    ajaxCoalesceMs: nonNegative('ajaxCoalesceMs', o.ajaxCoalesceMs ?? 0),
     closeTimeoutMs: positive('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
     adapter: o.adapter,
     scheduler: o.scheduler ?? asyncScheduler,

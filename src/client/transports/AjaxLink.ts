@@ -1,4 +1,4 @@
-import { interval, type Subscriber, type Subscription } from 'rxjs';
+import { interval, type Subscriber, type Subscription, asapScheduler } from 'rxjs';
 import { ProtocolError } from '../../errors/ProtocolError';
 import type { Frame } from '../../packers/Packer';
 import { AjaxHeader, AjaxParam, BINARY_BODY_TYPE, decodeBody, encodeBody, framedSize, TEXT_BODY_TYPE } from '../../protocol/ajax';
@@ -206,7 +206,9 @@ export class AjaxLink {
 
   private postSoon(): void {
     if (this.posting || this.postTick) return;
-    this.postTick = this.o.scheduler.schedule(() => {
+    // End of the current tick (a microtask on asapScheduler, not a timer): frames written together leave in
+    // one POST, and a lone request pays no timer delay.
+    this.postTick = asapScheduler.schedule(() => {
       this.postTick = undefined;
       this.postNext();
     });

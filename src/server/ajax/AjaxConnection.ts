@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'http';
-import type { SchedulerLike, Subscription } from 'rxjs';
+import { asapScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Frame } from '../../packers/Packer';
 import { AjaxHeader, BINARY_BODY_TYPE, encodeBody, TEXT_BODY_TYPE } from '../../protocol/ajax';
 import { CloseCode, ErrorCode } from '../../protocol/codes';
@@ -76,7 +76,10 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
     }
     this.pending.push(frame);
     if (this.held && !this.flushTimer) {
-      this.flushTimer = this.env.scheduler.schedule(() => {
+      // coalesceMs 0: the end of the current tick (a microtask), so a burst still leaves in one response and a
+      // lone reply pays no timer delay.
+      const scheduler = this.env.coalesceMs === 0 ? asapScheduler : this.env.scheduler;
+      this.flushTimer = scheduler.schedule(() => {
         this.flushTimer = undefined;
         this.flush();
       }, this.env.coalesceMs);
