@@ -31,7 +31,8 @@ export interface ClientOptions {
   /** The `fetch` the Ajax transport uses. @default globalThis.fetch */
   fetch?: FetchLike;
   /**
-   * How long a WebSocket may take to open before `'auto'` falls back to Ajax (and a probe gives up), and how
+   * How long a WebSocket may take to open before `'auto'` falls back to Ajax (and a probe gives up), before
+   * `'ws'` gives the attempt up and reconnects with backoff (`lastWsClose.reason: 'connect timeout'`), and how
    * long an Ajax handshake may take. @default 5000
    */
   connectTimeoutMs?: number;

@@ -1,10 +1,13 @@
 import type { DefaultEventMap, EventMapOf } from '../protocol/events';
 import type { ClientOptions } from './clientOptions';
 import { createClient, type ChannelSocketClient } from './createClient';
+import { asyncScheduler } from 'rxjs';
+import { ConfigError } from '../errors/ConfigError';
 import { resolveWebSocket, webSocketTransport } from './transports/webSocketTransport';
+import { withConnectTimeout } from './transports/withConnectTimeout';
 
 /** Options of {@link createWebSocketClient}: those of `createChannelSocketClient` without the Ajax ones. */
-export type WebSocketClientOptions = Omit<ClientOptions, 'type' | 'fetch' | 'connectTimeoutMs' | 'upgradeIntervalMs' | 'ajaxTimeoutMs'>;
+export type WebSocketClientOptions = Omit<ClientOptions, 'type' | 'fetch' | 'upgradeIntervalMs' | 'ajaxTimeoutMs'>;
 
 /**
  * `createChannelSocketClient` on WebSocket alone (`type: 'ws'`), for apps that count bytes: a bundle that
@@ -19,5 +22,9 @@ export type WebSocketClientOptions = Omit<ClientOptions, 'type' | 'fetch' | 'con
 export function createWebSocketClient<M extends EventMapOf<M> = DefaultEventMap>(
   options: WebSocketClientOptions = {},
 ): ChannelSocketClient<M> {
-  return createClient<M>(options, () => webSocketTransport(resolveWebSocket(options.WebSocket)));
+  const timeoutMs = options.connectTimeoutMs ?? 5000;
+  if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new ConfigError(`option 'connectTimeoutMs' must be a positive number of milliseconds`);
+  return createClient<M>(options, () =>
+    withConnectTimeout(webSocketTransport(resolveWebSocket(options.WebSocket)), timeoutMs, options.scheduler ?? asyncScheduler),
+  );
 }
