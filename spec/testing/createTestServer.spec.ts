@@ -125,7 +125,7 @@ test('disconnect() fails everything waiting with ChannelClosedError and stops re
     t.refuseConnections(true);
     const c = t.client(noBackoff);
     const waiting = c.send(['chat/send', { text: 'x' }]);
-    expectObservable(waiting).toBe('30ms #', undefined, new ChannelClosedError('the channel socket was closed (requested-disconnect)'));
+    expectObservable(waiting).toBe('30ms #', undefined, new ChannelClosedError('closed (requested-disconnect)'));
     ts.schedule(() => c.disconnect(), 30);
     ts.schedule(() => t.refuseConnections(false), 40);
     flush();

@@ -110,7 +110,7 @@ export class ClientCore {
     // Stopped while waiting out a backoff (no link to tear down): record the reason all the same.
     const lastClose = this.state$.value.lastClose?.reason === reason ? this.state$.value.lastClose : { at: this.now(), reason };
     this.patch({ open: false, reconnectAttempt: 0, nextReconnectAt: null, lastClose });
-    this.failWaiting(new ChannelClosedError(`the channel socket was closed (${reason})`));
+    this.failWaiting(new ChannelClosedError(`closed (${reason})`));
   }
 
   /** Drops the current link and connects again at once. */
@@ -195,7 +195,7 @@ export class ClientCore {
     this.patch({ open: false, firstOpen: false, lastClose: { at: this.now(), reason } });
     const inflight = [...this.inflight.values()];
     this.inflight.clear();
-    const err = new ChannelClosedError(`the connection closed with the request in flight (${reason})`);
+    const err = new ChannelClosedError(`link closed with the request in flight (${reason})`);
     for (const o of inflight) o.fail(err);
   }
 
@@ -280,7 +280,7 @@ export class ClientCore {
   }
 
   private submit(o: Outgoing): void {
-    if (this.stopped) return o.fail(new ChannelClosedError('the channel socket is closed; call reconnect() first'));
+    if (this.stopped) return o.fail(new ChannelClosedError('closed; call reconnect() first'));
     if (this.ready) return this.transmit(o);
     if (this.waiting.size >= this.o.maxBufferedSends) return o.fail(new BufferOverflowError(this.o.maxBufferedSends));
     this.waiting.add(o);

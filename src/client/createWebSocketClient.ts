@@ -1,10 +1,8 @@
 import type { DefaultEventMap, EventMapOf } from '../protocol/events';
-import type { ClientOptions } from './clientOptions';
+import { check, type ClientOptions } from './clientOptions';
 import { createClient, type ChannelSocketClient } from './createClient';
 import { asyncScheduler } from 'rxjs';
-import { ConfigError } from '../errors/ConfigError';
 import { resolveWebSocket, webSocketTransport } from './transports/webSocketTransport';
-import { withConnectTimeout } from './transports/withConnectTimeout';
 
 /** Options of {@link createWebSocketClient}: those of `createChannelSocketClient` without the Ajax ones. */
 export type WebSocketClientOptions = Omit<ClientOptions, 'type' | 'fetch' | 'upgradeIntervalMs' | 'ajaxTimeoutMs'>;
@@ -23,8 +21,8 @@ export function createWebSocketClient<M extends EventMapOf<M> = DefaultEventMap>
   options: WebSocketClientOptions = {},
 ): ChannelSocketClient<M> {
   const timeoutMs = options.connectTimeoutMs ?? 5000;
-  if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new ConfigError(`option 'connectTimeoutMs' must be a positive number of milliseconds`);
+  check('connectTimeoutMs', timeoutMs > 0 && timeoutMs < Infinity, `must be a positive number of milliseconds`);
   return createClient<M>(options, () =>
-    withConnectTimeout(webSocketTransport(resolveWebSocket(options.WebSocket)), timeoutMs, options.scheduler ?? asyncScheduler),
+    webSocketTransport(resolveWebSocket(options.WebSocket), { timeoutMs, scheduler: options.scheduler ?? asyncScheduler }),
   );
 }

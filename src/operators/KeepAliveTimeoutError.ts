@@ -32,7 +32,7 @@ export class KeepAliveTimeoutError extends Error {
    * @param message Optional custom message.
    */
   constructor(silentMs: number, message?: string) {
-    super(message ?? `The peer was silent for ${silentMs} ms after a keep-alive ping (CHSK_KEEPALIVE_TIMEOUT)`);
+    super(message ?? `peer silent for ${silentMs} ms (CHSK_KEEPALIVE_TIMEOUT)`);
     // Downlevel (ES5) builds of `extends Error` lose the subclass prototype; this keeps `instanceof` working.
     Object.setPrototypeOf(this, new.target.prototype);
     this.silentMs = silentMs;

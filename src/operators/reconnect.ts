@@ -113,7 +113,7 @@ export function reconnectUnchecked<T>(config: ReconnectConfig<T> & { maxAttempts
           attempt += 1;
           const delayMs = backoff(attempt);
           if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-            throw new RangeError(`reconnect: backoff(${attempt}) must return a finite number of ms >= 0, got ${String(delayMs)}`);
+            throw new RangeError(`reconnect: backoff(${attempt}) returned ${String(delayMs)}`);
           }
           onRetry?.({ attempt, delayMs, error });
           wait = scheduler.schedule(subscribeToSource, delayMs);

@@ -5,7 +5,6 @@ import type { ClientTransport } from '../ClientTransport';
 import { ajaxTransport, resolveFetch } from './ajaxTransport';
 import { autoTransport } from './autoTransport';
 import { resolveWebSocket, webSocketTransport } from './webSocketTransport';
-import { withConnectTimeout } from './withConnectTimeout';
 
 /** The transport options of `createChannelSocketClient`, with their defaults. */
 export interface ResolvedTransportOptions {
@@ -34,7 +33,7 @@ export function resolveTransportOptions(o: ClientOptions): ResolvedTransportOpti
 /** The transport for `type`: WebSocket, Ajax, or `auto` (WebSocket, falling back to Ajax and back). */
 export function selectTransport(options: ClientOptions, t: ResolvedTransportOptions): ClientTransport {
   const scheduler = options.scheduler ?? asyncScheduler;
-  if (t.type === 'ws') return withConnectTimeout(webSocketTransport(resolveWebSocket(options.WebSocket)), t.connectTimeoutMs, scheduler);
+  if (t.type === 'ws') return webSocketTransport(resolveWebSocket(options.WebSocket), { timeoutMs: t.connectTimeoutMs, scheduler });
   const base = {
     fetch: resolveFetch(options.fetch),
     packer: options.packer ?? jsonPacker,

@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, type SchedulerLike } from 'rxjs';
 import { ConfigError } from '../../errors/ConfigError';
 import { ErrorCode } from '../../protocol/codes';
 import { PROTOCOL_VERSION } from '../../protocol/messages';
@@ -28,7 +28,7 @@ export function resolveWebSocket(given: WebSocketConstructor | undefined): WebSo
   const ctor = given ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (typeof ctor !== 'function') {
     throw new ConfigError(
-      "no WebSocket: on Node, pass the `WebSocket` option (`import WebSocket from 'ws'`), or use type: 'ajax'",
+      "no WebSocket: on Node, pass the `WebSocket` option (import WebSocket from 'ws')",
       ErrorCode.NoWebSocket,
     );
   }
@@ -60,8 +60,19 @@ function nodeSocketCorker(ws: WebSocketLike): (() => void) | undefined {
   };
 }
 
-/** The WebSocket transport. The CSRF token travels in `Sec-WebSocket-Protocol`, never in the URL. */
-export function webSocketTransport(WebSocketCtor: WebSocketConstructor): ClientTransport {
+/** Gives up a WebSocket that has not opened within `timeoutMs` (scheduler time). */
+export interface ConnectDeadline {
+  readonly timeoutMs: number;
+  readonly scheduler: SchedulerLike;
+}
+
+/**
+ * The WebSocket transport. The CSRF token travels in `Sec-WebSocket-Protocol`, never in the URL. With a
+ * `deadline`, an attempt that has not opened in time ends with a `close` signal (1006, `'connect timeout'`,
+ * `opened: false`) and the client reconnects with its backoff, instead of waiting for the OS's TCP timeout
+ * (a dropped SYN, a proxy that never answers the upgrade).
+ */
+export function webSocketTransport(WebSocketCtor: WebSocketConstructor, deadline?: ConnectDeadline): ClientTransport {
   return {
     type: 'ws',
     connect: (ctx: ConnectContext) =>
@@ -74,15 +85,22 @@ export function webSocketTransport(WebSocketCtor: WebSocketConstructor): ClientT
           ws = new WebSocketCtor(url, protocols);
         } catch (e) {
           sub.next({ kind: 'error', message: String((e as Error)?.message ?? e) });
-          sub.next({ kind: 'close', code: 1006, reason: 'could not construct the WebSocket', clean: false, opened: false });
+          sub.next({ kind: 'close', code: 1006, reason: 'WebSocket constructor threw', clean: false, opened: false });
           sub.complete();
           return;
         }
         ws.binaryType = 'arraybuffer';
         let opened = false;
         let done = false;
+        const giveUp = deadline?.scheduler.schedule(() => {
+          stop();
+          done = true;
+          sub.next({ kind: 'close', code: 1006, reason: 'connect timeout', clean: false, opened: false });
+          sub.complete();
+        }, deadline.timeoutMs);
         ws.onopen = () => {
           opened = true;
+          giveUp?.unsubscribe();
           const corker = nodeSocketCorker(ws);
           sub.next({
             kind: 'open',
@@ -106,15 +124,19 @@ export function webSocketTransport(WebSocketCtor: WebSocketConstructor): ClientT
         };
         ws.onclose = (ev) => {
           done = true;
+          giveUp?.unsubscribe();
           sub.next({ kind: 'close', code: ev.code, reason: ev.reason, clean: ev.wasClean, opened });
           sub.complete();
         };
-        return () => {
-          if (done) return;
+        function stop(): void {
           // Keep a no-op error handler: `ws` emits an error when closing a socket that is still connecting.
           ws.onopen = ws.onmessage = ws.onclose = null;
           ws.onerror = () => undefined;
           ws.close(1000, 'client closed');
+        }
+        return () => {
+          giveUp?.unsubscribe();
+          if (!done) stop();
         };
       }),
   };
