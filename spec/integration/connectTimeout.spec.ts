@@ -1,7 +1,6 @@
 import { firstValueFrom } from 'rxjs';
 import WebSocket from 'ws';
 import { createWebSocketClient } from '../../src/client';
-import type { WebSocketConstructor } from '../../src/client/transports/webSocketTransport';
 import { startServer, waitFor } from '../support/harness';
 
 // A WebSocket upgrade that never gets an answer (a black-holing proxy): `type: 'ws'` gives the attempt up after
@@ -24,7 +23,7 @@ describe("type 'ws' connect timeout", () => {
 
   test('createWebSocketClient has the same guard', async () => {
     const s = await startServer({}, { upgrades: 'hang' });
-    const c = createWebSocketClient({ url: s.url, WebSocket: WebSocket as unknown as WebSocketConstructor, connectTimeoutMs: 100, backoff: () => 50, keepAlive: false });
+    const c = createWebSocketClient({ url: s.url, WebSocket, connectTimeoutMs: 100, backoff: () => 50, keepAlive: false });
     try {
       await waitFor(c.state$, (x) => x.lastWsClose?.reason === 'connect timeout');
     } finally {

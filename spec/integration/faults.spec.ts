@@ -1,7 +1,6 @@
 import { firstValueFrom } from 'rxjs';
 import WebSocket from 'ws';
 import { createChannelSocketClient } from '../../src/client';
-import type { WebSocketConstructor } from '../../src/client/transports/webSocketTransport';
 import { startServer, waitFor, type TestServer } from '../support/harness';
 import { FaultProxy } from '../support/faultProxy';
 import { exponentialBackoff } from '../../src/operators/exponentialBackoff';
@@ -26,7 +25,7 @@ describe('faults on real sockets', () => {
     createChannelSocketClient({
       url: `http://127.0.0.1:${proxy.port}/chsk?uid=ghost`,
       params: { uid: 'ghost' },
-      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      WebSocket,
       keepAlive: { idleMs: 150, timeoutMs: 150 },
       backoff: exponentialBackoff({ initialMs: 50, maxMs: 200, jitter: 'equal' }),
     });

@@ -9,7 +9,6 @@ import { createChannelSocketClient, type ChannelSocketClient, type ClientOptions
 import { createChannelSocketServer, type ChannelSocketServer, type ServerOptions } from '../../src/server';
 import { jsonPacker, type DefaultEventMap, type EventMapOf, type Packer } from '../../src';
 import { msgpackPacker } from '../../src/packers/msgpack';
-import type { WebSocketConstructor } from '../../src/client/transports/webSocketTransport';
 
 /** How long a test waits for a condition before failing (a guard, never a sleep). */
 export const WAIT_MS = 5000;
@@ -90,7 +89,7 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(
   const client = (o: ClientOptions = {}) => {
     const c = createChannelSocketClient<M>({
       url,
-      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      WebSocket,
       packer: opts.packer,
       ...harness.client,
       ...o,

@@ -5,8 +5,16 @@ import type { Packer } from '../packers/Packer';
 import type { ChskRequest } from '../protocol/events';
 import type { ServerAdapter } from './ServerAdapter';
 
-/** Connect/Express-style middleware, run on WebSocket upgrade requests by `attach` (session parsers, auth). */
-export type UpgradeMiddleware = (req: ChskRequest, res: import('http').ServerResponse, next: (err?: unknown) => void) => void;
+/**
+ * Connect/Express-style middleware, run on WebSocket upgrade requests by `attach` (session parsers, auth). It
+ * gets the raw upgrade `IncomingMessage` and a `ServerResponse` that is never sent, not Express's extended
+ * req/res: middleware such as express-session that reads headers and sets fields works; middleware that calls
+ * Express helpers (`req.get`, `res.json`) does not. Declared with method syntax so an Express `RequestHandler`
+ * (typed for Express's req/res) is accepted as one.
+ */
+export type UpgradeMiddleware = {
+  bivarianceHack(req: ChskRequest, res: import('http').ServerResponse, next: (err?: unknown) => void): void;
+}['bivarianceHack'];
 
 /** A rejection an `authorize` hook may return instead of `false`: the HTTP status and body to answer with. */
 export interface Rejection {

@@ -5,14 +5,20 @@ import { PROTOCOL_VERSION } from '../../protocol/messages';
 import type { ClientTransport, ConnectContext, TransportSignal } from '../ClientTransport';
 import { base64Url, toWebSocketUrl } from './toWebSocketUrl';
 
+/**
+ * An event handler property, checked bivariantly (method syntax) so that the browser's WebSocket and the `ws`
+ * package's, whose handlers take their own richer event types, both fit.
+ */
+type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'] | null;
+
 /** The part of the WebSocket API sente-rx uses; the browser's `WebSocket` and the `ws` package's both fit. */
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-  onclose: ((ev: { code: number; reason: string; wasClean: boolean }) => void) | null;
+  onopen: Handler<unknown>;
+  onmessage: Handler<{ data: unknown }>;
+  onerror: Handler<unknown>;
+  onclose: Handler<{ code: number; reason: string; wasClean: boolean }>;
   send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
 }

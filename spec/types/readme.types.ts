@@ -1,0 +1,40 @@
+// The README's server snippet must compile as written (express-session middleware on upgrades, userId from the
+// session). Compiled by `npm run typecheck`, never run.
+import express from 'express';
+import session from 'express-session';
+import { createServer } from 'http';
+import { createChannelSocketServer } from '../../src/server';
+import { ofEvent } from '../../src';
+
+interface ChatEvents {
+  'chat/send': { data: { text: string }; reply: { ok: boolean } };
+  'chat/msg': { data: { from: string; text: string } };
+}
+
+const app = express();
+const sessions = session({ secret: 'change me', resave: false, saveUninitialized: true });
+app.use(sessions);
+const chsk = createChannelSocketServer<ChatEvents>({
+  upgradeMiddleware: [sessions],
+  userId: (req) => req.session?.uid ?? null,
+});
+app.use('/chsk', chsk.router);
+const http = createServer(app);
+chsk.attach(http);
+chsk.events$.pipe(ofEvent('chat/send')).subscribe((m) => {
+  chsk.broadcast(['chat/msg', { from: m.uid ?? 'anonymous', text: m.data.text }]);
+  m.reply?.({ ok: true });
+});
+
+// The README's Node client snippet: the `ws` package's WebSocket is accepted as is.
+import WebSocket from 'ws';
+import { createChannelSocketClient, createWebSocketClient } from '../../src/client';
+
+const client = createChannelSocketClient<ChatEvents>({ url: 'http://localhost:3000/chsk', WebSocket });
+client.state$.subscribe((s) => console.log('open?', s.open, 'uid', s.uid));
+client.events$.subscribe(([id, data]) => console.log(id, data));
+client.send(['chat/send', { text: 'hello' }], { timeoutMs: 5000 }).subscribe({
+  next: (reply) => console.log('server said', reply.ok),
+  error: (err: { code: string }) => console.error(err.code),
+});
+createWebSocketClient<ChatEvents>({ url: 'http://localhost:3000/chsk', WebSocket });
