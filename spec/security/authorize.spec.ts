@@ -3,20 +3,8 @@
  * server's userId(req); nothing a client sends can set it.
  */
 import { firstValueFrom } from 'rxjs';
-import { jsonPacker } from '../../src/packers/jsonPacker';
 import type { ServerOptions } from '../../src/server';
-import { startSecurityServer, tryHandshake, type SecurityServer } from './support';
-
-const param = (req: { url?: string }, name: string) => new URL(req.url ?? '/', 'http://x').searchParams.get(name);
-
-async function withServer(o: ServerOptions, f: (s: SecurityServer) => Promise<void>): Promise<void> {
-  const s = await startSecurityServer(jsonPacker, o);
-  try {
-    await f(s);
-  } finally {
-    await s.stop();
-  }
-}
+import { param, tryHandshake, withServer } from './support';
 
 describe('authorize(req)', () => {
   const verdicts: Record<string, () => unknown> = {

@@ -6,23 +6,11 @@
 import { request, type IncomingMessage } from 'http';
 import { firstValueFrom } from 'rxjs';
 import type { Duplex } from 'stream';
-import { jsonPacker } from '../../src/packers/jsonPacker';
 import { ErrorCode } from '../../src/protocol/codes';
 import type { ServerOptions, UpgradeMiddleware } from '../../src/server';
 import { rawHandshake, randomCid } from '../support/ajaxRaw';
 import { AjaxHeader } from '../../src/protocol/ajax';
-import { eventually, startSecurityServer, tryHandshake, type HandshakeResult, type SecurityServer } from './support';
-
-const param = (req: { url?: string }, name: string) => new URL(req.url ?? '/', 'http://x').searchParams.get(name);
-
-async function withServer(o: ServerOptions, f: (s: SecurityServer) => Promise<void>): Promise<void> {
-  const s = await startSecurityServer(jsonPacker, o);
-  try {
-    await f(s);
-  } finally {
-    await s.stop();
-  }
-}
+import { eventually, param, tryHandshake, withServer, type HandshakeResult, type SecurityServer } from './support';
 
 describe('handshakeTimeoutMs', () => {
   const never = new Promise<never>(() => undefined);

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'net';
 import { firstValueFrom } from 'rxjs';
 import WebSocket from 'ws';
 import type { ChannelSocketClient, ClientOptions } from '../../src/client';
+import { jsonPacker } from '../../src/packers/jsonPacker';
 import type { Frame, Packer } from '../../src/packers/Packer';
 import { ErrorCode } from '../../src/protocol/codes';
 import type { ServerMessage } from '../../src/protocol/messages';
@@ -384,4 +385,17 @@ export function tryHandshake(
     ws.once('message', (data) => resolve({ status: 101, body: '', headers: upgradeHeaders, protocol: ws.protocol, firstFrame: String(data), ws }));
     ws.once('close', (code) => resolve({ status: 101, body: '', headers: upgradeHeaders, protocol: ws.protocol, closeCode: code }));
   });
+}
+
+/** A query parameter of a request's URL (the tests' stand-in for session data). */
+export const param = (req: { url?: string }, name: string): string | null => new URL(req.url ?? '/', 'http://x').searchParams.get(name);
+
+/** Runs `f` against a fresh JSON-packer security server with options `o`, and stops the server after. */
+export async function withServer(o: ServerOptions, f: (s: SecurityServer) => Promise<void>): Promise<void> {
+  const s = await startSecurityServer(jsonPacker, o);
+  try {
+    await f(s);
+  } finally {
+    await s.stop();
+  }
 }

@@ -39,26 +39,4 @@ client.send(['chat/send', { text: 'hello' }], { timeoutMs: 5000 }).subscribe({
 });
 createWebSocketClient<ChatEvents>({ url: 'http://localhost:3000/chsk', WebSocket });
 
-// The README's handler and marble-test snippets.
-import { map, type Observable } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import { reply, type Effect, type ServerEventMsg } from '../../src';
-import { createTestServer } from '../../src/testing';
-
-export const chatHandler = (msg$: Observable<ServerEventMsg<ChatEvents>>): Observable<Effect<ChatEvents>> =>
-  msg$.pipe(ofEvent('chat/send'), map((m) => reply(m, { ok: m.data.text.length > 0 })));
-chsk.handle(chatHandler);
-
-new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ hot, expectObservable }) => {
-  const m = { id: 'chat/send', data: { text: 'hi' } } as ServerEventMsg<ChatEvents>;
-  expectObservable(chatHandler(hot('-a-|', { a: m }))).toBe('-r-|', { r: { kind: 'reply', to: m, value: { ok: true } } });
-});
-
-const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-ts.run(({ expectObservable }) => {
-  const t = createTestServer<ChatEvents>({ latencyMs: 5 });
-  ts.schedule(() => t.stop(), 1000);
-  t.server.handle(chatHandler);
-  const alice = t.client({ uid: 'alice' });
-  expectObservable(alice.send(['chat/send', { text: 'hi' }])).toBe('20ms (r|)', { r: { ok: true } });
-});
+// The README's handler and testing-kit snippets are spec/testing/readme.spec.ts (type-checked by tsconfig.json).
