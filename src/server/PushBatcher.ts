@@ -68,9 +68,13 @@ export class PushBatcher {
   }
 
   private deliver(t: TransportType, items: readonly PushItem[]): void {
+    // With a batch window every connection gets one frame per flush: nothing to coalesce, so let it go at
+    // once (a broadcast reaches the first clients while the loop still writes to the last). Without one,
+    // a loop of pushes in one tick is coalesced by the link.
+    const immediate = this.o.batchMs[t] > 0;
     if (items.every((i) => i.key === undefined)) {
       const frame = this.pack(items.map((i) => i.msg));
-      for (const c of this.adapter.allConnections()) if (c.transport === t) c.write(frame);
+      for (const c of this.adapter.allConnections()) if (c.transport === t) c.write(frame, immediate);
       return;
     }
     const perKey = new Map<string, EventMessage[]>();
@@ -99,7 +103,7 @@ export class PushBatcher {
             if (!frame) singles.set(msgs[0]!, (frame = this.pack(msgs)));
           } else frame = this.pack(msgs);
         }
-        c.write(frame);
+        c.write(frame, immediate);
       }
     }
   }

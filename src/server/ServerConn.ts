@@ -47,16 +47,17 @@ export class ServerConn {
     return this.link.transport;
   }
 
-  write(frame: Frame): void {
+  /** Writes a frame through the slow-consumer guard; `immediate` as in `ServerConnection.send`. */
+  write(frame: Frame, immediate = false): void {
     if (!this.open) return;
     const max = this.guard.maxBufferedBytes;
-    if (max === Infinity) return this.link.send(frame);
+    if (max === Infinity) return this.link.send(frame, immediate);
     if (this.guard.policy === 'drop' && (this.link.bufferedAmount ?? 0) > max) {
       if (this.dropped++ === 0) this.guard.overflow(this);
       return;
     }
     this.dropped = 0;
-    this.link.send(frame);
+    this.link.send(frame, immediate);
     if (this.guard.policy === 'close' && (this.link.bufferedAmount ?? 0) > max) this.guard.overflow(this);
   }
 }

@@ -7,8 +7,12 @@ import type { TransportType } from '../protocol/events';
  */
 export interface ServerConnection {
   readonly transport: TransportType;
-  /** Writes one frame. Must not throw; a binding that cannot write drops the frame and reports a close. */
-  send(frame: Frame): void;
+  /**
+   * Writes one frame. Must not throw; a binding that cannot write drops the frame and reports a close.
+   * `immediate`: the core has nothing more for this connection in this tick (a batch flush writes one frame
+   * per connection), so a binding that holds writes to coalesce them should let this one go at once.
+   */
+  send(frame: Frame, immediate?: boolean): void;
   /** Closes the connection; the binding reports it back through `ConnectionHandle.closed`. */
   close(code: number, reason: string): void;
   /** Bytes written but not yet flushed to the network, when the binding knows it. */
