@@ -11,6 +11,7 @@ const entries = {
   server: 'src/server/index.ts',
   msgpack: 'src/packers/msgpack.ts',
   testing: 'src/testing/index.ts',
+  node: 'src/node/index.ts',
 };
 
 // Everything from node_modules and Node built-ins stays external in the library builds.

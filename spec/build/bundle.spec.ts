@@ -26,7 +26,7 @@ function bareImports(file: string, seen = new Set<string>()): Set<string> {
 }
 
 maybe('the built package', () => {
-  test.each(['sente-rx', 'sente-rx/client', 'sente-rx/server', 'sente-rx/msgpack', 'sente-rx/testing'])(
+  test.each(['sente-rx', 'sente-rx/client', 'sente-rx/server', 'sente-rx/msgpack', 'sente-rx/testing', 'sente-rx/node'])(
     '%s loads through the exports map with require() and import()',
     (entry) => {
       const cjs = execFileSync(process.execPath, ['-e', `console.log(Object.keys(require(${JSON.stringify(entry)})).length)`], { cwd: root });

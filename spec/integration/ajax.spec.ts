@@ -240,6 +240,83 @@ describe('POST', () => {
     expect(poll.messages).toEqual([{ t: 'r', rid: 7, d: { got: 2 } }]);
   });
 
+  test.each([jsonPacker, msgpackPacker])(
+    'with x-chsk-ack (%#), the replies of handlers that answer at once ride back on the POST answer, counted in the sequence',
+    async (packer) => {
+      const s = await server({ packer });
+      s.chsk.events$.subscribe((m) => m.reply?.({ got: m.data }));
+      const c = await rawHandshake(s.url, { packer });
+      const a0 = c.ack; // frames received with the handshake (rawPoll moves c.ack on)
+      // A poll is held meanwhile: it must stay held (the reply does not go to it as well).
+      const heldPoll = rawPoll(s.url, c, { packer, ack: a0 });
+      let pollAnswered = false;
+      void heldPoll.then(() => (pollAnswered = true));
+      const post = await rawPost(s.url, c, [{ t: 'q', rid: 1, ev: ['x/a', 1] }, { t: 'q', rid: 2, ev: ['x/b', 2] }], {
+        packer,
+        headers: { [AjaxHeader.Ack]: String(a0) },
+      });
+      expect(post.status).toBe(200);
+      expect(post.messages).toEqual([
+        { t: 'r', rid: 1, d: { got: 1 } },
+        { t: 'r', rid: 2, d: { got: 2 } },
+      ]);
+      expect(Number(post.headers.get(AjaxHeader.Seq))).toBe(a0 + 2);
+      expect(pollAnswered).toBe(false);
+      // The next write answers the held poll with every frame not yet acknowledged (the client drops what it has).
+      s.chsk.broadcast(['x/later', 3]);
+      const poll = await heldPoll;
+      expect(poll.messages).toEqual([...post.messages, { t: 'e', ev: ['x/later', 3] }]);
+      // A POST that acknowledges them trims the queue: its answer carries only what is new.
+      const next = await rawPost(s.url, c, [{ t: 'q', rid: 3, ev: ['x/c', 4] }], { packer, headers: { [AjaxHeader.Ack]: String(a0 + 3) } });
+      expect(next.messages).toEqual([{ t: 'r', rid: 3, d: { got: 4 } }]);
+      expect(Number(next.headers.get(AjaxHeader.Seq))).toBe(a0 + 4);
+    },
+  );
+
+  test('with x-chsk-ack, a reply that comes later goes on the poll, and a POST with nothing to carry is answered 204', async () => {
+    const s = await server();
+    s.chsk.events$.subscribe((m) => setImmediate(() => m.reply?.({ late: m.data })));
+    const c = await rawHandshake(s.url);
+    const polled = rawPoll(s.url, c);
+    const post = await rawPost(s.url, c, [{ t: 'q', rid: 9, ev: ['x/slow', 1] }], { headers: { [AjaxHeader.Ack]: String(c.ack) } });
+    expect(post.status).toBe(204);
+    expect((await polled).messages).toEqual([{ t: 'r', rid: 9, d: { late: 1 } }]);
+  });
+
+  test.each(['-1', 'abc', '1e3', '99'])('a POST whose x-chsk-ack is %p (not a count of frames sent) is refused 400 and none of it is used', async (ack) => {
+    const s = await server();
+    const seen: unknown[] = [];
+    s.chsk.events$.pipe(filter((m) => m.id.startsWith('x/'))).subscribe((m) => seen.push(m.id));
+    const c = await rawHandshake(s.url);
+    const post = await rawPost(s.url, c, [ev('x/never')], { headers: { [AjaxHeader.Ack]: ack } });
+    expect(post.status).toBe(400);
+    expect(post.json).toMatchObject({ code: 'CHSK_BAD_MESSAGE' });
+    // The connection still works, and the refused frames never reached the core.
+    const ok = await rawPost(s.url, c, [ev('x/ok')]);
+    expect(ok.status).toBe(204);
+    await waitFor(interval(5), () => seen.includes('x/ok'));
+    expect(seen).toEqual(['x/ok']);
+  });
+
+  test('the Ajax client reads replies from POST answers: a run of requests holds one poll instead of one per reply', async () => {
+    const s = await server({}, { client: { type: 'ajax' } });
+    s.chsk.events$.subscribe((m) => m.reply?.(m.data));
+    const seen: string[] = [];
+    const counting: FetchLike = (url, init) => {
+      seen.push(init.method);
+      return fetch(url, init as RequestInit);
+    };
+    const c = await s.connected({ fetch: counting });
+    const before = seen.filter((m) => m === 'GET').length;
+    for (let i = 0; i < 20; i++) await expect(firstValueFrom(c.send(['x/echo', i]))).resolves.toBe(i);
+    expect(seen.filter((m) => m === 'POST')).toHaveLength(20);
+    expect(seen.filter((m) => m === 'GET').length - before).toBeLessThanOrEqual(1);
+    // Pushes still come on the held poll.
+    const pushed = firstValueFrom(c.events$);
+    s.chsk.broadcast(['x/push', 'hi']);
+    await expect(pushed).resolves.toEqual(['x/push', 'hi']);
+  });
+
   test('a wrong content-type is refused 415 and the connection is closed', async () => {
     const s = await server();
     const c = await rawHandshake(s.url);

@@ -178,9 +178,11 @@ export class AjaxLink {
     const frames = decodeBody(a.body, this.ctx.binary);
     const seq = Number(a.headers.get(AjaxHeader.Seq));
     const start = seq - frames.length;
-    if (!Number.isSafeInteger(seq) || seq < this.ack || start > this.ack) {
+    if (!Number.isSafeInteger(seq) || start < 0 || start > this.ack) {
       throw new ProtocolError(ErrorCode.BadFrame, `answer covers frames ${start}..${seq}, but ${this.ack} were received`);
     }
+    // An answer overtaken by a newer one (a poll and a POST answer cross): nothing in it is new.
+    if (seq <= this.ack) return [];
     const fresh = frames.slice(this.ack - start);
     this.ack = seq;
     return fresh;
@@ -226,13 +228,25 @@ export class AjaxLink {
       n++;
     }
     const frames = this.out.splice(0, n);
-    const headers = { ...this.headers(true), 'content-type': this.ctx.binary ? BINARY_BODY_TYPE : TEXT_BODY_TYPE };
+    // With the ack, the server may answer with the frames written meanwhile (the replies of handlers that
+    // answer at once), so a request costs one round trip and the held poll stays held.
+    const headers = { ...this.headers(true), 'content-type': this.ctx.binary ? BINARY_BODY_TYPE : TEXT_BODY_TYPE, [AjaxHeader.Ack]: String(this.ack) };
     this.posting = true;
     this.request('POST', this.url, headers, encodeBody(frames, this.ctx.binary), this.o.requestTimeoutMs).then(
       (a) => {
         this.posting = false;
         if (this.done) return;
         if (a.status !== 204 && a.status !== 200) return this.refused(a);
+        if (a.status === 200 && this.rx === 'ajax') {
+          let back: Frame[];
+          try {
+            back = this.take(a);
+          } catch (e) {
+            return this.end(PROTOCOL_ERROR, 'bad POST response', messageOf(e));
+          }
+          this.deliver(back);
+          if (this.done) return;
+        }
         this.postNext();
       },
       (e: unknown) => {

@@ -45,6 +45,8 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
   private held: { readonly res: ServerResponse; readonly timeout: Subscription } | undefined;
   private flushTimer: Subscription | undefined;
   private gapTimer: Subscription | undefined;
+  /** POSTs being handled whose answer will carry the frames written meanwhile (see `receive`). */
+  private riders = 0;
   private end: End | undefined;
   private disposed = false;
 
@@ -75,15 +77,8 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
       return;
     }
     this.pending.push(frame);
-    if (this.held && !this.flushTimer) {
-      // coalesceMs 0: the end of the current tick (a microtask), so a burst still leaves in one response and a
-      // lone reply pays no timer delay.
-      const scheduler = this.env.coalesceMs === 0 ? asapScheduler : this.env.scheduler;
-      this.flushTimer = scheduler.schedule(() => {
-        this.flushTimer = undefined;
-        this.flush();
-      }, this.env.coalesceMs);
-    }
+    // While a POST that can carry frames back is being handled, its answer takes them (see `receive`).
+    if (this.riders === 0) this.flushSoon();
   }
 
   close(code: number, reason: string): void {
@@ -148,10 +143,41 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
     return true;
   }
 
-  /** Frames POSTed by the client, in order. False when the connection is gone. */
-  receive(frames: readonly Frame[]): boolean {
+  /**
+   * Frames POSTed by the client, in order. False when the connection is gone (the caller answers 410).
+   * Without `answer` the caller answers 204. With it (the client sent `x-chsk-ack`, so it reads frames from
+   * POST answers), the POST is answered at the end of the tick: with every unacknowledged frame, as a poll
+   * would be, when any frame was written since the last answer (the replies of handlers that answer at once
+   * ride back on the request's own round trip, and the held poll stays held), else `204`.
+   */
+  receive(frames: readonly Frame[], answer?: ServerResponse): boolean {
     if (!this.accepts || !this.handle) return false;
-    for (const f of frames) this.handle.receive(f);
+    if (!answer) {
+      for (const f of frames) this.handle.receive(f);
+      return true;
+    }
+    this.riders++;
+    try {
+      for (const f of frames) this.handle.receive(f);
+    } finally {
+      asapScheduler.schedule(() => {
+        this.riders--;
+        this.answerPost(answer);
+      });
+    }
+    return true;
+  }
+
+  /**
+   * The client has processed `ack` frames in all (a POST's `x-chsk-ack`): they are dropped from the queue.
+   * False when `ack` is beyond what was ever sent; an `ack` older than the last one changes nothing.
+   */
+  acknowledge(ack: number): boolean {
+    if (!Number.isSafeInteger(ack) || ack < 0 || ack > this.sentEnd) return false;
+    if (ack > this.base) {
+      this.pending.splice(0, ack - this.base);
+      this.base = ack;
+    }
     return true;
   }
 
@@ -188,6 +214,30 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
     this.end = { kind: 'closed', code };
     if (this.held) this.flush();
     this.handle?.closed(code, reason);
+  }
+
+  /** Answers the held poll soon (coalesceMs 0: at the end of the tick, a microtask, so a burst still leaves in one response and a lone reply pays no timer delay). */
+  private flushSoon(): void {
+    if (!this.held || this.flushTimer) return;
+    const scheduler = this.env.coalesceMs === 0 ? asapScheduler : this.env.scheduler;
+    this.flushTimer = scheduler.schedule(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, this.env.coalesceMs);
+  }
+
+  private answerPost(res: ServerResponse): void {
+    const unsent = this.base + this.pending.length > this.sentEnd;
+    if (unsent && !this.end && !this.disposed && !res.writableEnded && !res.destroyed) {
+      const frames = this.pending.slice();
+      this.sentEnd = this.base + frames.length;
+      res.setHeader(AjaxHeader.Seq, String(this.sentEnd));
+      this.write(res, frames, undefined);
+      return;
+    }
+    this.write(res, [], undefined);
+    // What this answer could not carry goes on the held poll.
+    if (unsent && this.riders === 0) this.flushSoon();
   }
 
   private flush(): void {

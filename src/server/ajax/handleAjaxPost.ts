@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'http';
 import { ProtocolError } from '../../errors/ProtocolError';
 import type { Frame } from '../../packers/Packer';
-import { decodeBody } from '../../protocol/ajax';
+import { AjaxHeader, decodeBody } from '../../protocol/ajax';
 import { ErrorCode } from '../../protocol/codes';
 import type { ChskRequest } from '../../protocol/events';
 import { authenticate, type AjaxContext } from './AjaxContext';
@@ -48,7 +48,8 @@ function readBody(req: ChskRequest & { body?: unknown }, limit: number): Promise
 
 /**
  * `POST <path>`: the client's frames, framed as in poll answers. Answers 204 once every frame was handed to
- * the core (replies and refusals come back on the poll). A refusal before the body is read also closes the
+ * the core (replies and refusals come back on the poll); when the POST carries `x-chsk-ack`, the answer may
+ * instead be a 200 carrying the frames written by then, the replies of synchronous handlers among them. A refusal before the body is read also closes the
  * TCP connection, so an unread (possibly huge) body is never parsed as the next request.
  */
 export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): Promise<void> {
@@ -80,7 +81,15 @@ export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: Se
     const message = e instanceof ProtocolError ? e.message : 'malformed body';
     return refuse(res, { status: 400, code: ErrorCode.BadFrame, message });
   }
-  if (!auth.conn.receive(frames)) return refuse(res, { status: 410, code: ErrorCode.Closed, message: 'the connection is closed' });
+  // A client that sends its ack with a POST reads frames from the answer (PROTOCOL.md, "POST").
+  const rawAck = header(req, AjaxHeader.Ack);
+  if (rawAck !== undefined && !auth.conn.acknowledge(/^\d{1,15}$/.test(rawAck) ? Number(rawAck) : NaN)) {
+    return refuse(res, { status: 400, code: ErrorCode.BadMessage, message: `${AjaxHeader.Ack} must be the number of frames received so far` });
+  }
+  if (!auth.conn.receive(frames, rawAck === undefined ? undefined : res)) {
+    return refuse(res, { status: 410, code: ErrorCode.Closed, message: 'the connection is closed' });
+  }
+  if (rawAck !== undefined) return; // answered by the connection at the end of the tick
   res.statusCode = 204;
   res.setHeader('cache-control', 'no-store');
   res.end();
