@@ -210,7 +210,51 @@ describe('batch', () => {
     });
   });
 
+  describe('idleMs', () => {
+    it('should end a batch once the source is quiet for idleMs, and at the window otherwise', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('--abc-------d-e-f-g-h-i-|');
+        const expected = '  ------x-------------y---(z|)';
+        expectObservable(source.pipe(batch({ windowMs: 8, idleMs: 2 }))).toBe(expected, {
+          x: ['a', 'b', 'c'],
+          y: ['d', 'e', 'f', 'g', 'h'],
+          z: ['i'],
+        });
+      });
+    });
+
+    it('should let the value after an idle end lead again in leading mode', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('--abc------d-|');
+        const expected = '  --a---x----d-|';
+        expectObservable(source.pipe(batch({ windowMs: 10, idleMs: 2, leading: true }))).toBe(expected, {
+          a: ['a'],
+          x: ['b', 'c'],
+          d: ['d'],
+        });
+      });
+    });
+
+    it('should still honour maxSize and flush', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('--abcd---|');
+        const flush = hot(' ------f--');
+        const expected = '  ----x-y--|';
+        expectObservable(source.pipe(batch({ windowMs: 10, idleMs: 5, maxSize: 3, flush }))).toBe(expected, { x: ['a', 'b', 'c'], y: ['d'] });
+      });
+    });
+
+    it('should change nothing when idleMs is not shorter than the window', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('--ab------|');
+        expectObservable(source.pipe(batch({ windowMs: 3, idleMs: 3 }))).toBe('-----x----|', { x: ['a', 'b'] });
+      });
+    });
+  });
+
   it.each([
+    [{ windowMs: 10, idleMs: 0 }, /idleMs must be a number of ms > 0 or Infinity/],
+    [{ windowMs: 10, idleMs: Number.NaN }, /idleMs/],
     [{ windowMs: -1 }, /windowMs must be a finite number/],
     [{ windowMs: Number.NaN }, /windowMs/],
     [{ windowMs: Infinity }, /windowMs/],

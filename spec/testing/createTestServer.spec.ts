@@ -187,7 +187,8 @@ test('server keep-alive closes a silent connection and connectedUids$ drops the 
 
 test('push batching: a push while idle leaves at once, pushes inside the window arrive together at its end, in order', () => {
   ts.run(({ flush }) => {
-    const t = createTestServer<Chat>({ wsBatchMs: 30, keepAlive: false });
+    // batchIdleMs longer than the window: the window alone decides (the next test shows the idle end).
+    const t = createTestServer<Chat>({ wsBatchMs: 30, batchIdleMs: 100, keepAlive: false });
     ts.schedule(() => t.stop(), 1000);
     const c = t.client({ uid: 'bo', ...noBackoff });
     const got: Array<[number, string]> = [];
@@ -205,6 +206,33 @@ test('push batching: a push while idle leaves at once, pushes inside the window 
       [60, 'c'],
       [60, 'now'],
     ]);
+  });
+});
+
+test('push batching: a burst leaves batchIdleMs after its last push instead of waiting out the window', () => {
+  ts.run(({ flush }) => {
+    const t = createTestServer<Chat>({ wsBatchMs: 30, batchIdleMs: 4, keepAlive: false });
+    ts.schedule(() => t.stop(), 1000);
+    const c = t.client({ uid: 'bo', ...noBackoff });
+    const got: Array<[number, string]> = [];
+    c.events$.subscribe(([, d]) => got.push([ts.now(), (d as { text: string }).text]));
+    const at = (ms: number, text: string): void => void ts.schedule(() => t.server.send('bo', ['chat/msg', { from: null, text }]), ms);
+    // A burst: 'a' leads; 'b'..'d' come 2 ms apart (faster than batchIdleMs) and leave together 4 ms after 'd'.
+    at(5, 'a');
+    at(6, 'b');
+    at(8, 'c');
+    at(10, 'd');
+    // Later, 'e' finds the batch ended early, so it leads again; 'f'..'i' keep coming every 3 ms and the
+    // window (opened by 'e' at 50, 30 ms) ends the batch at 80 although pushes never paused for 4 ms.
+    at(50, 'e');
+    for (let i = 0; i < 10; i++) at(53 + 3 * i, `f${i}`);
+    flush();
+    const times = (texts: string[]) => got.filter(([, x]) => texts.includes(x)).map(([ms]) => ms);
+    expect(times(['a'])).toEqual([5]);
+    expect(times(['b', 'c', 'd'])).toEqual([14, 14, 14]);
+    expect(times(['e'])).toEqual([50]);
+    expect(times(['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8'])).toEqual([80, 80, 80, 80, 80, 80, 80, 80, 80]);
+    expect(got.map(([, x]) => x)).toEqual(['a', 'b', 'c', 'd', 'e', 'f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9']);
   });
 });
 

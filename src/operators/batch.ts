@@ -26,6 +26,14 @@ export interface BatchConfig {
    */
   leading?: boolean;
   /**
+   * A batch also ends once no value has arrived for this long (ms): the tail of a burst leaves as soon as the
+   * burst stops instead of waiting out the window, while values arriving faster than this keep filling the
+   * batch up to `windowMs` or `maxSize`. After such an early end, the next value starts afresh (in leading
+   * mode it is emitted at once). One timer per batch, re-armed lazily: a clock read per value.
+   * @default Infinity (off)
+   */
+  idleMs?: number;
+  /**
    * The scheduler the window timer runs on.
    * @default asyncScheduler
    */
@@ -43,6 +51,10 @@ export interface BatchConfig {
  * batch({ windowMs: 3, leading: true })
  * source: --a-b--------c-------|
  * result: --x--y-------z-------|      x = [a], y = [b], z = [c]
+ *
+ * batch({ windowMs: 8, idleMs: 2 })
+ * source: --abc-------d-e-f-g-h-i-|
+ * result: ------x-------------y---(z|)   x = [a, b, c] (quiet for 2), y = [d, e, f, g, h] (window), z = [i]
  * ```
  *
  * The window timer starts at the first value after an empty buffer, so latency is at most `windowMs` and no
@@ -68,22 +80,31 @@ export interface BatchConfig {
  * @return A function that returns an Observable of non-empty arrays of the source values, in order.
  */
 export function batch<T>(config: BatchConfig): OperatorFunction<T, T[]> {
-  const { windowMs, maxSize = Infinity, flush, leading = false, scheduler = asyncScheduler } = config;
+  const { windowMs, maxSize = Infinity, flush, leading = false, idleMs = Infinity, scheduler = asyncScheduler } = config;
   if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs < 0) {
     throw new RangeError(`batch: windowMs must be a finite number of ms >= 0 (0 = no batching), got ${String(windowMs)}`);
   }
   if (maxSize !== Infinity && !(Number.isInteger(maxSize) && maxSize >= 1)) {
     throw new RangeError(`batch: maxSize must be an integer >= 1 or Infinity, got ${String(maxSize)}`);
   }
+  if (typeof idleMs !== 'number' || Number.isNaN(idleMs) || idleMs <= 0) {
+    throw new RangeError(`batch: idleMs must be a number of ms > 0 or Infinity, got ${String(idleMs)}`);
+  }
+  const idle = idleMs !== Infinity && idleMs < windowMs;
 
   return (source) =>
     new Observable<T[]>((subscriber) => {
       let buffer: T[] = [];
       let timer: Subscription | null = null;
+      let idleTimer: Subscription | null = null;
+      /** When the last value was buffered (scheduler time), for `idleMs`. */
+      let lastAt = 0;
 
       const emitPending = (): void => {
         timer?.unsubscribe();
         timer = null;
+        idleTimer?.unsubscribe();
+        idleTimer = null;
         if (buffer.length === 0) return;
         const values = buffer;
         buffer = [];
@@ -93,11 +114,21 @@ export function batch<T>(config: BatchConfig): OperatorFunction<T, T[]> {
       // Leading mode: a window that collected values emits them and opens the next one; an empty one closes.
       const endLeadingWindow = (): void => {
         timer = null;
+        idleTimer?.unsubscribe();
+        idleTimer = null;
         if (buffer.length === 0) return;
         const values = buffer;
         buffer = [];
         timer = scheduler.schedule(endLeadingWindow, windowMs);
         subscriber.next(values);
+      };
+
+      // Fires `idleMs` after it was armed; ends the batch if nothing came since, else waits out the rest.
+      const checkIdle = (): void => {
+        idleTimer = null;
+        const quiet = scheduler.now() - lastAt;
+        if (quiet >= idleMs) return emitPending();
+        idleTimer = scheduler.schedule(checkIdle, idleMs - quiet);
       };
 
       if (flush && windowMs > 0) {
@@ -126,8 +157,12 @@ export function batch<T>(config: BatchConfig): OperatorFunction<T, T[]> {
               return;
             }
             buffer.push(value);
-            if (buffer.length >= maxSize) emitPending();
-            else if (!timer) timer = scheduler.schedule(leading ? endLeadingWindow : emitPending, windowMs);
+            if (buffer.length >= maxSize) return emitPending();
+            if (!timer) timer = scheduler.schedule(leading ? endLeadingWindow : emitPending, windowMs);
+            if (idle) {
+              lastAt = scheduler.now();
+              if (!idleTimer) idleTimer = scheduler.schedule(checkIdle, idleMs);
+            }
           },
           error: (err: unknown) => {
             emitPending();
@@ -142,7 +177,8 @@ export function batch<T>(config: BatchConfig): OperatorFunction<T, T[]> {
 
       return () => {
         timer?.unsubscribe();
-        timer = null;
+        idleTimer?.unsubscribe();
+        timer = idleTimer = null;
         buffer = [];
       };
     });

@@ -126,6 +126,11 @@ export interface ServerOptions {
   /** A batch is sent at once when it reaches this many pushes. @default 1000 */
   maxBatchPushes?: number;
   /**
+   * A batch is also sent once no push has come for this long (ms), so the tail of a burst does not wait out the
+   * whole window; pushes coming faster than this keep filling it. @default 1
+   */
+  batchIdleMs?: number;
+  /**
    * Server keep-alive: ping a connection after `idleMs` without hearing from it, close it (code 4408) when it
    * stays silent `timeoutMs` longer. `false` switches it off. @default { idleMs: 25_000, timeoutMs: 10_000 }
    */
@@ -230,6 +235,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     ajaxGraceMs: positive('ajaxGraceMs', o.ajaxGraceMs ?? 5000),
     batchMs: { ws: nonNegative('wsBatchMs', o.wsBatchMs ?? 30), ajax: nonNegative('ajaxBatchMs', o.ajaxBatchMs ?? 100) },
     maxBatchPushes: positive('maxBatchPushes', o.maxBatchPushes ?? 1000, true),
+    batchIdleMs: positive('batchIdleMs', o.batchIdleMs ?? 1),
     keepAlive:
       o.keepAlive === false
         ? false
