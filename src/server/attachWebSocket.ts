@@ -112,15 +112,37 @@ function uncork(link: WebSocketLink): void {
   link.flush();
 }
 
-function wire(ws: WebSocket, handle: ConnectionHandle, sockets: Set<WebSocket>): void {
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    handle.receive(isBinary ? buf : buf.toString('utf8'));
-  });
-  ws.on('close', (code, reason) => {
-    sockets.delete(ws);
-    handle.closed(code, reason.toString());
-  });
+/** What a wired WebSocket carries for the shared listeners below (one property, not three closures). */
+const kWired = Symbol('sente-rx.wired');
+interface Wired {
+  readonly handle: ConnectionHandle;
+  readonly sockets: Set<WebSocket>;
+  readonly core: ServerCore;
+}
+type WiredSocket = WebSocket & { [kWired]: Wired };
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  (this as WiredSocket)[kWired].handle.receive(isBinary ? buf : buf.toString('utf8'));
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  const w = (this as WiredSocket)[kWired];
+  w.sockets.delete(this);
+  w.handle.closed(code, reason.toString());
+}
+
+function onError(this: WebSocket, error: Error): void {
+  (this as WiredSocket)[kWired].core.report({ code: ErrorCode.BadFrame, message: error.message, error });
+}
+
+/** Connects a WebSocket to the core's handle with listeners shared by every connection. */
+function wire(ws: WebSocket, handle: ConnectionHandle, sockets: Set<WebSocket>, core: ServerCore): void {
+  const w = ws as WiredSocket;
+  w[kWired] = { handle, sockets, core };
+  w.on('message', onMessage);
+  w.on('close', onClose);
+  w.on('error', onError);
 }
 
 /**
@@ -208,18 +230,21 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
 
   const accept = (ws: WebSocket, socket: Duplex, req: ChskRequest, params: URLSearchParams, uid: string | null, handshakeData: unknown): void => {
     ws.binaryType = 'nodebuffer';
-    ws.on('error', (error) => core.report({ code: ErrorCode.BadFrame, message: error.message, error }));
     const version = Number(params.get('v') ?? PROTOCOL_VERSION);
-    if (version !== PROTOCOL_VERSION) {
-      return ws.close(CloseCode.BadHandshake, `${ErrorCode.ProtocolVersion}: server speaks version ${PROTOCOL_VERSION}`);
-    }
     const clientId = params.get('cid') ?? '';
-    if (!CLIENT_ID_PATTERN.test(clientId)) {
-      return ws.close(CloseCode.BadHandshake, `${ErrorCode.BadClientId}: cid must be 1-128 characters of [A-Za-z0-9_-]`);
+    const refusal =
+      version !== PROTOCOL_VERSION
+        ? `${ErrorCode.ProtocolVersion}: server speaks version ${PROTOCOL_VERSION}`
+        : !CLIENT_ID_PATTERN.test(clientId)
+          ? `${ErrorCode.BadClientId}: cid must be 1-128 characters of [A-Za-z0-9_-]`
+          : undefined;
+    if (refusal !== undefined) {
+      ws.on('error', (error) => core.report({ code: ErrorCode.BadFrame, message: error.message, error }));
+      return ws.close(CloseCode.BadHandshake, refusal);
     }
     sockets.add(ws);
     const handle = core.open(new WebSocketLink(ws, socket), { uid, clientId, req, handshakeData });
-    wire(ws, handle, sockets);
+    wire(ws, handle, sockets, core);
   };
 
   /**
@@ -249,13 +274,13 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', onSocketError);
           ws.binaryType = 'nodebuffer';
-          ws.on('error', (error) => core.report({ code: ErrorCode.BadFrame, message: error.message, error }));
           // Checked again: a second probe may have won the race while this one was upgrading.
           if (!found.conn.upgrade(new WebSocketLink(ws, socket))) {
+            ws.on('error', (error) => core.report({ code: ErrorCode.BadFrame, message: error.message, error }));
             return ws.close(CloseCode.PolicyViolation, `${ErrorCode.BadToken}: the Ajax connection was already upgraded or closed`);
           }
           sockets.add(ws);
-          wire(ws, found.conn.handle!, sockets);
+          wire(ws, found.conn.handle!, sockets, core);
         });
       })
       .catch((error: unknown) => {
