@@ -16,26 +16,35 @@ export interface ServerAdapter {
   count(key: string, transport: ServerConn['transport']): number;
 }
 
-/** The default adapter: a map from uid key to that user's connections in this process. */
+const NONE: readonly ServerConn[] = [];
+
+/**
+ * The default adapter: a map from uid key to that user's connections in this process. A uid with one
+ * connection (the common case) maps to it directly; a Set is made for the second (a Set per uid cost about
+ * 300 B per connection).
+ */
 export class MemoryAdapter implements ServerAdapter {
-  private readonly byKey = new Map<string, Set<ServerConn>>();
+  private readonly byKey = new Map<string, ServerConn | Set<ServerConn>>();
   private readonly all = new Set<ServerConn>();
 
   add(conn: ServerConn): void {
     this.all.add(conn);
-    let set = this.byKey.get(conn.key);
-    if (!set) this.byKey.set(conn.key, (set = new Set()));
-    set.add(conn);
+    const cur = this.byKey.get(conn.key);
+    if (cur === undefined) this.byKey.set(conn.key, conn);
+    else if (cur instanceof Set) cur.add(conn);
+    else if (cur !== conn) this.byKey.set(conn.key, new Set([cur, conn]));
   }
 
   remove(conn: ServerConn): void {
     this.all.delete(conn);
-    const set = this.byKey.get(conn.key);
-    if (set && set.delete(conn) && set.size === 0) this.byKey.delete(conn.key);
+    const cur = this.byKey.get(conn.key);
+    if (cur === conn) this.byKey.delete(conn.key);
+    else if (cur instanceof Set && cur.delete(conn) && cur.size === 0) this.byKey.delete(conn.key);
   }
 
   connectionsOf(key: string): Iterable<ServerConn> {
-    return this.byKey.get(key) ?? [];
+    const cur = this.byKey.get(key);
+    return cur === undefined ? NONE : cur instanceof Set ? cur : [cur];
   }
 
   allConnections(): Iterable<ServerConn> {
