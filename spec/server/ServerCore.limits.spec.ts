@@ -8,7 +8,7 @@ const e = (id = 'test/tick') => JSON.stringify({ t: 'e', ev: [id] });
 
 /** A core with one fake connection whose handler echoes requests (and leaves 'test/never' unanswered). */
 function setup(options: ServerOptions) {
-  const scheduler = new VirtualTimeScheduler();
+  const scheduler = (options.scheduler as VirtualTimeScheduler | undefined) ?? new VirtualTimeScheduler();
   const f = openFake({ scheduler, ...options });
   const reports: string[] = [];
   f.core.errors.subscribe((r) => reports.push(r.code));
@@ -112,5 +112,50 @@ describe('ServerCore: maxDepth', () => {
     s.handle.receive(deep(8)); // level 10
     s.handle.receive(deep(9)); // level 11
     expect(s.answers()).toEqual(['r1', 'r1', `x:${ErrorCode.BadFrame}`]);
+  });
+});
+
+describe('ServerCore: requestTimeoutMs', () => {
+  /** A core on a virtual clock that can stop at a given time (flush() alone would run every timer). */
+  function timed() {
+    const scheduler = new VirtualTimeScheduler();
+    const s = setup({ requestTimeoutMs: 100, rateLimit: false, scheduler });
+    const at = (t: number) => {
+      scheduler.schedule(() => undefined, t - scheduler.now());
+      scheduler.maxFrames = t;
+      scheduler.flush();
+    };
+    return { ...s, scheduler, at };
+  }
+
+  it('answers each unanswered request with CHSK_NO_REPLY at its own deadline, on one timer per connection', () => {
+    const s = timed();
+    s.handle.receive(q(1, 'test/never')); // t=0: deadline 100
+    s.at(30);
+    s.handle.receive(q(2, 'test/never')); // deadline 130
+    s.handle.receive(q(3)); // answered at once
+    s.at(70);
+    s.handle.receive(q(4, 'test/never')); // deadline 170
+    expect(s.answers()).toEqual(['r3']);
+    s.at(99);
+    expect(s.answers()).toEqual(['r3']);
+    s.at(100);
+    expect(s.answers()).toEqual(['r3', `x:${ErrorCode.NoReply}:1`]);
+    s.at(129);
+    expect(s.answers()).toHaveLength(2);
+    s.at(130);
+    expect(s.answers()).toEqual(['r3', `x:${ErrorCode.NoReply}:1`, `x:${ErrorCode.NoReply}:2`]);
+    s.at(170);
+    expect(s.answers().slice(3)).toEqual([`x:${ErrorCode.NoReply}:4`]);
+    // A timed-out request answered late sends nothing more.
+    expect(s.answers()).toHaveLength(4);
+  });
+
+  it('leaves no timer behind once every request is answered', () => {
+    const s = timed();
+    s.handle.receive(q(1));
+    s.handle.receive(q(2));
+    expect(s.answers()).toEqual(['r1', 'r2']);
+    expect(s.scheduler.actions.filter((a) => !a.closed)).toHaveLength(0);
   });
 });

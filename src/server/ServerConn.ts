@@ -14,10 +14,23 @@ export interface WriteGuard {
   overflow(conn: ServerConn): void;
 }
 
+/** A request waiting for its reply. */
+export interface PendingRequest {
+  /** Scheduler time at which it gets `CHSK_NO_REPLY`. */
+  readonly at: number;
+  /** Its event id, for the error message. */
+  readonly id: string;
+}
+
 /** The core's record of one open connection. Kept small: thousands of these live at once. */
 export class ServerConn {
-  /** Requests waiting for a reply: reply id → their `requestTimeoutMs` timer. Created on first request. */
-  pending: Map<number, Subscription> | undefined = undefined;
+  /**
+   * Requests waiting for a reply: reply id → its deadline. In arrival order, which is deadline order (every
+   * request gets `requestTimeoutMs`). Created on first request.
+   */
+  pending: Map<number, PendingRequest> | undefined = undefined;
+  /** One timer for the oldest deadline in `pending`, re-armed lazily when it fires (not one timer per request). */
+  deadline: Subscription | undefined = undefined;
   open = true;
   /** When a frame last arrived (scheduler time), for the keep-alive sweep. */
   lastActivity = 0;

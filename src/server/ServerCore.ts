@@ -252,14 +252,8 @@ export class ServerCore {
           rid,
         );
       }
-      pending.set(
-        rid,
-        this.options.scheduler.schedule(() => {
-          if (this.take(conn, rid)) {
-            this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.NoReply, msg: `no reply to "${id}" within ${this.options.requestTimeoutMs} ms` });
-          }
-        }, this.options.requestTimeoutMs),
-      );
+      pending.set(rid, { at: this.options.scheduler.now() + this.options.requestTimeoutMs, id });
+      conn.deadline ??= this.options.scheduler.schedule(() => this.expire(conn), this.options.requestTimeoutMs);
       const fn = ((value: unknown) => {
         if (!this.take(conn, rid)) return;
         let frame: Frame;
@@ -291,12 +285,34 @@ export class ServerCore {
     this.events.next(msg);
   }
 
+  /**
+   * The deadline timer fired: every request past its deadline gets `CHSK_NO_REPLY`, and the timer is armed
+   * again for the oldest one left. Answered requests only leave the map (the timer is cancelled when the map
+   * empties), so with many requests in flight a request costs no timer of its own.
+   */
+  private expire(conn: ServerConn): void {
+    conn.deadline = undefined;
+    const pending = conn.pending;
+    if (!pending || !conn.open) return;
+    const now = this.options.scheduler.now();
+    for (const [rid, p] of pending) {
+      if (p.at > now) {
+        conn.deadline = this.options.scheduler.schedule(() => this.expire(conn), p.at - now);
+        return;
+      }
+      pending.delete(rid);
+      this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.NoReply, msg: `no reply to "${p.id}" within ${this.options.requestTimeoutMs} ms` });
+    }
+  }
+
   /** Removes a pending request; true when it was still waiting (so exactly one answer goes out). */
   private take(conn: ServerConn, rid: number): boolean {
-    const sub = conn.pending?.get(rid);
-    if (!sub || !conn.open) return false;
-    sub.unsubscribe();
-    conn.pending!.delete(rid);
+    if (!conn.open || !conn.pending?.delete(rid)) return false;
+    // Nothing left to time out: no timer lingers (and virtual time has nothing to run).
+    if (conn.pending.size === 0 && conn.deadline) {
+      conn.deadline.unsubscribe();
+      conn.deadline = undefined;
+    }
     return true;
   }
 
@@ -318,10 +334,8 @@ export class ServerCore {
     if (!conn.open) return;
     conn.open = false;
     this.keepAlive?.remove(conn);
-    if (conn.pending) {
-      for (const sub of conn.pending.values()) sub.unsubscribe();
-      conn.pending = undefined;
-    }
+    conn.deadline?.unsubscribe();
+    conn.deadline = conn.pending = undefined;
     this.adapter.remove(conn);
     if (this.closing) return;
     this.lastConn.set(conn.key, conn);
