@@ -77,6 +77,44 @@ maybe('chat demo in Chromium', () => {
     await bob.close();
   }, 60_000);
 
+  test('on Ajax in a real browser, replies ride back on the POST answers and pushes still arrive on the held poll', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await login(page, 'carol');
+    await openAs(page, 'carol');
+    const result = await page.evaluate(async () => {
+      // The page's CSRF token, as the demo's own client got it.
+      const token = /csrfToken: '([^']+)'/.exec([...document.scripts].map((s) => s.textContent).join('\n'))![1];
+      const seen: string[] = [];
+      const fetchCounting = (url: string, init: RequestInit) =>
+        fetch(url, init).then((r) => (seen.push(`${init.method} ${r.status}`), r));
+      const w = window as unknown as { SenteRx: typeof import('../../src/browser') };
+      const c = w.SenteRx.createChannelSocketClient({ url: '/chsk', type: 'ajax', csrfToken: token, fetch: fetchCounting as never });
+      const opened = () =>
+        new Promise<void>((resolve) => {
+          const sub = c.state$.subscribe((st) => st.open && (resolve(), queueMicrotask(() => sub.unsubscribe())));
+        });
+      await opened();
+      const pokes: unknown[] = [];
+      c.events$.subscribe(([id, data]) => id === 'chat/poked' && pokes.push(data));
+      const replies: unknown[] = [];
+      for (let i = 0; i < 5; i++) {
+        replies.push(await new Promise((resolve, reject) => c.send(['chat/poke-me', null], { timeoutMs: 5000 }).subscribe({ next: resolve, error: reject })));
+      }
+      await new Promise<void>((resolve) => {
+        const check = () => (pokes.length >= 5 ? resolve() : setTimeout(check, 10));
+        check();
+      });
+      c.disconnect();
+      return { replies, pokes: pokes.length, seen };
+    });
+    expect(result.replies).toEqual(Array.from({ length: 5 }, () => ({ ok: true })));
+    expect(result.pokes).toBe(5);
+    // Every request's reply came back on its own POST (a 204 would mean it went to the poll instead).
+    expect(result.seen.filter((x) => x.startsWith('POST'))).toEqual(Array.from({ length: 5 }, () => 'POST 200'));
+    await ctx.close();
+  }, 60_000);
+
   test('a page from another origin cannot open the channel, even with the victim logged in (cross-site WebSocket hijacking)', async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
