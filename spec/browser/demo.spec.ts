@@ -84,7 +84,7 @@ maybe('chat demo in Chromium', () => {
     await openAs(page, 'carol');
     const result = await page.evaluate(async () => {
       // The page's CSRF token, as the demo's own client got it.
-      const token = /csrfToken: '([^']+)'/.exec([...document.scripts].map((s) => s.textContent).join('\n'))![1];
+      const token = /csrfToken: '([^']+)'/.exec(Array.from(document.scripts, (s) => s.textContent).join('\n'))![1];
       const seen: string[] = [];
       const fetchCounting = (url: string, init: RequestInit) =>
         fetch(url, init).then((r) => (seen.push(`${init.method} ${r.status}`), r));
