@@ -49,8 +49,9 @@ function readBody(req: ChskRequest & { body?: unknown }, limit: number): Promise
 /**
  * `POST <path>`: the client's frames, framed as in poll answers. Answers 204 once every frame was handed to
  * the core (replies and refusals come back on the poll); when the POST carries `x-chsk-ack`, the answer may
- * instead be a 200 carrying the frames written by then, the replies of synchronous handlers among them. A refusal before the body is read also closes the
- * TCP connection, so an unread (possibly huge) body is never parsed as the next request.
+ * instead be a 200 carrying the frames written by the end of the tick, the replies of handlers that answer at
+ * once among them. A refusal before the body is read also closes the TCP connection, so an unread (possibly
+ * huge) body is never parsed as the next request.
  */
 export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): Promise<void> {
   const auth = authenticate(ctx, req);
