@@ -131,6 +131,20 @@ export function scenarios(mode) {
       ],
     },
     {
+      id: 'memory-slim',
+      title: `memory, ${m.memory.connections.toLocaleString('en-US')} idle connections, keepRequest: url only`,
+      file: 'memory',
+      libs: ['sente'],
+      peersFrom: 'memory',
+      server: { sente: { keepUrlOnly: true } },
+      params: { ...m.memory, transport: 'ws' },
+      runs: 'heavyRuns',
+      metrics: [
+        { ...cost('heapPerConn', 'heap per connection', 'B'), targets: { ws: { max: 1.5 }, socketio: { max: 0.5 } } },
+        cost('rssPerConn', 'RSS per connection', 'B'),
+      ],
+    },
+    {
       id: 'ajax-reqrep',
       title: 'Ajax req/reply, concurrency 1',
       file: 'reqrep',

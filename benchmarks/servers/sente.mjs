@@ -1,6 +1,7 @@
 // sente-rx side of the benchmark server: the BUILT package (dist/cjs/server.cjs) behind Express, as a user
 // would run it. The uid of a connection is its `uid` query parameter. Options from the runner:
 //   wsBatchMs, ajaxBatchMs (passed through when set; an unknown option is ignored by builds without batching),
+//   keepUrlOnly (keepRequest: (req) => ({ url: req.url })),
 //   extra: any further server options (run.mjs --sente-server='{"keepAlive":false}'), for experiments.
 // `rateLimit: false`: the default per-connection limit (200 msgs/s, burst 400) refuses exactly what these
 // scenarios do, thousands of requests per second over one connection.
@@ -18,6 +19,8 @@ export async function start(opts) {
   const batching = {};
   if (opts.wsBatchMs !== undefined) batching.wsBatchMs = opts.wsBatchMs;
   if (opts.ajaxBatchMs !== undefined) batching.ajaxBatchMs = opts.ajaxBatchMs;
+  // keepUrlOnly: msg.req keeps only the URL instead of the whole upgrade request (the keepRequest option).
+  if (opts.keepUrlOnly) batching.keepRequest = (req) => ({ url: req.url });
   const chsk = createChannelSocketServer({
     userId: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('uid'),
     rateLimit: false,

@@ -95,7 +95,7 @@ export class ServerCore {
   /** Registers an open connection, sends the handshake and returns the handle the binding feeds. */
   open(link: ServerConnection, info: ConnectionInfo): ConnectionHandle {
     const key = info.uid ?? NIL_UID;
-    const conn = new ServerConn(this.nextConnId++, info.uid, key, info.clientId, info.req, link, this.writeGuard);
+    const conn = new ServerConn(this.nextConnId++, info.uid, key, info.clientId, this.keptRequest(info), link, this.writeGuard);
     const hs: HandshakeMessage = {
       t: MessageType.Handshake,
       v: PROTOCOL_VERSION,
@@ -112,6 +112,16 @@ export class ServerCore {
     this.presence.opened(key, link.transport);
     this.opening = undefined;
     return new CoreHandle(this, conn);
+  }
+
+  /** What the connection keeps of its request (`keepRequest`); the whole request if the hook throws. */
+  private keptRequest(info: ConnectionInfo): ChskRequest {
+    try {
+      return this.options.keepRequest(info.req);
+    } catch (error) {
+      this.report({ code: ErrorCode.HandlerError, message: 'keepRequest threw; the connection keeps the whole request', clientId: info.clientId, uid: info.uid, error });
+      return info.req;
+    }
   }
 
   /** Queues a push to a uid key (or everyone) through the batcher; returns how many connections it is queued for. */

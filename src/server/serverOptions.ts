@@ -46,6 +46,14 @@ export interface ServerOptions {
   /** Data sent to the client in the handshake (`state$.handshakeData`). @default none */
   handshakeData?: (req: ChskRequest) => unknown;
   /**
+   * What a connection keeps of its handshake request, for `msg.req` in its events: called once when the
+   * connection opens, after the hooks. The default keeps the whole request (`IncomingMessage`, with whatever
+   * middleware hung on it, e.g. `session`), about 1.2 KB per idle WebSocket connection. Return a smaller
+   * object with what your handlers read (`(req) => ({ headers: {}, session: req.session }) as ChskRequest`,
+   * say) to save most of that; `msg.req` is then that object. @default the request itself
+   */
+  keepRequest?: (req: ChskRequest) => ChskRequest;
+  /**
    * The reference CSRF token for a request, or `null` to switch the check off for it (explicitly: `undefined`
    * or an empty string refuses the request with 403, so an accessor that finds no token never disables the
    * check). When set, clients must present the same token: header `x-csrf-token`, or on WebSocket the
@@ -203,6 +211,13 @@ function slowConsumer(p: ServerOptions['slowConsumer']): 'close' | 'drop' {
   return p;
 }
 
+const keepWholeRequest = (req: ChskRequest): ChskRequest => req;
+
+function hook<F extends (...args: never[]) => unknown>(name: string, f: F | undefined): F | undefined {
+  if (f !== undefined && typeof f !== 'function') throw new ConfigError(`option '${name}' must be a function, got ${typeof f}`);
+  return f;
+}
+
 /** Merges options over the defaults and validates them at once (a wrong option throws `ConfigError`). */
 export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   const path = o.path ?? '/chsk';
@@ -214,6 +229,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     path,
     userId: o.userId ?? defaultUserId,
     handshakeData: o.handshakeData,
+    keepRequest: hook('keepRequest', o.keepRequest) ?? keepWholeRequest,
     csrfToken: o.csrfToken,
     allowedOrigins: o.allowedOrigins,
     authorize: o.authorize,
