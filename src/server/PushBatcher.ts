@@ -72,11 +72,12 @@ export class PushBatcher {
   private deliver(t: TransportType, items: readonly PushItem[]): void {
     // With a batch window every connection gets one frame per flush: nothing to coalesce, so let it go at
     // once (a broadcast reaches the first clients while the loop still writes to the last). Without one,
-    // a loop of pushes in one tick is coalesced by the link.
+    // a loop of pushes to uids in one tick is coalesced by the link; a broadcast still goes at once, since
+    // holding every socket's copy until the loop ends delays the first client by the whole loop.
     const immediate = this.o.batchMs[t] > 0;
     if (items.every((i) => i.key === undefined)) {
       const frame = this.pack(items.map((i) => i.msg));
-      for (const c of this.adapter.allConnections()) if (c.transport === t) c.write(frame, immediate);
+      for (const c of this.adapter.allConnections()) if (c.transport === t) c.write(frame, true);
       return;
     }
     const perKey = new Map<string, EventMessage[]>();
