@@ -142,14 +142,7 @@ export class AjaxLink {
         if (this.done) return;
         this.pollFailures = 0;
         if (a.status !== 200 && a.status !== 204) return this.refused(a);
-        let frames: Frame[];
-        try {
-          frames = this.take(a);
-        } catch (e) {
-          return this.end(PROTOCOL_ERROR, 'bad poll response', messageOf(e));
-        }
-        this.deliver(frames);
-        if (this.done) return;
+        if (!this.accept(a, 'bad poll response')) return;
         const closed = a.headers.get(AjaxHeader.Closed);
         if (closed !== null) {
           const code = Number(closed) || ABNORMAL;
@@ -186,6 +179,19 @@ export class AjaxLink {
     const fresh = frames.slice(this.ack - start);
     this.ack = seq;
     return fresh;
+  }
+
+  /** Delivers an answer's new frames; false when the link ended (a bad answer ends it as a protocol error). */
+  private accept(a: Answer, what: string): boolean {
+    let frames: Frame[];
+    try {
+      frames = this.take(a);
+    } catch (e) {
+      this.end(PROTOCOL_ERROR, what, messageOf(e));
+      return false;
+    }
+    this.deliver(frames);
+    return !this.done;
   }
 
   private deliver(frames: readonly Frame[]): void {
@@ -237,16 +243,7 @@ export class AjaxLink {
         this.posting = false;
         if (this.done) return;
         if (a.status !== 204 && a.status !== 200) return this.refused(a);
-        if (a.status === 200 && this.rx === 'ajax') {
-          let back: Frame[];
-          try {
-            back = this.take(a);
-          } catch (e) {
-            return this.end(PROTOCOL_ERROR, 'bad POST response', messageOf(e));
-          }
-          this.deliver(back);
-          if (this.done) return;
-        }
+        if (a.status === 200 && this.rx === 'ajax' && !this.accept(a, 'bad POST response')) return;
         this.postNext();
       },
       (e: unknown) => {
