@@ -18,10 +18,9 @@ const TRANSPORTS: readonly TransportType[] = ['ws', 'ajax'];
  * Server push batching, on the `batch` operator in leading mode: a push made while no window is open leaves at
  * once (so a lone push or a broadcast pays no batching delay) and opens a window; pushes inside the window
  * leave together at its end, or as soon as no push has come for `batchIdleMs` (the end of a burst). One
- * stream per transport, so order is the order of the
- * `send`/`broadcast` calls for every client. At each flush the pushes of a uid are packed once (one event,
- * or a batch message) and that frame is written to every client of the uid; a batch made only of
- * broadcasts is packed once for everyone.
+ * stream per transport, so order is the order of the `send`/`broadcast` calls for every client. At each
+ * flush the pushes of a uid are packed once (one event, or a batch message) and that frame is written to
+ * every client of the uid; a batch made only of broadcasts is packed once for everyone.
  */
 export class PushBatcher {
   private readonly input = { ws: new Subject<PushItem>(), ajax: new Subject<PushItem>() };
