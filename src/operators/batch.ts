@@ -100,25 +100,28 @@ export function batch<T>(config: BatchConfig): OperatorFunction<T, T[]> {
       /** When the last value was buffered (scheduler time), for `idleMs`. */
       let lastAt = 0;
 
+      /** Ends the current batch: stops its idle timer and hands over its values (null when it is empty). */
+      const takeBatch = (): T[] | null => {
+        idleTimer?.unsubscribe();
+        idleTimer = null;
+        if (buffer.length === 0) return null;
+        const values = buffer;
+        buffer = [];
+        return values;
+      };
+
       const emitPending = (): void => {
         timer?.unsubscribe();
         timer = null;
-        idleTimer?.unsubscribe();
-        idleTimer = null;
-        if (buffer.length === 0) return;
-        const values = buffer;
-        buffer = [];
-        subscriber.next(values);
+        const values = takeBatch();
+        if (values) subscriber.next(values);
       };
 
       // Leading mode: a window that collected values emits them and opens the next one; an empty one closes.
       const endLeadingWindow = (): void => {
         timer = null;
-        idleTimer?.unsubscribe();
-        idleTimer = null;
-        if (buffer.length === 0) return;
-        const values = buffer;
-        buffer = [];
+        const values = takeBatch();
+        if (!values) return;
         timer = scheduler.schedule(endLeadingWindow, windowMs);
         subscriber.next(values);
       };
