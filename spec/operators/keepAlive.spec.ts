@@ -2,6 +2,7 @@ import { Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { keepAlive } from '../../src/operators/keepAlive';
 import { KeepAliveTimeoutError } from '../../src/operators/KeepAliveTimeoutError';
+import { ChannelError } from '../../src/errors/ChannelError';
 
 describe('keepAlive', () => {
   let testScheduler: TestScheduler;
@@ -109,6 +110,7 @@ describe('keepAlive', () => {
     new Subject<void>().pipe(keepAlive({ idleMs: 20, timeoutMs: 5, scheduler })).subscribe({ error: (e: unknown) => (error = e) });
     scheduler.flush();
     expect(error).toBeInstanceOf(KeepAliveTimeoutError);
+    expect(error).toBeInstanceOf(ChannelError);
     expect(error).toBeInstanceOf(Error);
     const timeout = error as KeepAliveTimeoutError;
     expect(timeout.name).toBe('KeepAliveTimeoutError');

@@ -10,6 +10,18 @@ describe('reconnect', () => {
     testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
   });
 
+  it('should wait at most 2^31-1 ms, the longest timer that does not fire at once', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    scheduler.maxFrames = Infinity;
+    let subscriptions = 0;
+    const source = defer(() => (++subscriptions, throwError(() => new Error('down'))));
+    const sub = source.pipe(reconnect({ backoff: () => 2 ** 33, maxAttempts: 1, scheduler })).subscribe({ error: () => undefined });
+    expect(scheduler.actions[0]?.delay).toBe(2 ** 31 - 1);
+    scheduler.flush();
+    expect(subscriptions).toBe(2);
+    sub.unsubscribe();
+  });
+
   it('should never emit for a never source', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const e1 = cold(' -');

@@ -1,4 +1,7 @@
-import { BehaviorSubject, Observable, Subject, type Subscription } from 'rxjs';
+import { Observable, Subject, type Subscription } from 'rxjs';
+import { ConfigError } from '../errors/ConfigError';
+import { isDeadlineMs, MAX_TIMER_MS } from '../protocol/durationMs';
+import { StateSubject } from './StateSubject';
 import { ChannelClosedError } from '../errors/ChannelClosedError';
 import { ChannelError } from '../errors/ChannelError';
 import { RemoteError } from '../errors/RemoteError';
@@ -12,7 +15,7 @@ import { MessageType, type ClientMessage, type EventMessage, type RequestMessage
 import { isServerMessage } from '../protocol/isServerMessage';
 import type { TransportType } from '../protocol/events';
 import type { ResolvedClientOptions } from './clientOptions';
-import { initialState, type ClientState, type CloseReason } from './ClientState';
+import { initialState, type ClientState, type ClientStatus, type CloseReason } from './ClientState';
 import type { ClientTransport, TransportLink, TransportSignal } from './ClientTransport';
 
 /** One send waiting in the offline buffer or in flight. */
@@ -47,12 +50,22 @@ function reasonOf(code: number): CloseReason {
  * requests and their replies. `createChannelSocketClient` wraps it in the public API.
  */
 export class ClientCore {
-  readonly state$: BehaviorSubject<ClientState>;
+  readonly state$: StateSubject<ClientState>;
   readonly events = new Subject<readonly [string, unknown]>();
+  /** What went wrong that no send waits for (see `errors$` in createClient.ts). */
+  readonly errors = new Subject<ChannelError>();
   private link: TransportLink | undefined;
   private ready = false;
   private readonly inflight = new Map<number, Outgoing>();
+  /** Sends not yet written, in order (offline, or behind older ones). Insertion-ordered. */
   private readonly waiting = new Set<Outgoing>();
+  private pumping = false;
+  /** Nesting depth of {@link batch}: state changes are gathered into `draft` and emitted once at depth 0. */
+  private depth = 0;
+  private draft: ClientState | undefined;
+  /** Callbacks (send failures) held until the state change that explains them is out. */
+  private readonly afterCommit: Array<() => void> = [];
+  private badBackoffReported = false;
   private nextRid = 1;
   private loop: Subscription | undefined;
   private stopped = true;
@@ -65,7 +78,7 @@ export class ClientCore {
     private readonly o: ResolvedClientOptions,
     private readonly transport: ClientTransport,
   ) {
-    this.state$ = new BehaviorSubject(initialState(transport.type, o.clientId));
+    this.state$ = new StateSubject(initialState(transport.type, o.clientId));
     this.linkType = transport.type;
   }
 
@@ -73,54 +86,121 @@ export class ClientCore {
     return this.o.scheduler.now();
   }
 
+  /** The state as it stands, changes not yet emitted included. */
+  private current(): ClientState {
+    return this.draft ?? this.state$.value;
+  }
+
   private patch(p: Partial<ClientState>): void {
-    this.state$.next({ ...this.state$.value, ...p });
+    this.draft = { ...this.current(), ...p };
+    if (this.depth === 0) this.commit();
+  }
+
+  /** Runs `fn` as one state change: whatever it patches is emitted once, at the end (issue 10 #8). */
+  private batch(fn: () => void): void {
+    this.depth++;
+    try {
+      fn();
+    } finally {
+      if (--this.depth === 0) this.commit();
+    }
+  }
+
+  private status(s: ClientState): ClientStatus {
+    if (s.open) return 'open';
+    if (this.stopped) return 'closed';
+    return s.everOpened ? 'reconnecting' : 'connecting';
+  }
+
+  private commit(): void {
+    const d = this.draft;
+    this.draft = undefined;
+    if (d) {
+      const next: ClientState = { ...d, status: this.status(d) };
+      const prev = this.state$.value;
+      const changed = (Object.keys(next) as Array<keyof ClientState>).some((k) => next[k] !== prev[k]);
+      if (changed) this.state$.set(next);
+    }
+    for (const fn of this.afterCommit.splice(0)) fn();
+  }
+
+  /**
+   * The user's `backoff`, made safe: a result that is not a number of ms >= 0 (NaN, negative, Infinity, a
+   * throw) falls back to the default backoff for that attempt, reported once on `errors$` as a `ConfigError`;
+   * a delay above 2^31-1 ms is clamped (a longer timer would fire at once).
+   */
+  private delayOf(attempt: number): number {
+    let d: unknown;
+    try {
+      d = this.o.backoff(attempt);
+    } catch (e) {
+      d = e;
+    }
+    if (typeof d === 'number' && d >= 0 && d < Infinity) return Math.min(d, MAX_TIMER_MS);
+    if (!this.badBackoffReported) {
+      this.badBackoffReported = true;
+      const what = d instanceof Error ? `threw ${d.message}` : `returned ${String(d)}`;
+      this.errors.next(new ConfigError(`option 'backoff': backoff(${attempt}) ${what}; expected a number of ms >= 0, using the default backoff`));
+    }
+    return this.o.defaultBackoff(attempt);
   }
 
   /** Starts the connection loop (no-op when it runs). */
   start(): void {
     if (this.loop && !this.loop.closed) return;
+    this.batch(() => this.startLoop());
+  }
+
+  private startLoop(): void {
     this.stopped = false;
+    this.patch({});
     this.loop = this.session()
       .pipe(
         reconnectUnchecked<'hs'>({
-          backoff: this.o.backoff,
+          backoff: (n) => this.delayOf(n),
           maxAttempts: this.o.maxReconnectAttempts,
           scheduler: this.o.scheduler,
           onRetry: ({ attempt, delayMs }) => this.patch({ reconnectAttempt: attempt, nextReconnectAt: this.now() + delayMs }),
         }),
       )
       .subscribe({
-        error: () => {
-          // Out of attempts: stay closed, and fail whatever waits.
-          this.stopped = true;
-          this.patch({ nextReconnectAt: null });
-          this.failWaiting(new ChannelClosedError('gave up reconnecting (maxReconnectAttempts)'));
-        },
+        error: () =>
+          this.batch(() => {
+            // Out of attempts: stay closed, and fail whatever waits.
+            this.stopped = true;
+            this.patch({ nextReconnectAt: null });
+            this.failWaiting(new ChannelClosedError('gave up reconnecting (maxReconnectAttempts)'));
+          }),
       });
   }
 
   /** Closes the link and stops reconnecting; everything waiting fails with `ChannelClosedError`. */
   stop(reason: CloseReason): void {
-    this.stopped = true;
-    this.pendingReason = reason;
-    this.loop?.unsubscribe();
-    this.loop = undefined;
-    this.pendingReason = 'unexpected';
-    // Stopped while waiting out a backoff (no link to tear down): record the reason all the same.
-    const lastClose = this.state$.value.lastClose?.reason === reason ? this.state$.value.lastClose : { at: this.now(), reason };
-    this.patch({ open: false, reconnectAttempt: 0, nextReconnectAt: null, lastClose });
-    this.failWaiting(new ChannelClosedError(`closed (${reason})`));
+    this.batch(() => {
+      const wasStopped = this.stopped && !this.loop;
+      this.stopped = true;
+      this.pendingReason = reason;
+      this.loop?.unsubscribe();
+      this.loop = undefined;
+      this.pendingReason = 'unexpected';
+      // Stopped while waiting out a backoff (no link to tear down): record the reason all the same.
+      const last = this.current().lastClose;
+      const lastClose = wasStopped || last?.reason === reason ? last : { at: this.now(), reason };
+      this.patch({ open: false, reconnectAttempt: 0, nextReconnectAt: null, lastClose });
+      this.failWaiting(new ChannelClosedError(`closed (${reason})`));
+    });
   }
 
   /** Drops the current link and connects again at once. */
   restart(): void {
-    this.pendingReason = 'requested-reconnect';
-    this.loop?.unsubscribe();
-    this.loop = undefined;
-    this.pendingReason = 'unexpected';
-    this.patch({ reconnectAttempt: 0, nextReconnectAt: null });
-    this.start();
+    this.batch(() => {
+      this.pendingReason = 'requested-reconnect';
+      this.loop?.unsubscribe();
+      this.loop = undefined;
+      this.pendingReason = 'unexpected';
+      this.patch({ reconnectAttempt: 0, nextReconnectAt: null });
+      this.startLoop();
+    });
   }
 
   /** One link from connect to close, as an Observable that emits `'hs'` on handshake and errors when it ends. */
@@ -143,10 +223,11 @@ export class ClientCore {
             if (this.o.keepAlive) {
               keepAliveSub = activity.pipe(keepAliveUnchecked(this.o.keepAlive.idleMs, this.o.keepAlive.timeoutMs, this.o.scheduler)).subscribe({
                 next: () => this.write({ t: MessageType.Ping }),
-                error: () => {
-                  end('keepalive-timeout');
-                  out.error(new LinkDown('keepalive-timeout'));
-                },
+                error: () =>
+                  this.batch(() => {
+                    end('keepalive-timeout');
+                    out.error(new LinkDown('keepalive-timeout'));
+                  }),
               });
             }
             return;
@@ -161,15 +242,17 @@ export class ClientCore {
           case 'error':
             if (this.linkType === 'ws') this.patch({ lastWsError: { at: this.now(), message: sig.message } });
             return;
-          case 'close': {
-            if (this.linkType === 'ws') {
-              this.patch({ lastWsClose: { at: this.now(), code: sig.code, reason: sig.reason, clean: sig.clean } });
-            }
-            const reason = reasonOf(sig.code);
-            end(reason);
-            out.error(new LinkDown(reason));
-            return;
-          }
+          case 'close':
+            // One state change: the WebSocket close, the link's end and the next attempt (out.error runs the
+            // reconnect operator's onRetry synchronously).
+            return this.batch(() => {
+              if (this.linkType === 'ws') {
+                this.patch({ lastWsClose: { at: this.now(), code: sig.code, reason: sig.reason, clean: sig.clean } });
+              }
+              const reason = reasonOf(sig.code);
+              end(reason);
+              out.error(new LinkDown(reason));
+            });
         }
       };
       const sub = this.transport
@@ -180,7 +263,7 @@ export class ClientCore {
           csrfToken: this.o.csrfToken(),
           binary: this.o.packer.binary,
         })
-        .subscribe({ next: onSignal, error: (e: unknown) => (end('unexpected'), out.error(e)) });
+        .subscribe({ next: onSignal, error: (e: unknown) => this.batch(() => (end('unexpected'), out.error(e))) });
       return () => {
         keepAliveSub?.unsubscribe();
         end(this.pendingReason);
@@ -196,7 +279,15 @@ export class ClientCore {
     const inflight = [...this.inflight.values()];
     this.inflight.clear();
     const err = new ChannelClosedError(`link closed with the request in flight (${reason})`);
-    for (const o of inflight) o.fail(err);
+    this.later(() => {
+      for (const o of inflight) o.fail(err);
+    });
+  }
+
+  /** Runs `fn` once the state change under way is emitted (at once outside a {@link batch}). */
+  private later(fn: () => void): void {
+    if (this.depth === 0) return fn();
+    this.afterCommit.push(fn);
   }
 
   /** Handles one incoming frame; returns true when it was the handshake. */
@@ -211,8 +302,11 @@ export class ClientCore {
     switch (m.t) {
       case MessageType.Handshake: {
         if (this.ready) return false;
-        const s = this.state$.value;
+        const s = this.current();
         this.ready = true;
+        // What waited goes out before anyone hears of the open: a send made by a state$ subscriber reacting
+        // to it must not overtake the buffer (issue 10 #2).
+        this.pump();
         this.patch({
           type: this.linkType,
           open: true,
@@ -223,9 +317,6 @@ export class ClientCore {
           reconnectAttempt: 0,
           nextReconnectAt: null,
         });
-        const queued = [...this.waiting];
-        this.waiting.clear();
-        for (const o of queued) this.transmit(o);
         return true;
       }
       case MessageType.Ping:
@@ -281,23 +372,47 @@ export class ClientCore {
 
   private submit(o: Outgoing): void {
     if (this.stopped) return o.fail(new ChannelClosedError('closed; call reconnect() first'));
-    if (this.ready) return this.transmit(o);
+    if (this.ready && this.waiting.size === 0) return this.transmit(o);
     if (this.waiting.size >= this.o.maxBufferedSends) return o.fail(new BufferOverflowError(this.o.maxBufferedSends));
     this.waiting.add(o);
+  }
+
+  /**
+   * Writes what waits, oldest first, while a link is ready. A callback run by a write (an emit completing)
+   * may end the link or disconnect: the loop then stops, and what is left stays waiting, to go out on the
+   * next link or fail with the disconnect (issue 10 #17), never orphaned.
+   */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (const o of this.waiting) {
+        if (!this.ready) break;
+        this.waiting.delete(o);
+        this.transmit(o);
+      }
+    } finally {
+      this.pumping = false;
+    }
   }
 
   private failWaiting(err: Error): void {
     const all = [...this.waiting];
     this.waiting.clear();
-    for (const o of all) o.fail(err);
+    this.later(() => {
+      for (const o of all) o.fail(err);
+    });
   }
 
   /** A request: sends on subscribe, emits the reply, errors on timeout or close. */
   request(ev: readonly [string, unknown], timeoutMs: number): Observable<unknown> {
     return new Observable<unknown>((sub) => {
+      if (!isDeadlineMs(timeoutMs)) {
+        return sub.error(new ConfigError(`send: 'timeoutMs' must be a number of ms in (0, 2^31-1], or Infinity for no deadline; got ${String(timeoutMs)}`));
+      }
       const rid = this.nextRid++;
       const cleanup = (): void => {
-        timeout.unsubscribe();
+        timeout?.unsubscribe();
         this.waiting.delete(o);
         if (this.inflight.get(rid) === o) this.inflight.delete(rid);
       };
@@ -306,7 +421,8 @@ export class ClientCore {
         reply: (v) => (cleanup(), sub.next(v), sub.complete()),
         fail: (e) => (cleanup(), sub.error(e)),
       };
-      const timeout = this.o.scheduler.schedule(() => o.fail(new ReplyTimeoutError(ev[0], timeoutMs)), timeoutMs);
+      const timeout: Subscription | undefined =
+        timeoutMs === Infinity ? undefined : this.o.scheduler.schedule(() => o.fail(new ReplyTimeoutError(ev[0], timeoutMs)), timeoutMs);
       this.submit(o);
       return cleanup;
     });

@@ -17,8 +17,29 @@ export type CloseReason =
   /** The server refused the handshake (bad client id, protocol version) or sent an invalid handshake. */
   | 'bad-handshake';
 
-/** The client's connection state, as `state$` holds it. Each change emits a new object. */
+/**
+ * Where the client is, in one field: `'connecting'` until the first handshake, `'open'` while a link is up,
+ * `'reconnecting'` between a link's end and the next handshake (after a drop, or `reconnect()` once opened),
+ * `'closed'` after `disconnect()`, after `maxReconnectAttempts`, and before the first connect with
+ * `autoConnect: false`.
+ */
+export type ClientStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** What a reconnect recovered (missed pushes replayed); filled by the delivery work, `null` until then. */
+export interface ClientRecovery {
+  /** True when everything missed was replayed. */
+  readonly recovered: boolean;
+  /** How many pushes were replayed. */
+  readonly replayed: number;
+}
+
+/**
+ * The client's connection state, as `state$` holds it. Each change emits one new object (a drop emits once,
+ * with the close, the WebSocket close and the next attempt together); nothing is emitted when nothing changed.
+ */
 export interface ClientState {
+  /** Where the client is; see {@link ClientStatus}. */
+  readonly status: ClientStatus;
   /** The transport of the current (or last) link. */
   readonly type: TransportType;
   /** True between a successful handshake and the next close. */
@@ -43,10 +64,13 @@ export interface ClientState {
   readonly reconnectAttempt: number;
   /** When the next attempt starts (scheduler time, ms), while one is waiting; else `null`. */
   readonly nextReconnectAt: number | null;
+  /** What the last reopen recovered. Always `null` for now: resume of missed pushes is not implemented yet. */
+  readonly recovery: ClientRecovery | null;
 }
 
 export function initialState(type: TransportType, clientId: string): ClientState {
   return {
+    status: 'closed',
     type,
     open: false,
     everOpened: false,
@@ -59,5 +83,6 @@ export function initialState(type: TransportType, clientId: string): ClientState
     lastWsClose: null,
     reconnectAttempt: 0,
     nextReconnectAt: null,
+    recovery: null,
   };
 }

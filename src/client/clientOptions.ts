@@ -1,5 +1,6 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { ConfigError } from '../errors/ConfigError';
+import { isDeadlineMs, isTimerMs } from '../protocol/durationMs';
 import { backoffUnchecked } from '../operators/exponentialBackoff';
 import { jsonPacker } from '../packers/jsonPacker';
 import type { Packer } from '../packers/Packer';
@@ -24,7 +25,9 @@ export interface ClientOptions {
    * proxy that strips `Upgrade`, no open within `connectTimeoutMs`), fall back to Ajax long-polling
    * (`state$.lastClose.reason` is `'downgrading-ws-to-ajax'`), and while on Ajax try WebSocket again every
    * `upgradeIntervalMs`, switching over without losing, duplicating or reordering anything. Without a
-   * WebSocket constructor, `'auto'` runs on Ajax alone. `'ws'`: WebSocket only. `'ajax'`: long-polling only.
+   * WebSocket constructor (Node without the `WebSocket` option), `'auto'` throws a `ConfigError`
+   * `CHSK_NO_WEBSOCKET` at creation; pass `type: 'ajax'` to run on Ajax alone. `'ws'`: WebSocket only.
+   * `'ajax'`: long-polling only.
    * @default 'auto'
    */
   type?: 'auto' | 'ws' | 'ajax';
@@ -50,19 +53,27 @@ export interface ClientOptions {
   /** Extra query parameters on the handshake. @default {} */
   params?: Readonly<Record<string, string>>;
   /**
-   * WebSocket constructor. On Node 20 pass the one from `ws` (`import WebSocket from 'ws'`): `'ws'` requires
-   * it, and without it `'auto'` runs on Ajax alone. @default globalThis.WebSocket
+   * WebSocket constructor. On Node 20 pass the one from `ws` (`import WebSocket from 'ws'`): `'ws'` and
+   * `'auto'` require it (a `ConfigError` `CHSK_NO_WEBSOCKET` at creation without one). @default globalThis.WebSocket
    */
   WebSocket?: WebSocketConstructor;
   /** This client's id. @default a random id */
   clientId?: string;
-  /** Default deadline of `send`, counted from the call. @default 10_000 */
+  /**
+   * Default deadline of `send`, counted from the call: ms in (0, 2^31-1], or `Infinity` for no deadline. A
+   * longer finite value is a `ConfigError` (a timer that long would fire at once). @default 10_000
+   */
   timeoutMs?: number;
-  /** Delay before reconnect attempt n (1-based). @default exponentialBackoff({ initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 'full' }) */
+  /**
+   * Delay in ms before reconnect attempt n (1-based). A result that is not a number >= 0 (NaN, negative,
+   * Infinity, a throw) falls back to the default for that attempt and is reported once on `errors$` as a
+   * `ConfigError`; a delay above 2^31-1 ms is clamped.
+   * @default exponentialBackoff({ initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 'full' })
+   */
   backoff?: (attempt: number) => number;
   /** Give up after this many consecutive failed attempts (the client then stays closed). @default Infinity */
   maxReconnectAttempts?: number;
-  /** Client keep-alive, or `false` to switch it off. @default { idleMs: 20_000, timeoutMs: 5_000 } */
+  /** Client keep-alive, or `false` to switch it off; both durations in (0, 2^31-1] ms. @default { idleMs: 20_000, timeoutMs: 5_000 } */
   keepAlive?: ClientKeepAlive | false;
   /** Most sends that may wait while the client is connecting or reconnecting. @default 1000 */
   maxBufferedSends?: number;
@@ -82,6 +93,8 @@ export interface ResolvedClientOptions {
   clientId: string;
   timeoutMs: number;
   backoff: (attempt: number) => number;
+  /** The default backoff, which a misbehaving `backoff` falls back to. */
+  defaultBackoff: (attempt: number) => number;
   maxReconnectAttempts: number;
   keepAlive: ClientKeepAlive | false;
   maxBufferedSends: number;
@@ -107,14 +120,14 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
   const timeoutMs = o.timeoutMs ?? 10_000;
   const maxBufferedSends = o.maxBufferedSends ?? 1000;
   const clientId = o.clientId ?? randomClientId();
-  check('timeoutMs', timeoutMs > 0, `must be a positive number of milliseconds`);
+  check('timeoutMs', isDeadlineMs(timeoutMs), `must be a number of ms in (0, 2^31-1] or Infinity, got ${String(timeoutMs)}`);
   check('maxBufferedSends', Number.isInteger(maxBufferedSends) && maxBufferedSends >= 0, 'must be an integer >= 0');
   check('clientId', /^[A-Za-z0-9_-]{1,128}$/.test(clientId), 'must be 1-128 characters of [A-Za-z0-9_-]');
-  const ms = (x: unknown): boolean => typeof x === 'number' && x > 0 && Number.isFinite(x);
-  if (o.keepAlive) check('keepAlive', ms(o.keepAlive.idleMs) && ms(o.keepAlive.timeoutMs), 'needs finite positive idleMs and timeoutMs');
+  if (o.keepAlive) check('keepAlive', isTimerMs(o.keepAlive.idleMs) && isTimerMs(o.keepAlive.timeoutMs), 'needs idleMs and timeoutMs in (0, 2^31-1] ms');
   const attempts = o.maxReconnectAttempts ?? Infinity;
   check('maxReconnectAttempts', attempts === Infinity || (Number.isInteger(attempts) && attempts >= 0), 'must be an integer >= 0 or Infinity');
   check('backoff', o.backoff === undefined || typeof o.backoff === 'function', 'must be a function (attempt) => ms');
+  const defaultBackoff = backoffUnchecked(1000, 30_000, 2, 'full', Math.random);
   return {
     url: o.url ?? '/chsk',
     csrfToken: typeof token === 'function' ? token : () => token,
@@ -122,7 +135,8 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     params: o.params ?? {},
     clientId,
     timeoutMs,
-    backoff: o.backoff ?? backoffUnchecked(1000, 30_000, 2, 'full', Math.random),
+    backoff: o.backoff ?? defaultBackoff,
+    defaultBackoff,
     maxReconnectAttempts: attempts,
     keepAlive: o.keepAlive === undefined ? { idleMs: 20_000, timeoutMs: 5_000 } : o.keepAlive,
     maxBufferedSends,

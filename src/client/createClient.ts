@@ -1,20 +1,34 @@
-import type { BehaviorSubject, Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import type { ChannelError } from '../errors/ChannelError';
 import type { DefaultEventMap, Event, EventData, EventId, EventMapOf, EventReply, RequestId } from '../protocol/events';
 import { ClientCore } from './ClientCore';
 import { resolveClientOptions, type ClientOptions } from './clientOptions';
 import type { ClientState } from './ClientState';
 import type { ClientTransport } from './ClientTransport';
+import type { ReadonlyBehaviorSubject } from './StateSubject';
 
 /** Options of one `send`. */
 export interface SendOptions {
-  /** Deadline for the reply, counted from the call (time spent waiting offline included). @default the client's `timeoutMs` (10 s) */
+  /**
+   * Deadline for the reply, counted from the call (time spent waiting offline included): ms in (0, 2^31-1], or
+   * `Infinity` for none. Any other value makes the send error with `ConfigError` (`CHSK_BAD_OPTION`).
+   * @default the client's `timeoutMs` (10 s)
+   */
   timeoutMs?: number;
 }
 
 /** The client side of a channel socket. See README, "Client API". */
 export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> {
-  /** Connection state; a new object on every change. */
-  readonly state$: BehaviorSubject<ClientState>;
+  /**
+   * Connection state: a `BehaviorSubject` to read (`value`, `getValue()`, `subscribe`), typed without
+   * `next`/`error`/`complete`; calling them at run time throws. One new object per change.
+   */
+  readonly state$: ReadonlyBehaviorSubject<ClientState>;
+  /**
+   * Problems no send waits for: a bad `backoff` result (`ConfigError`), and more as the protocol grows
+   * (refusals without a waiting send, link failures). Never errors or completes.
+   */
+  readonly errors$: Observable<ChannelError>;
   /** The server's pushes, as event tuples `[id, data]`. */
   readonly events$: Observable<Event<M>>;
   /**
@@ -44,6 +58,7 @@ export function createClient<M extends EventMapOf<M>>(options: ClientOptions, tr
   return {
     state$: core.state$,
     events$: core.events.asObservable() as Observable<Event<M>>,
+    errors$: core.errors.asObservable(),
     send: (event, opts) => core.request(event, opts?.timeoutMs ?? o.timeoutMs) as Observable<never>,
     emit: (event) => core.emit(event),
     disconnect: () => core.stop('requested-disconnect'),

@@ -2,6 +2,7 @@ import type { DefaultEventMap, EventMapOf } from '../protocol/events';
 import { check, type ClientOptions } from './clientOptions';
 import { createClient, type ChannelSocketClient } from './createClient';
 import { asyncScheduler } from 'rxjs';
+import { isTimerMs } from '../protocol/durationMs';
 import { resolveWebSocket, webSocketTransport } from './transports/webSocketTransport';
 
 /** Options of {@link createWebSocketClient}: those of `createChannelSocketClient` without the Ajax ones. */
@@ -21,7 +22,7 @@ export function createWebSocketClient<M extends EventMapOf<M> = DefaultEventMap>
   options: WebSocketClientOptions = {},
 ): ChannelSocketClient<M> {
   const timeoutMs = options.connectTimeoutMs ?? 5000;
-  check('connectTimeoutMs', timeoutMs > 0 && timeoutMs < Infinity, `must be a positive number of milliseconds`);
+  check('connectTimeoutMs', isTimerMs(timeoutMs), 'must be a number of ms in (0, 2^31-1]');
   return createClient<M>(options, () =>
     webSocketTransport(resolveWebSocket(options.WebSocket), { timeoutMs, scheduler: options.scheduler ?? asyncScheduler }),
   );

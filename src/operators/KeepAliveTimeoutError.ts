@@ -1,7 +1,10 @@
+import { ChannelError } from '../errors/ChannelError';
+import { ErrorCode } from '../protocol/codes';
+
 /**
  * The error {@link keepAlive} raises when the peer stays silent after a ping.
  *
- * It carries a stable `code` (`CHSK_KEEPALIVE_TIMEOUT`) so callers can branch on it without string matching,
+ * A {@link ChannelError}: it carries a stable `code` (`CHSK_KEEPALIVE_TIMEOUT`) so callers can branch on it without string matching,
  * and `silentMs`, how long the peer had been silent when it was declared dead (`idleMs + timeoutMs`).
  *
  * ## Example
@@ -19,11 +22,11 @@
  * });
  * ```
  */
-export class KeepAliveTimeoutError extends Error {
+export class KeepAliveTimeoutError extends ChannelError {
   /** Always `'KeepAliveTimeoutError'`. */
   override readonly name = 'KeepAliveTimeoutError';
   /** Stable machine-readable code. */
-  readonly code = 'CHSK_KEEPALIVE_TIMEOUT';
+  override readonly code = ErrorCode.KeepAliveTimeout;
   /** How long the peer had been silent, in ms, when the timeout fired. */
   readonly silentMs: number;
 
@@ -32,9 +35,7 @@ export class KeepAliveTimeoutError extends Error {
    * @param message Optional custom message.
    */
   constructor(silentMs: number, message?: string) {
-    super(message ?? `peer silent for ${silentMs} ms (CHSK_KEEPALIVE_TIMEOUT)`);
-    // Downlevel (ES5) builds of `extends Error` lose the subclass prototype; this keeps `instanceof` working.
-    Object.setPrototypeOf(this, new.target.prototype);
+    super(ErrorCode.KeepAliveTimeout, message ?? `peer silent for ${silentMs} ms (CHSK_KEEPALIVE_TIMEOUT)`);
     this.silentMs = silentMs;
   }
 }

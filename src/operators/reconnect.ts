@@ -1,4 +1,5 @@
 import { MonoTypeOperatorFunction, Observable, SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
+import { MAX_TIMER_MS } from '../protocol/durationMs';
 
 /** What {@link ReconnectConfig.onRetry} is told about a retry it schedules. */
 export interface ReconnectRetryInfo {
@@ -58,7 +59,7 @@ export interface ReconnectConfig<T> {
  * a connection that worked for a while starts again from the shortest delay. An error past `maxAttempts`, or
  * one `shouldRetry` rejects, is forwarded. Unsubscribing during a wait cancels it. Source completion
  * completes the output. Errors thrown by the callbacks, or a delay that is not a finite number >= 0, error
- * the output.
+ * the output; a delay above 2^31-1 ms waits 2^31-1 ms (a longer timer would fire at once).
  *
  * ## Example
  *
@@ -116,7 +117,8 @@ export function reconnectUnchecked<T>(config: ReconnectConfig<T> & { maxAttempts
             throw new RangeError(`reconnect: backoff(${attempt}) returned ${String(delayMs)}`);
           }
           onRetry?.({ attempt, delayMs, error });
-          wait = scheduler.schedule(subscribeToSource, delayMs);
+          // A longer timer would fire at once (setTimeout's delay is a signed 32-bit integer).
+          wait = scheduler.schedule(subscribeToSource, Math.min(delayMs, MAX_TIMER_MS));
         } catch (callbackError) {
           subscriber.error(callbackError);
         }

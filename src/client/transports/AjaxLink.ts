@@ -1,4 +1,4 @@
-import { interval, type Subscriber, type Subscription, asapScheduler } from 'rxjs';
+import { asapScheduler, asyncScheduler, interval, type Subscriber, type Subscription } from 'rxjs';
 import { ProtocolError } from '../../errors/ProtocolError';
 import type { Frame } from '../../packers/Packer';
 import { AjaxHeader, AjaxParam, BINARY_BODY_TYPE, decodeBody, encodeBody, framedSize, TEXT_BODY_TYPE } from '../../protocol/ajax';
@@ -214,9 +214,11 @@ export class AjaxLink {
 
   private postSoon(): void {
     if (this.posting || this.postTick) return;
-    // End of the current tick (a microtask on asapScheduler, not a timer): frames written together leave in
-    // one POST, and a lone request pays no timer delay.
-    this.postTick = asapScheduler.schedule(() => {
+    // Frames written in the same tick leave in one POST. On the default real-time scheduler the end of the
+    // tick is a microtask (asapScheduler, not a timer: a setTimeout(0) here cost the POST-answer fast path,
+    // spec/integration/ajax.spec.ts); any other configured scheduler (TestScheduler) runs it, in virtual time.
+    const tick = this.o.scheduler === asyncScheduler ? asapScheduler : this.o.scheduler;
+    this.postTick = tick.schedule(() => {
       this.postTick = undefined;
       this.postNext();
     });

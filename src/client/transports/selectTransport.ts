@@ -1,6 +1,7 @@
 import { jsonPacker } from '../../packers/jsonPacker';
 import { asyncScheduler } from 'rxjs';
 import { check, type ClientOptions } from '../clientOptions';
+import { isTimerMs } from '../../protocol/durationMs';
 import type { ClientTransport } from '../ClientTransport';
 import { ajaxTransport, resolveFetch } from './ajaxTransport';
 import { autoTransport } from './autoTransport';
@@ -14,7 +15,7 @@ export interface ResolvedTransportOptions {
   ajaxTimeoutMs: number;
 }
 
-const positiveMs = (x: number): boolean => x > 0 && Number.isFinite(x);
+const positiveMs = isTimerMs;
 
 /** Validates and defaults `type`, `connectTimeoutMs`, `upgradeIntervalMs`, `ajaxTimeoutMs` and `fetch`. */
 export function resolveTransportOptions(o: ClientOptions): ResolvedTransportOptions {
@@ -23,9 +24,9 @@ export function resolveTransportOptions(o: ClientOptions): ResolvedTransportOpti
   const upgradeIntervalMs = o.upgradeIntervalMs ?? 30_000;
   const ajaxTimeoutMs = o.ajaxTimeoutMs ?? 60_000;
   check('type', type === 'auto' || type === 'ws' || type === 'ajax', `must be 'auto', 'ws' or 'ajax', got ${String(o.type)}`);
-  check('connectTimeoutMs', positiveMs(connectTimeoutMs), 'must be a positive number of milliseconds');
-  check('upgradeIntervalMs', upgradeIntervalMs === false || positiveMs(upgradeIntervalMs), 'must be a positive number of milliseconds or false');
-  check('ajaxTimeoutMs', positiveMs(ajaxTimeoutMs), 'must be a positive number of milliseconds');
+  check('connectTimeoutMs', positiveMs(connectTimeoutMs), 'must be a number of ms in (0, 2^31-1]');
+  check('upgradeIntervalMs', upgradeIntervalMs === false || positiveMs(upgradeIntervalMs), 'must be a number of ms in (0, 2^31-1] or false');
+  check('ajaxTimeoutMs', positiveMs(ajaxTimeoutMs), 'must be a number of ms in (0, 2^31-1]');
   check('fetch', o.fetch === undefined || typeof o.fetch === 'function', 'must be a fetch function');
   return { type, connectTimeoutMs, upgradeIntervalMs, ajaxTimeoutMs };
 }

@@ -1,0 +1,225 @@
+import { TestScheduler } from 'rxjs/testing';
+import { BehaviorSubject, Observable } from 'rxjs';
+import { createTestServer } from '../../src/testing';
+import { createChannelSocketClient } from '../../src/client';
+import { ChannelClosedError, ConfigError, ErrorCode, type ServerEventMsg } from '../../src';
+import type { TestServer } from '../../src/testing';
+import type { ClientState } from '../../src/client';
+
+let ts: TestScheduler;
+beforeEach(() => {
+  ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+});
+
+const quiet = { backoff: () => 100, keepAlive: false as const };
+
+/** Runs `body` in virtual time with a test server that stops at 10 s. */
+type Loose = Record<string, { data: unknown; reply: unknown }>;
+
+function run(body: (t: TestServer<Loose>) => void): void {
+  ts.run(() => {
+    const t = createTestServer<Loose>({ latencyMs: 5, keepAlive: false });
+    ts.schedule(() => t.stop(), 10_000);
+    body(t);
+  });
+}
+
+describe('state$ is read-only', () => {
+  test('it is a BehaviorSubject at run time, readable through value, getValue() and subscribe', () => {
+    run((t) => {
+      const c = t.client({ ...quiet });
+      expect(c.state$).toBeInstanceOf(BehaviorSubject);
+      expect(c.state$.value).toBe(c.state$.getValue());
+      const seen: ClientState[] = [];
+      c.state$.subscribe((s) => seen.push(s));
+      expect(seen).toEqual([c.state$.value]);
+    });
+  });
+
+  test('next, error, complete and unsubscribe from app code throw and change nothing', () => {
+    run((t) => {
+      const c = t.client({ ...quiet });
+      const before = c.state$.value;
+      const w = c.state$ as unknown as BehaviorSubject<ClientState>;
+      expect(() => w.next({ ...before, open: true })).toThrow(/read-only/);
+      expect(() => w.error(new Error('x'))).toThrow(/read-only/);
+      expect(() => w.complete()).toThrow(/read-only/);
+      expect(() => w.unsubscribe()).toThrow(/read-only/);
+      expect(c.state$.value).toBe(before);
+      ts.schedule(() => expect(c.state$.value.open).toBe(true), 50);
+    });
+  });
+
+  test('the type has no next/error/complete', () => {
+    run((t) => {
+      const c = t.client({ ...quiet });
+      // @ts-expect-error state$ is typed without next
+      expect(() => c.state$.next(c.state$.value)).toThrow();
+      // @ts-expect-error state$ is typed without complete
+      expect(() => c.state$.complete()).toThrow();
+      const asObservable: Observable<ClientState> = c.state$;
+      expect(asObservable).toBeDefined();
+    });
+  });
+});
+
+describe('state$: one emission per change, and status', () => {
+  test('status goes connecting → open → reconnecting → open → closed; recovery is null', () => {
+    run((t) => {
+      const c = t.client({ ...quiet, clientId: 'c1' });
+      const statuses: string[] = [];
+      c.state$.subscribe((s) => {
+        if (statuses[statuses.length - 1] !== s.status) statuses.push(s.status);
+      });
+      expect(c.state$.value.recovery).toBeNull();
+      ts.schedule(() => t.link('c1').drop(), 100);
+      ts.schedule(() => c.disconnect(), 1000);
+      ts.schedule(() => expect(statuses).toEqual(['connecting', 'open', 'reconnecting', 'open', 'closed']), 2000);
+    });
+  });
+
+  test('a drop emits exactly one state: closed, with the close recorded and the next attempt scheduled', () => {
+    run((t) => {
+      const c = t.client({ ...quiet, clientId: 'c1' });
+      const seen: ClientState[] = [];
+      ts.schedule(() => {
+        expect(c.state$.value.open).toBe(true);
+        c.state$.subscribe((s) => seen.push(s));
+        seen.length = 0;
+        t.link('c1').drop();
+      }, 100);
+      ts.schedule(() => {
+        expect(seen).toHaveLength(1);
+        expect(seen[0]).toMatchObject({
+          open: false,
+          status: 'reconnecting',
+          lastClose: { reason: 'unexpected' },
+          lastWsClose: { code: 1006 },
+          reconnectAttempt: 1,
+        });
+        expect(seen[0]!.nextReconnectAt).toBe(seen[0]!.lastClose!.at + 100);
+      }, 150);
+    });
+  });
+
+  test('disconnect() emits exactly one state', () => {
+    run((t) => {
+      const c = t.client({ ...quiet });
+      const seen: ClientState[] = [];
+      ts.schedule(() => {
+        c.state$.subscribe((s) => seen.push(s));
+        seen.length = 0;
+        c.disconnect();
+        expect(seen).toHaveLength(1);
+        expect(seen[0]).toMatchObject({ open: false, status: 'closed', lastClose: { reason: 'requested-disconnect' } });
+        c.disconnect(); // a second call changes nothing
+        expect(seen).toHaveLength(1);
+      }, 100);
+    });
+  });
+});
+
+describe('the offline buffer', () => {
+  test('buffered sends go first, before a send made by a state$ subscriber reacting to open', () => {
+    run((t) => {
+      const got: string[] = [];
+      t.server.events$.subscribe((m: ServerEventMsg<Loose>) => m.id.startsWith('app/') && got.push(m.id));
+      const c = t.client({ ...quiet });
+      c.state$.subscribe((s) => {
+        if (s.open && s.firstOpen) c.emit(['app/from-subscriber', 1]).subscribe({ error: () => undefined });
+      });
+      c.emit(['app/buffered-1', 1]).subscribe({ error: () => undefined });
+      c.emit(['app/buffered-2', 2]).subscribe({ error: () => undefined });
+      ts.schedule(() => expect(got).toEqual(['app/buffered-1', 'app/buffered-2', 'app/from-subscriber']), 200);
+    });
+  });
+
+  test('disconnect() from inside a buffered request completion fails the rest of the flushed buffer', () => {
+    run((t) => {
+      t.server.events$.subscribe((m: ServerEventMsg<Loose>) => m.reply?.(m.id));
+      const c = t.client({ ...quiet });
+      const outcome: string[] = [];
+      for (const n of [1, 2, 3]) {
+        c.send([`app/r${n}`, n]).subscribe({
+          next: () => {
+            outcome.push(`r${n}:ok`);
+            if (n === 1) c.disconnect();
+          },
+          error: (e: Error) => outcome.push(`r${n}:${(e as ChannelClosedError).code}`),
+        });
+      }
+      ts.schedule(() => expect(outcome).toEqual(['r1:ok', `r2:${ErrorCode.Closed}`, `r3:${ErrorCode.Closed}`]), 500);
+    });
+  });
+});
+
+describe('durations and deadlines', () => {
+  test.each([2 ** 31, 2 ** 32, -1, 0, NaN])('send timeoutMs %p is refused with ConfigError', (timeoutMs) => {
+    run((t) => {
+      const c = t.client({ ...quiet });
+      let err: unknown;
+      c.send(['app/x', 1], { timeoutMs }).subscribe({ error: (e) => (err = e) });
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).code).toBe(ErrorCode.BadOption);
+    });
+  });
+
+  test('send timeoutMs Infinity means no deadline', () => {
+    run((t) => {
+      const c = t.client({ ...quiet });
+      let outcome = 'pending';
+      c.send(['app/never-answered', 1], { timeoutMs: Infinity }).subscribe({ next: () => (outcome = 'reply'), error: (e: Error) => (outcome = e.name) });
+      ts.schedule(() => expect(outcome).toBe('pending'), 9_000);
+    });
+  });
+
+  test.each([
+    ['timeoutMs', { timeoutMs: 2 ** 32 }],
+    ['connectTimeoutMs', { connectTimeoutMs: 2 ** 31 }],
+    ['ajaxTimeoutMs', { ajaxTimeoutMs: 2 ** 34 }],
+    ['upgradeIntervalMs', { upgradeIntervalMs: Infinity }],
+    ['keepAlive', { keepAlive: { idleMs: 2 ** 31, timeoutMs: 1000 } }],
+  ])('option %s above 2^31-1 ms is a ConfigError at creation', (_name, opts) => {
+    expect(() => createChannelSocketClient({ url: 'http://127.0.0.1:1/chsk', type: 'ajax', autoConnect: false, ...opts })).toThrow(ConfigError);
+  });
+
+  test('timeoutMs Infinity is allowed as an option (no default deadline)', () => {
+    expect(() => createChannelSocketClient({ url: 'http://127.0.0.1:1/chsk', type: 'ajax', autoConnect: false, timeoutMs: Infinity })).not.toThrow();
+  });
+});
+
+describe('a bad backoff', () => {
+  test.each([NaN, -5, Infinity, 'soon'])('backoff returning %p falls back to the default and says so on errors$', (bad) => {
+    run((t) => {
+      t.refuseConnections(true);
+      const c = t.client({ keepAlive: false, backoff: () => bad as number });
+      const errors: ConfigError[] = [];
+      c.errors$.subscribe((e) => errors.push(e as ConfigError));
+      ts.schedule(() => {
+        expect(errors[0]).toBeInstanceOf(ConfigError);
+        expect(errors[0]!.message).toMatch(/backoff\(1\) returned/);
+        expect(c.state$.value).toMatchObject({ status: 'connecting', reconnectAttempt: 1 });
+        expect(c.state$.value.nextReconnectAt).not.toBeNull();
+        t.refuseConnections(false);
+      }, 20);
+      ts.schedule(() => expect(c.state$.value.open).toBe(true), 5_000);
+    });
+  });
+});
+
+test('disconnect() from inside a buffered emit completion fails the rest of the flushed buffer', () => {
+  run((t) => {
+    const c = t.client({ ...quiet });
+    const outcome: string[] = [];
+    for (const n of [1, 2, 3]) {
+      c.emit([`app/e${n}`, n]).subscribe({
+        complete: () => {
+          outcome.push(`e${n}:ok`);
+          if (n === 1) c.disconnect();
+        },
+        error: (e: Error) => outcome.push(`e${n}:${(e as ChannelClosedError).code}`),
+      });
+    }
+    ts.schedule(() => expect(outcome).toEqual(['e1:ok', `e2:${ErrorCode.Closed}`, `e3:${ErrorCode.Closed}`]), 500);
+  });
+});
