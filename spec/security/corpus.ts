@@ -21,7 +21,11 @@ export type TransportName = 'ws' | 'ajax';
 export const ALL_TRANSPORTS: readonly TransportName[] = ['ws', 'ajax'];
 
 /** One message the server sends back: an error (`x`, with its rid or none), a reply (`r`, with its data when given) or a pong. */
-export type Answer = { readonly x: string; readonly rid?: number } | { readonly r: number; readonly d?: unknown } | { readonly po: true };
+export type Answer =
+  | { readonly x: string; readonly rid?: number; readonly mid?: number }
+  | { readonly r: number; readonly d?: unknown }
+  | { readonly a: number }
+  | { readonly po: true };
 
 /** What the attacking connection gets: exactly these answers, in order, then (optionally) a close. */
 export interface ConnOutcome {
@@ -482,8 +486,31 @@ export const CORPUS: readonly HostileCase[] = [
   {
     name: 'invalid-mid',
     kind: 'frames',
-    frames: msgs(ev(['a/b'], { mid: 5 }), q(2, ['a/b'], { mid: 'm'.repeat(129) }), q(3, ['test/echo', 3], { mid: 'ok' })),
-    expect: { answers: [x(ErrorCode.BadMessage), x(ErrorCode.BadMessage, 2), r(3, 3)] },
+    ref: 'PROTOCOL.md: mid is a safe integer >= 1; a refusal quotes only a valid one',
+    frames: msgs(
+      ev(['a/b'], { mid: '5' }),
+      q(2, ['a/b'], { mid: 'm'.repeat(129) }),
+      q(3, ['test/echo', 3], { mid: 0 }),
+      ev(['a/b'], { mid: 1.5 }),
+      ev(['a/b'], { mid: 2 ** 53 }),
+      ev(['a/b'], { mid: { toString: 1 } }),
+      q(4, ['test/echo', 4], { mid: 7 }),
+      ev(['chsk/x'], { mid: 8 }),
+      ev(['test/echo', 5], { mid: 9 }),
+    ),
+    expect: {
+      answers: [
+        x(ErrorCode.BadMessage),
+        x(ErrorCode.BadMessage, 2),
+        x(ErrorCode.BadMessage, 3),
+        x(ErrorCode.BadMessage),
+        x(ErrorCode.BadMessage),
+        x(ErrorCode.BadMessage),
+        r(4, 4),
+        { x: ErrorCode.ReservedId, mid: 8 },
+        { a: 9 },
+      ],
+    },
   },
 
   // --- Reply ids -------------------------------------------------------------------------------------------

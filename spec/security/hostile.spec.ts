@@ -42,7 +42,8 @@ function toAnswers(ms: readonly ServerMessage[]): unknown[] {
   const out: unknown[] = [];
   for (const m of ms) {
     if (m.t === 'b') out.push(...toAnswers(m.ms as ServerMessage[]));
-    else if (m.t === 'x') out.push(m.rid === undefined ? { x: m.code } : { x: m.code, rid: m.rid });
+    else if (m.t === 'x') out.push({ x: m.code, ...(m.rid !== undefined ? { rid: m.rid } : {}), ...(m.mid !== undefined ? { mid: m.mid } : {}) });
+    else if (m.t === 'a') out.push({ a: m.mid });
     else if (m.t === 'r') out.push({ r: m.rid, d: m.d });
     else if (m.t === 'po') out.push({ po: true });
     else if (m.t !== 'hs') out.push(m);

@@ -1,5 +1,5 @@
 import type { ServerMessage } from './messages';
-import { isReplyId, MAX_EVENT_ID_LENGTH } from './validateMessage';
+import { isMessageId, isRateLimitInfo, isReplyId, MAX_EVENT_ID_LENGTH } from './validateMessage';
 
 type Obj = Record<string, unknown>;
 
@@ -15,7 +15,9 @@ function isBatchable(m: Obj): boolean {
     case 'r':
       return isReplyId(m.rid);
     case 'x':
-      return typeof m.code === 'string' && typeof m.msg === 'string' && (m.rid === undefined || isReplyId(m.rid));
+      return typeof m.code === 'string' && typeof m.msg === 'string' && (m.rid === undefined || isReplyId(m.rid)) && (m.mid === undefined || isMessageId(m.mid));
+    case 'a':
+      return isMessageId(m.mid);
     default:
       return false;
   }
@@ -30,7 +32,13 @@ export function isServerMessage(x: unknown): x is ServerMessage {
   if (!isObj(x)) return false;
   switch (x.t) {
     case 'hs':
-      return typeof x.v === 'number' && (x.uid === null || typeof x.uid === 'string') && typeof x.cid === 'string' && (x.tk === undefined || typeof x.tk === 'string');
+      return (
+        typeof x.v === 'number' &&
+        (x.uid === null || typeof x.uid === 'string') &&
+        typeof x.cid === 'string' &&
+        (x.tk === undefined || typeof x.tk === 'string') &&
+        (x.rl === undefined || isRateLimitInfo(x.rl))
+      );
     case 'pi':
     case 'po':
       return true;

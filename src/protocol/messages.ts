@@ -16,6 +16,7 @@ export const MessageType = {
   Ping: 'pi',
   Pong: 'po',
   Batch: 'b',
+  Ack: 'a',
 } as const;
 
 /** An event on the wire: `[id]` when it carries no data, else `[id, data]`. */
@@ -34,14 +35,30 @@ export interface HandshakeMessage {
   readonly hd?: unknown;
   /** Ajax connection token (Ajax transport only). */
   readonly tk?: string;
+  /**
+   * The server's per-connection rate limit, when it has one: `r` messages per second sustained, `b` at once
+   * after a pause (a token bucket). A client that paces its writes to it is never refused `CHSK_RATE_LIMITED`.
+   */
+  readonly rl?: RateLimitInfo;
+}
+
+/** The rate limit a server states in its handshake (`hs.rl`). */
+export interface RateLimitInfo {
+  /** Messages per second a connection may sustain (> 0). */
+  readonly r: number;
+  /** Messages a connection may send at once after a pause: the bucket's capacity (≥ 1). */
+  readonly b: number;
 }
 
 /** Either direction: an event that expects no reply. */
 export interface EventMessage {
   readonly t: 'e';
   readonly ev: WireEvent;
-  /** Reserved for per-message ids (client→server dedupe). Ignored by v1 peers. */
-  readonly mid?: string;
+  /**
+   * C→S: the message id, a safe integer ≥ 1 increasing per client instance and never reused by it. The server
+   * acknowledges an accepted event with `{ t: 'a', mid }` and quotes it in a refusal. Absent: no acknowledgement.
+   */
+  readonly mid?: number;
   /** Reserved for per-user sequence numbers (server→client resume). Ignored by v1 peers. */
   readonly seq?: number;
 }
@@ -52,7 +69,8 @@ export interface RequestMessage {
   readonly ev: WireEvent;
   /** Reply id chosen by the client: a safe integer ≥ 1, unique among the connection's pending requests. */
   readonly rid: number;
-  readonly mid?: string;
+  /** The message id, as on an event; the request's `r` or `x` is its acknowledgement. */
+  readonly mid?: number;
 }
 
 /** S→C: the answer to a request. */
@@ -68,6 +86,14 @@ export interface ErrorMessage {
   readonly code: string;
   readonly msg: string;
   readonly rid?: number;
+  /** The `mid` of the refused event or request, when it carried a valid one. */
+  readonly mid?: number;
+}
+
+/** S→C: the server accepted the event `mid` (it passed every check and was handed to `events$`). */
+export interface AckMessage {
+  readonly t: 'a';
+  readonly mid: number;
 }
 
 /** Either direction: keep-alive probe; the peer answers with a pong. */
@@ -91,7 +117,7 @@ export type ClientBatchable = EventMessage | RequestMessage;
 /** Every message a client may send. */
 export type ClientMessage = ClientBatchable | PingMessage | PongMessage | BatchMessage<ClientBatchable>;
 /** A message a server may put inside a batch. */
-export type ServerBatchable = EventMessage | ReplyMessage | ErrorMessage;
+export type ServerBatchable = EventMessage | ReplyMessage | ErrorMessage | AckMessage;
 /** Every message a server may send. */
 export type ServerMessage =
   | HandshakeMessage

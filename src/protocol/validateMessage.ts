@@ -54,6 +54,16 @@ export function isReplyId(x: unknown): x is number {
   return typeof x === 'number' && Number.isSafeInteger(x) && x >= 1;
 }
 
+/** True for message ids (`mid`) the protocol allows: safe integers ≥ 1, like reply ids. */
+export const isMessageId: (x: unknown) => x is number = isReplyId;
+
+/** True for a handshake's `rl`: `{ r, b }` with `r` > 0 and `b` ≥ 1, both finite. */
+export function isRateLimitInfo(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const { r, b } = x as Obj;
+  return typeof r === 'number' && Number.isFinite(r) && r > 0 && typeof b === 'number' && Number.isFinite(b) && b >= 1;
+}
+
 function replyId(m: Obj): number {
   const rid = m.rid;
   if (!isReplyId(rid)) {
@@ -81,8 +91,8 @@ export function validateEvent(ev: unknown, fromClient: boolean): WireEvent {
 }
 
 function optionalMid(m: Obj): void {
-  if (m.mid !== undefined && (typeof m.mid !== 'string' || m.mid.length > 128)) {
-    bad(`'mid' expects a string of at most 128 characters, but got ${kind(m.mid)}`);
+  if (m.mid !== undefined && !isMessageId(m.mid)) {
+    bad(`message expects 'mid' to be a safe integer >= 1, but got ${show(m.mid)}`);
   }
 }
 
@@ -141,6 +151,10 @@ function serverBatchable(m: Obj): ServerBatchable {
     case 'x':
       if (typeof m.code !== 'string' || typeof m.msg !== 'string') bad(`error message expects string 'code' and 'msg'`);
       if (m.rid !== undefined) replyId(m);
+      optionalMid(m);
+      break;
+    case 'a':
+      if (!isMessageId(m.mid)) bad(`acknowledgement expects 'mid' to be a safe integer >= 1, but got ${show(m.mid)}`);
       break;
     default:
       bad(`unknown or misplaced server message type ${show(m.t)}`);
@@ -157,6 +171,7 @@ export function validateServerMessage(x: unknown): ServerMessage {
       if (m.uid !== null && typeof m.uid !== 'string') bad(`handshake expects 'uid' to be a string or null`);
       if (typeof m.cid !== 'string') bad(`handshake expects a string 'cid'`);
       if (m.tk !== undefined && typeof m.tk !== 'string') bad(`handshake expects 'tk' to be a string`);
+      if (m.rl !== undefined && !isRateLimitInfo(m.rl)) bad(`handshake expects 'rl' to be { r: number > 0, b: number >= 1 }`);
       return m as unknown as ServerMessage;
     case 'pi':
     case 'po':

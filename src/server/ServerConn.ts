@@ -42,6 +42,8 @@ export class ServerConn {
   protocolErrors = 0;
   /** Frames dropped because the client reads too slowly (`slowConsumer: 'drop'`). */
   dropped = 0;
+  /** Acks collected while the core works through one incoming frame; they leave together (`ServerCore.ack`). */
+  acks: number[] | undefined = undefined;
 
   constructor(
     readonly id: number,

@@ -10,6 +10,7 @@ import { NIL_UID, type ChskRequest, type ReplyFn, type ServerEventMsg, type UidP
 import {
   MessageType,
   PROTOCOL_VERSION,
+  type AckMessage,
   type ClientBatchable,
   type ErrorMessage,
   type EventMessage,
@@ -102,6 +103,7 @@ export class ServerCore {
       uid: info.uid,
       cid: info.clientId,
       ...(info.handshakeData !== undefined ? { hd: info.handshakeData } : {}),
+      ...(this.options.rateLimit ? { rl: { r: this.options.rateLimit.perSecond, b: this.options.rateLimit.burst } } : {}),
       ...info.handshake,
     };
     this.write(conn, hs);
@@ -164,14 +166,45 @@ export class ServerCore {
   }
 
   private write(conn: ServerConn, m: ServerMessage): void {
+    this.flushAcks(conn);
     conn.write(this.options.packer.pack(m));
   }
 
-  private refuse(conn: ServerConn, e: unknown, rid?: number): void {
+  /**
+   * Acknowledges an accepted event. While the core works through one incoming frame the acks are collected
+   * and leave together (one `a`, or one batch of them) before anything else is written to the connection, so a
+   * batch of 1000 emits costs one frame back, not 1000 (an Ajax queue holds frames, not messages).
+   */
+  private ack(conn: ServerConn, mid: number): void {
+    if (conn.acks) conn.acks.push(mid);
+    else this.write(conn, { t: MessageType.Ack, mid });
+  }
+
+  private flushAcks(conn: ServerConn): void {
+    const acks = conn.acks;
+    if (!acks || acks.length === 0) return;
+    conn.acks = [];
+    const ms: AckMessage[] = acks.map((mid) => ({ t: MessageType.Ack, mid }));
+    conn.write(this.options.packer.pack(ms.length === 1 ? ms[0]! : { t: MessageType.Batch, ms }));
+  }
+
+  /**
+   * Refuses a message with an `x` error carrying the `rid` and `mid` of `from` (the message as received, when
+   * its ids are valid), so the client can tell which send was refused.
+   */
+  private refuse(conn: ServerConn, e: unknown, from?: unknown): void {
     const code = e instanceof ChannelError ? e.code : ErrorCode.BadMessage;
     const msg = e instanceof Error ? e.message : String(e);
     this.report({ code, message: msg, clientId: conn.clientId, uid: conn.uid, error: e });
-    const x: ErrorMessage = rid === undefined ? { t: MessageType.Error, code, msg } : { t: MessageType.Error, code, msg, rid };
+    const rid = idOf(from, 'rid');
+    const mid = idOf(from, 'mid');
+    const x: ErrorMessage = {
+      t: MessageType.Error,
+      code,
+      msg,
+      ...(rid !== undefined ? { rid } : {}),
+      ...(mid !== undefined ? { mid } : {}),
+    };
     this.write(conn, x);
     if (PROTOCOL_ERRORS.has(code) && ++conn.protocolErrors >= this.options.maxProtocolErrors) {
       this.kick(conn, CloseCode.PolicyViolation, `${ErrorCode.TooManyErrors}: ${conn.protocolErrors} protocol errors`);
@@ -187,15 +220,15 @@ export class ServerCore {
 
   /**
    * Takes a rate-limit token for one message. Without one the message is refused with `CHSK_RATE_LIMITED`
-   * (with its `rid`), and after `closeAfter` refusals the connection is closed with 4429.
+   * (with its `rid` and `mid`), and after `closeAfter` refusals the connection is closed with 4429.
    */
-  private allow(conn: ServerConn, rid?: number): boolean {
+  private allow(conn: ServerConn, from?: ClientBatchable): boolean {
     const limit = this.options.rateLimit;
     if (!limit) return true;
     const scheduler = this.options.scheduler;
     conn.bucket ??= new TokenBucket(limit.perSecond, limit.burst, () => scheduler.now());
     if (conn.bucket.take()) return true;
-    this.refuse(conn, new ProtocolError(ErrorCode.RateLimited, `rate limit exceeded (${limit.perSecond}/s, burst ${limit.burst})`), rid);
+    this.refuse(conn, new ProtocolError(ErrorCode.RateLimited, `rate limit exceeded (${limit.perSecond}/s, burst ${limit.burst})`), from);
     if (conn.bucket.refused >= limit.closeAfter) this.kick(conn, CloseCode.RateLimited, `${ErrorCode.RateLimited}: kept sending past the rate limit`);
     return false;
   }
@@ -203,6 +236,19 @@ export class ServerCore {
   /** @internal Through a connection's {@link CoreHandle}. */
   receive(conn: ServerConn, frame: Frame): void {
     if (!conn.open) return;
+    // A frame fed from inside an events$ subscriber of this connection's own frame (the testing kit) joins
+    // the outer collection of acks.
+    if (conn.acks) return this.receiveFrame(conn, frame);
+    conn.acks = [];
+    try {
+      this.receiveFrame(conn, frame);
+    } finally {
+      this.flushAcks(conn);
+      conn.acks = undefined;
+    }
+  }
+
+  private receiveFrame(conn: ServerConn, frame: Frame): void {
     conn.lastActivity = this.options.scheduler.now();
     const size = typeof frame === 'string' ? frame.length : frame.byteLength;
     if (size > this.options.maxFrameBytes) {
@@ -219,7 +265,7 @@ export class ServerCore {
     try {
       m = validateClientMessage(raw, this.options.maxBatchSize);
     } catch (e) {
-      return this.refuse(conn, e, ridOf(raw));
+      return this.refuse(conn, e, raw);
     }
     switch (m.t) {
       case MessageType.Ping:
@@ -234,14 +280,14 @@ export class ServerCore {
           try {
             b = validateClientBatchable(member);
           } catch (e) {
-            this.refuse(conn, e, ridOf(member));
+            this.refuse(conn, e, member);
             continue;
           }
-          if (this.allow(conn, ridOf(b))) this.dispatch(conn, b);
+          if (this.allow(conn, b)) this.dispatch(conn, b);
         }
         return;
       default:
-        if (this.allow(conn, ridOf(m))) this.dispatch(conn, m);
+        if (this.allow(conn, m)) this.dispatch(conn, m);
         return;
     }
   }
@@ -253,13 +299,13 @@ export class ServerCore {
       const rid = m.rid;
       const pending = (conn.pending ??= new Map());
       if (pending.has(rid)) {
-        return this.refuse(conn, new ProtocolError(ErrorCode.DuplicateReplyId, `reply id ${rid} is already waiting for a reply`), rid);
+        return this.refuse(conn, new ProtocolError(ErrorCode.DuplicateReplyId, `reply id ${rid} is already waiting for a reply`), m);
       }
       if (pending.size >= this.options.maxPendingRequests) {
         return this.refuse(
           conn,
           new ProtocolError(ErrorCode.TooManyPending, `too many requests waiting for replies (maxPendingRequests: ${this.options.maxPendingRequests})`),
-          rid,
+          m,
         );
       }
       pending.set(rid, { at: this.options.scheduler.now() + this.options.requestTimeoutMs, id });
@@ -275,6 +321,7 @@ export class ServerCore {
           this.report({ code: ErrorCode.HandlerError, message: `reply to "${id}" could not be packed`, clientId: conn.clientId, uid: conn.uid, error });
           return this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.HandlerError, msg: 'the reply could not be packed' });
         }
+        this.flushAcks(conn);
         conn.write(frame);
       }) as ReplyFn<unknown>;
       fn.error = (code: string, message: string) => {
@@ -293,6 +340,7 @@ export class ServerCore {
       ...(reply ? { reply } : {}),
     } as unknown as ServerEventMsg;
     this.events.next(msg);
+    if (m.t === MessageType.Event && m.mid !== undefined) this.ack(conn, m.mid);
   }
 
   /**
@@ -379,10 +427,11 @@ const PROTOCOL_ERRORS: ReadonlySet<string> = new Set([
   ErrorCode.TooLarge,
 ]);
 
-function ridOf(raw: unknown): number | undefined {
+/** The `rid` or `mid` of a message as received, when it is a valid id (a refusal quotes it). */
+function idOf(raw: unknown, field: 'rid' | 'mid'): number | undefined {
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-    const rid = (raw as { rid?: unknown }).rid;
-    if (isReplyId(rid)) return rid;
+    const id = (raw as Record<string, unknown>)[field];
+    if (isReplyId(id)) return id;
   }
   return undefined;
 }
