@@ -63,7 +63,7 @@ describe('CSRF on the WebSocket handshake', () => {
     expect(everything).not.toContain(TOKEN);
     expect(everything).not.toContain(b64(TOKEN));
     expect(everything).not.toContain('csrf');
-    expect(Object.keys(JSON.parse(r.firstFrame!)).sort()).toEqual(['cid', 't', 'uid', 'v']);
+    expect(Object.keys(JSON.parse(r.firstFrame!)).sort()).toEqual(['cid', 'rl', 't', 'uid', 'v']); // rl: the rate limit, not a secret
     r.ws!.terminate();
   });
 
