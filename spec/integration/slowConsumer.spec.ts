@@ -33,7 +33,7 @@ describe('slow consumers', () => {
   });
 
   test("'drop': frames are dropped while the client is over the bound, reported once, and the link stays open", async () => {
-    const s = await startServer({ maxBufferedBytes: 256 * 1024, slowConsumer: 'drop', wsBatchMs: 0, keepAlive: false });
+    const s = await startServer({ maxBufferedBytes: 256 * 1024, slowConsumerMs: 100, slowConsumer: 'drop', wsBatchMs: 0, keepAlive: false });
     try {
       const reports: string[] = [];
       s.chsk.errors$.subscribe((e) => reports.push(e.code));
@@ -41,10 +41,11 @@ describe('slow consumers', () => {
       await slow.next((m) => m.t === 'hs');
       (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
       let sent = 0;
+      // Slowness is judged over slowConsumerMs (issue 10 #14), so pushes pause now and then to let time pass.
       for (let i = 0; i < 4000 && reports.length === 0; i++) {
         s.chsk.send('slow2', ['big/blob', payload]);
         sent++;
-        if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+        if (i % 50 === 49) await new Promise((r) => setTimeout(r, 20));
       }
       expect(reports).toEqual([ErrorCode.SlowConsumer]);
       // Keep pushing while over the bound: dropped, not reported again.
@@ -72,4 +73,61 @@ describe('slow consumers', () => {
       await s.stop();
     }
   });
+});
+
+// Issue 10 #14: the guard used to read the socket's backlog right after a write, before the kernel could take
+// anything, so one large frame to a healthy loopback client closed it with 1013. Slowness is judged over time.
+describe('fast readers are not slow consumers', () => {
+  const clients = 10;
+  async function readers(url: string, prefix: string) {
+    return Promise.all(
+      Array.from({ length: clients }, async (_, i) => {
+        const c = await rawClient(url, jsonPacker, `cid=${prefix}${i}&uid=${prefix}${i}`);
+        await c.next((m) => m.t === 'hs');
+        return c;
+      }),
+    );
+  }
+  const eventIds = (m: Record<string, unknown>): string[] =>
+    m.t === 'e' ? [(m.ev as string[])[0]] : m.t === 'b' ? (m.ms as Record<string, unknown>[]).flatMap(eventIds) : [];
+
+  test('one 8 MiB push to each of 10 loopback clients closes none of them', async () => {
+    const s = await startServer({ wsBatchMs: 0, keepAlive: false });
+    try {
+      const reports: string[] = [];
+      s.chsk.errors$.subscribe((e) => reports.push(e.code));
+      const cs = await readers(s.url, 'big');
+      const big = 'x'.repeat(8 * 1024 * 1024);
+      for (let i = 0; i < clients; i++) s.chsk.send(`big${i}`, ['big/blob', big]);
+      await Promise.all(cs.map((c) => c.next((m) => eventIds(m).includes('big/blob'))));
+      // A marker sent after the blobs arrives too: the link is still open.
+      for (let i = 0; i < clients; i++) s.chsk.send(`big${i}`, ['mark/er', i]);
+      await Promise.all(cs.map((c) => c.next((m) => eventIds(m).includes('mark/er'))));
+      expect(reports).toEqual([]);
+      expect(cs.map((c) => c.ws.readyState)).toEqual(cs.map(() => 1));
+      for (const c of cs) c.ws.close();
+    } finally {
+      await s.stop();
+    }
+  }, 30_000);
+
+  test('a broadcast of 10 x 1 MiB batched into one frame closes none of them', async () => {
+    const s = await startServer({ keepAlive: false });
+    try {
+      const reports: string[] = [];
+      s.chsk.errors$.subscribe((e) => reports.push(e.code));
+      const cs = await readers(s.url, 'bc');
+      const mib = 'y'.repeat(1024 * 1024);
+      const blobs = cs.map(() => 0);
+      cs.forEach((c, i) => c.messages$.subscribe((m) => (blobs[i] += eventIds(m).filter((id) => id === 'big/blob').length)));
+      for (let i = 0; i < 10; i++) s.chsk.broadcast(['big/blob', mib]);
+      s.chsk.broadcast(['mark/er', 1]);
+      await Promise.all(cs.map((c) => c.next((m) => eventIds(m).includes('mark/er'))));
+      expect(blobs).toEqual(cs.map(() => 10));
+      expect(reports).toEqual([]);
+      for (const c of cs) c.ws.close();
+    } finally {
+      await s.stop();
+    }
+  }, 30_000);
 });

@@ -1,9 +1,10 @@
+import { asyncScheduler } from 'rxjs';
 import { MemoryAdapter } from '../../src/server/ServerAdapter';
 import { ServerConn, type WriteGuard } from '../../src/server/ServerConn';
 import type { ServerConnection } from '../../src/server/ServerConnection';
 import type { ChskRequest } from '../../src/protocol/events';
 
-const guard: WriteGuard = { maxBufferedBytes: Infinity, policy: 'close', overflow: () => undefined };
+const guard: WriteGuard = { maxBufferedBytes: Infinity, policy: 'close', windowMs: 1000, scheduler: asyncScheduler, overflow: () => undefined };
 let ids = 0;
 function conn(key: string, transport: 'ws' | 'ajax' = 'ws'): ServerConn {
   const link: ServerConnection = { transport, send: () => undefined, close: () => undefined };

@@ -2,7 +2,9 @@ import { interval, type SchedulerLike, type Subscription } from 'rxjs';
 import type { ServerConn } from './ServerConn';
 
 /**
- * Server keep-alive for every WebSocket connection on one scheduler timer. A connection silent for `idleMs` is
+ * Server keep-alive for every WebSocket connection on one scheduler timer. Any incoming byte is activity: a
+ * message (the core sets `lastActivity`), and what never becomes one, WebSocket pings and pongs and the fragments
+ * of a message still being uploaded (the sweep sees the link's `bytesReceived` grow). A connection silent for `idleMs` is
  * pinged; one still silent `timeoutMs` after its ping is reported dead. The check runs every
  * `min(idleMs, timeoutMs) / 4`, so a ping or a close leaves at most a quarter of a window late.
  *
@@ -28,6 +30,7 @@ export class KeepAliveSweep {
   /** Starts watching a connection (its `lastActivity` is now). */
   add(conn: ServerConn): void {
     conn.lastActivity = this.scheduler.now();
+    conn.bytesSeen = conn.link.bytesReceived ?? 0;
     conn.pingedAt = -1;
     this.conns.add(conn);
     this.timer ??= interval(this.periodMs, this.scheduler).subscribe(() => this.sweep());
@@ -49,6 +52,11 @@ export class KeepAliveSweep {
     const now = this.scheduler.now();
     const gone: ServerConn[] = [];
     for (const c of this.conns) {
+      const rx = c.link.bytesReceived;
+      if (rx !== undefined && rx !== c.bytesSeen) {
+        c.bytesSeen = rx;
+        c.lastActivity = now;
+      }
       if (c.pingedAt >= 0) {
         if (c.lastActivity >= c.pingedAt) c.pingedAt = -1; // heard from it after the ping
         else if (now - c.pingedAt >= this.timeoutMs) gone.push(c);

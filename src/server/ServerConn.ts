@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import type { Frame } from '../packers/Packer';
 import type { ChskRequest, TransportType } from '../protocol/events';
 import type { ServerConnection } from './ServerConnection';
@@ -8,10 +8,18 @@ import type { TokenBucket } from './TokenBucket';
 export interface WriteGuard {
   /** Bytes a connection may have waiting in its socket before it counts as a slow consumer. */
   readonly maxBufferedBytes: number;
-  /** `'close'`: close it after the write that crossed the bound; `'drop'`: drop frames while it is over. */
+  /** `'close'`: close a connection judged slow; `'drop'`: drop frames while a slow one is over the bound. */
   readonly policy: 'close' | 'drop';
-  /** Called when a connection crosses the bound (`'close'`) or drops its first frame of an episode (`'drop'`). */
+  /** How long a backlog may stay over the bound before the connection is judged slow (`slowConsumerMs`). */
+  readonly windowMs: number;
+  readonly scheduler: SchedulerLike;
+  /** Called when a connection is judged slow (`'close'`) or drops its first frame of an episode (`'drop'`). */
   overflow(conn: ServerConn): void;
+}
+
+/** The guard's look at a connection whose backlog crossed the bound one window ago. */
+function judge(this: SchedulerAction<ServerConn>, conn?: ServerConn): void {
+  conn!.judge();
 }
 
 /** A request waiting for its reply. */
@@ -34,6 +42,8 @@ export class ServerConn {
   open = true;
   /** When a frame last arrived (scheduler time), for the keep-alive sweep. */
   lastActivity = 0;
+  /** The link's `bytesReceived` when the keep-alive sweep last looked. */
+  bytesSeen = 0;
   /** When the keep-alive pinged a silent connection, or -1. */
   pingedAt = -1;
   /** The connection's rate limit, created on its first message when `rateLimit` is on. */
@@ -44,6 +54,10 @@ export class ServerConn {
   dropped = 0;
   /** Acks collected while the core works through one incoming frame; they leave together (`ServerCore.ack`). */
   acks: number[] | undefined = undefined;
+  /** The guard's pending look at a backlog that crossed the bound (see {@link write}). */
+  private check: Subscription | undefined = undefined;
+  /** Judged slow and not yet back under the bound (`'drop'`: frames are dropped meanwhile). */
+  private slow = false;
 
   constructor(
     readonly id: number,
@@ -62,17 +76,42 @@ export class ServerConn {
     return this.link.transport;
   }
 
-  /** Writes a frame through the slow-consumer guard; `immediate` as in `ServerConnection.send`. */
+  /**
+   * Writes a frame through the slow-consumer guard. Slowness is judged over time, not by one write: right
+   * after a large write the socket holds all of it (the kernel has taken nothing yet), so a backlog over
+   * `maxBufferedBytes` only arms a look `slowConsumerMs` later, and the connection is slow if its backlog is
+   * still over the bound then. One 8 MiB push to a healthy loopback client used to close it with 1013.
+   */
   write(frame: Frame, immediate = false): void {
     if (!this.open) return;
     const max = this.guard.maxBufferedBytes;
     if (max === Infinity) return this.link.send(frame, immediate);
-    if (this.guard.policy === 'drop' && (this.link.bufferedAmount ?? 0) > max) {
-      if (this.dropped++ === 0) this.guard.overflow(this);
-      return;
+    if (this.slow) {
+      if ((this.link.bufferedAmount ?? 0) > max) {
+        if (this.dropped++ === 0) this.guard.overflow(this);
+        return;
+      }
+      this.slow = false;
     }
     this.dropped = 0;
     this.link.send(frame, immediate);
-    if (this.guard.policy === 'close' && (this.link.bufferedAmount ?? 0) > max) this.guard.overflow(this);
+    if (this.check === undefined && (this.link.bufferedAmount ?? 0) > max) {
+      this.check = this.guard.scheduler.schedule(judge, this.guard.windowMs, this);
+    }
+  }
+
+  /** @internal The guard's look, one window after the backlog crossed the bound. */
+  judge(): void {
+    this.check = undefined;
+    if (!this.open || (this.link.bufferedAmount ?? 0) <= this.guard.maxBufferedBytes) return;
+    // 'drop': frames are dropped from now on while it stays over (the first drop is reported); 'close': now.
+    if (this.guard.policy === 'drop') this.slow = true;
+    else this.guard.overflow(this);
+  }
+
+  /** Stops the guard's timer (the connection closed). */
+  release(): void {
+    this.check?.unsubscribe();
+    this.check = undefined;
   }
 }

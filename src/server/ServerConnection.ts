@@ -17,6 +17,11 @@ export interface ServerConnection {
   close(code: number, reason: string): void;
   /** Bytes written but not yet flushed to the network, when the binding knows it. */
   readonly bufferedAmount?: number;
+  /**
+   * Bytes received from the peer so far, when the binding knows it: every frame counts, WebSocket pings and
+   * pongs and the fragments of a message still arriving included. The keep-alive takes any growth as activity.
+   */
+  readonly bytesReceived?: number;
 }
 
 /** What the core hands back to the binding for one open connection. */

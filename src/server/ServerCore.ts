@@ -70,6 +70,8 @@ export class ServerCore {
     this.writeGuard = {
       maxBufferedBytes: options.maxBufferedBytes,
       policy: options.slowConsumer,
+      windowMs: options.slowConsumerMs,
+      scheduler: options.scheduler,
       overflow: (conn) => this.slowConsumer(conn),
     };
     this.pushes = new PushBatcher(this.adapter, options);
@@ -137,7 +139,7 @@ export class ServerCore {
     const close = this.options.slowConsumer === 'close';
     this.report({
       code: ErrorCode.SlowConsumer,
-      message: `${buffered} bytes waiting to be sent exceed maxBufferedBytes (${this.options.maxBufferedBytes}); ${close ? 'closing the connection' : 'dropping frames until it drains'}`,
+      message: `${buffered} bytes still waiting to be sent after slowConsumerMs (${this.options.slowConsumerMs} ms) exceed maxBufferedBytes (${this.options.maxBufferedBytes}); ${close ? 'closing the connection' : 'dropping frames until it drains'}`,
       clientId: conn.clientId,
       uid: conn.uid,
     });
@@ -391,6 +393,7 @@ export class ServerCore {
   closed(conn: ServerConn): void {
     if (!conn.open) return;
     conn.open = false;
+    conn.release();
     this.keepAlive?.remove(conn);
     conn.deadline?.unsubscribe();
     conn.deadline = conn.pending = undefined;

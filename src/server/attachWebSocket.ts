@@ -1,5 +1,6 @@
 import { ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'http';
 import { timer, type Subscription } from 'rxjs';
+import type { Socket } from 'net';
 import type { Duplex } from 'stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AjaxParam, TOKEN_SUBPROTOCOL_PREFIX } from '../protocol/ajax';
@@ -99,6 +100,10 @@ class WebSocketLink implements ServerConnection {
   get bufferedAmount(): number {
     // Our frames go straight to the socket (writeWsFrame), so its queue is the whole backlog.
     return this.socket.writableLength;
+  }
+  get bytesReceived(): number {
+    // Read by the keep-alive sweep: control frames and fragments never reach 'message', but they are bytes.
+    return (this.socket as Partial<Socket>).bytesRead ?? 0;
   }
   /** @internal */
   flush(): void {

@@ -114,6 +114,13 @@ export interface ServerOptions {
    * `CHSK_SLOW_CONSUMER` is reported on `errors$`, so nothing is lost silently. @default 'close'
    */
   slowConsumer?: 'close' | 'drop';
+  /**
+   * How long a WebSocket connection's backlog may stay above `maxBufferedBytes` before it counts as a slow
+   * consumer. Judged over time, not per write: right after one large write the socket holds all of it, and a
+   * healthy client drains it well within this window. The look happens once per window, so a connection that
+   * is slow is found within twice this long. @default 1000
+   */
+  slowConsumerMs?: number;
   /** A request nobody answers gets a `CHSK_NO_REPLY` error reply after this long. @default 30_000 */
   requestTimeoutMs?: number;
   /** How long a WebSocket uid stays in `connectedUids$` after its last connection closed. @default 2500 */
@@ -244,6 +251,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs ?? 10_000),
     maxBufferedBytes: (o.maxBufferedBytes ?? 8_388_608) === Infinity ? Infinity : positive('maxBufferedBytes', o.maxBufferedBytes ?? 8_388_608, true),
     slowConsumer: slowConsumer(o.slowConsumer),
+    slowConsumerMs: positive('slowConsumerMs', o.slowConsumerMs ?? 1000),
     maxConnectionsPerUid:
       (o.maxConnectionsPerUid ?? Infinity) === Infinity ? Infinity : positive('maxConnectionsPerUid', o.maxConnectionsPerUid!, true),
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs ?? 30_000),
