@@ -4,7 +4,8 @@ import express from 'express';
 import session from 'express-session';
 import { createServer } from 'http';
 import { createChannelSocketServer } from '../../src/server';
-import { ofEvent } from '../../src';
+import { mergeMap } from 'rxjs';
+import { broadcast, ofEvent, reply } from '../../src';
 
 interface ChatEvents {
   'chat/send': { data: { text: string }; reply: { ok: boolean } };
@@ -21,10 +22,17 @@ const chsk = createChannelSocketServer<ChatEvents>({
 app.use('/chsk', chsk.router);
 const http = createServer(app);
 chsk.attach(http);
-chsk.events$.pipe(ofEvent('chat/send')).subscribe((m) => {
-  chsk.broadcast(['chat/msg', { from: m.uid ?? 'anonymous', text: m.data.text }]);
-  m.reply?.({ ok: true });
-});
+chsk.handle((msg$) =>
+  msg$.pipe(
+    ofEvent('chat/send'),
+    mergeMap((m) => {
+      const text = typeof m.data?.text === 'string' ? m.data.text : '';
+      return [broadcast<ChatEvents>(['chat/msg', { from: m.uid ?? 'anonymous', text }]), reply(m, { ok: text.length > 0 })];
+    }),
+  ),
+);
+// The plain subscriber form compiles too (and a throwing subscriber is reported, never a crash).
+chsk.events$.pipe(ofEvent('chat/send')).subscribe((m) => m.reply?.({ ok: true }));
 
 // The README's Node client snippet: the `ws` package's WebSocket is accepted as is.
 import WebSocket from 'ws';

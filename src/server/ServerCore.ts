@@ -18,6 +18,7 @@ import {
   type ServerMessage,
 } from '../protocol/messages';
 import { isReplyId, validateClientBatchable, validateClientMessage } from '../protocol/validateMessage';
+import type { SubscriberFailure } from './GuardedObservable';
 import { Presence } from './Presence';
 import { MemoryAdapter, type ServerAdapter } from './ServerAdapter';
 import { ServerConn, type WriteGuard } from './ServerConn';
@@ -61,6 +62,8 @@ export class ServerCore {
   /** The last closed connection of each uid waiting out its grace period: the context of its uidport-close. */
   private readonly lastConn = new Map<string, ServerConn>();
   private opening: ServerConn | undefined;
+  /** The message `events` is delivering, for the context of a subscriber's failure. */
+  private delivering: ServerEventMsg | UidPortMsg | undefined;
 
   constructor(readonly options: ResolvedServerOptions) {
     this.adapter = options.adapter ?? new MemoryAdapter();
@@ -165,6 +168,30 @@ export class ServerCore {
 
   report(r: ServerErrorReport): void {
     if (!this.errors.closed && !this.errors.isStopped) this.errors.next(r);
+  }
+
+  /** An `events$` subscriber failed (see `GuardedObservable`): reported with the message being delivered. */
+  subscriberFailed(error: unknown, where: SubscriberFailure): void {
+    const m = this.delivering;
+    const why = String((error as Error)?.message ?? error);
+    const message =
+      where === 'next'
+        ? `an events$ subscriber threw${m ? ` on "${m.id}"` : ''}: ${why}`
+        : where === 'unhandled'
+          ? `an events$ subscription failed with no error callback and has ended${m ? ` (on "${m.id}")` : ''}: ${why}`
+          : `an events$ subscriber's ${where} callback threw: ${why}`;
+    this.report({ code: ErrorCode.HandlerError, message, clientId: m?.clientId, uid: m?.uid, error });
+  }
+
+  /** Hands a message to `events$` subscribers, remembering it for the context of a failure. */
+  private deliver(m: ServerEventMsg | UidPortMsg): void {
+    const outer = this.delivering;
+    this.delivering = m;
+    try {
+      this.events.next(m);
+    } finally {
+      this.delivering = outer;
+    }
   }
 
   private write(conn: ServerConn, m: ServerMessage): void {
@@ -341,7 +368,7 @@ export class ServerCore {
       req: conn.req,
       ...(reply ? { reply } : {}),
     } as unknown as ServerEventMsg;
-    this.events.next(msg);
+    this.deliver(msg);
     if (m.t === MessageType.Event && m.mid !== undefined) this.ack(conn, m.mid);
   }
 
@@ -417,7 +444,7 @@ export class ServerCore {
       transport: conn.transport,
       req: conn.req,
     };
-    if (!this.events.closed && !this.events.isStopped) this.events.next(msg);
+    if (!this.events.closed && !this.events.isStopped) this.deliver(msg);
   }
 }
 

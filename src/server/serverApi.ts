@@ -1,7 +1,8 @@
-import type { BehaviorSubject, Observable, Subscription } from 'rxjs';
+import type { BehaviorSubject, Observable, Subscriber, Subscription } from 'rxjs';
 import type { Handler } from '../effects/Effect';
 import { NIL_UID, type DefaultEventMap, type Event, type EventMapOf, type ServerEventMsg } from '../protocol/events';
 import { MessageType, type EventMessage } from '../protocol/messages';
+import { GuardedObservable } from './GuardedObservable';
 import type { ConnectedUids } from './Presence';
 import { runHandler } from './runHandler';
 import type { ServerCore, ServerErrorReport } from './ServerCore';
@@ -14,7 +15,12 @@ export interface PushOptions {
 
 /** The transport-independent half of the server API, shared by the real server and the testing kit. */
 export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventMap> {
-  /** Every event message from every client, plus `chsk/uidport-open` / `chsk/uidport-close`. Completes on `close()`. */
+  /**
+   * Every event message from every client, plus `chsk/uidport-open` / `chsk/uidport-close`. Completes on `close()`.
+   * A subscriber that throws (or whose pipeline errors with no `error` callback) is reported on `errors$` as
+   * `CHSK_HANDLER_ERROR` and never takes the process down; a throwing `next` stays subscribed. Prefer `handle()`,
+   * which also answers the request with `CHSK_HANDLER_ERROR` and restarts the handler.
+   */
   readonly events$: Observable<ServerEventMsg<M>>;
   /** Bad input and failures in user code the server survived. Completes on `close()`. */
   readonly errors$: Observable<ServerErrorReport>;
@@ -54,7 +60,11 @@ function pushMessage(event: readonly [string, unknown]): EventMessage {
 /** Builds the shared API over a core; `close` is the binding-specific shutdown. */
 export function serverApi<M extends EventMapOf<M>>(core: ServerCore, close: () => Promise<void>): ChannelSocketServerCore<M> {
   const api: ChannelSocketServerCore<M> = {
-    events$: core.events.asObservable() as Observable<ServerEventMsg<M>>,
+    // Guarded: a subscriber that throws is reported on errors$ instead of crashing the process (GuardedObservable).
+    events$: new GuardedObservable<ServerEventMsg<M>>(
+      (error, where) => core.subscriberFailed(error, where),
+      (subscriber) => core.events.subscribe(subscriber as Subscriber<unknown> as Subscriber<ServerEventMsg<never> | ServerEventMsg>),
+    ),
     errors$: core.errors.asObservable(),
     connectedUids$: core.presence.connectedUids$,
     send: (uid, event, opts) => core.push(uid ?? NIL_UID, pushMessage(event), opts?.flush),
