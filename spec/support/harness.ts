@@ -10,6 +10,12 @@ import { createChannelSocketServer, type ChannelSocketServer, type ServerOptions
 import { jsonPacker, type DefaultEventMap, type EventMapOf, type Packer } from '../../src';
 import { msgpackPacker } from '../../src/packers/msgpack';
 
+/**
+ * The adapter every server of this run gets unless a test passes its own: `memory` (default) or `redis`
+ * (set by the jest project `redis` through CHSK_ADAPTER; see spec/support/redisAdapter.ts).
+ */
+export const ADAPTER_KIND: 'memory' | 'redis' = process.env.CHSK_ADAPTER === 'redis' ? 'redis' : 'memory';
+
 /** How long a test waits for a condition before failing (a guard, never a sleep). */
 export const WAIT_MS = 5000;
 

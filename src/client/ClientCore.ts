@@ -42,6 +42,7 @@ function toWire(ev: readonly [string, unknown]): WireEvent {
 function reasonOf(code: number): CloseReason {
   if (code === CloseCode.Normal || code === CloseCode.GoingAway) return 'clean';
   if (code === CloseCode.BadHandshake) return 'bad-handshake';
+  if (code === CloseCode.LoggedOut) return 'logged-out';
   return 'unexpected';
 }
 
@@ -251,6 +252,8 @@ export class ClientCore {
               }
               const reason = reasonOf(sig.code);
               end(reason);
+              // Logged out everywhere: retrying with the same session is pointless; stay closed until reconnect().
+              if (reason === 'logged-out') return this.stop(reason);
               out.error(new LinkDown(reason));
             });
         }

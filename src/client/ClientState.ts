@@ -15,7 +15,13 @@ export type CloseReason =
   /** WebSocket never opened and `type: 'auto'` fell back to Ajax. */
   | 'downgrading-ws-to-ajax'
   /** The server refused the handshake (bad client id, protocol version) or sent an invalid handshake. */
-  | 'bad-handshake';
+  | 'bad-handshake'
+  /**
+   * The server ended the user's session (`disconnect(uid)`: logout, session expiry; close code 4401). The
+   * client stops reconnecting (the same session would be let in, or refused, again); call `reconnect()` once
+   * the user has signed in again.
+   */
+  | 'logged-out';
 
 /**
  * Where the client is, in one field: `'connecting'` until the first handshake, `'open'` while a link is up,

@@ -60,6 +60,11 @@ export const ErrorCode = {
   HandshakeTimeout: 'CHSK_HANDSHAKE_TIMEOUT',
   /** A connection broke the protocol `maxProtocolErrors` times and was closed (reason of close code 1008). */
   TooManyErrors: 'CHSK_TOO_MANY_ERRORS',
+  /**
+   * The cluster adapter failed to reach its store (Redis down, a command refused): reported on the server's
+   * `errors$` and counted in `stats$`; local delivery goes on, pushes for other nodes are counted as dropped.
+   */
+  AdapterError: 'CHSK_ADAPTER_ERROR',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCode}. */
@@ -94,6 +99,11 @@ export const CloseCode = {
   QueueFull: 4507,
   /** The connection kept sending past its `rateLimit` (`rateLimit.closeAfter` refused messages). */
   RateLimited: 4429,
+  /**
+   * The server ended every connection of the user (`disconnect(uid, reason)`: logout, session expiry), on every
+   * node; the reason is the app's. Reconnecting with the same session is pointless until the user signs in again.
+   */
+  LoggedOut: 4401,
 } as const;
 
 /** One of the close codes in {@link CloseCode}. */

@@ -3,8 +3,9 @@ import { batch } from '../operators/batch';
 import type { Frame } from '../packers/Packer';
 import type { TransportType } from '../protocol/events';
 import { MessageType, type EventMessage } from '../protocol/messages';
-import type { ServerAdapter } from './ServerAdapter';
+import type { ServerAdapter } from './adapter/ServerAdapter';
 import type { ResolvedServerOptions } from './serverOptions';
+import type { StatsCounters } from './ServerStats';
 
 /** One push: to the connections of a uid key, or to everyone (`key` undefined). */
 interface PushItem {
@@ -28,8 +29,10 @@ export class PushBatcher {
   private readonly subs: Subscription[];
 
   constructor(
-    private readonly adapter: ServerAdapter,
+    /** Where the local connections are: the batcher delivers on this node only (the adapter routes between nodes). */
+    private readonly adapter: Pick<ServerAdapter, 'connectionsOf' | 'allConnections'>,
     private readonly o: ResolvedServerOptions,
+    private readonly counters: StatsCounters,
   ) {
     this.subs = TRANSPORTS.map((t) =>
       this.input[t]
@@ -40,7 +43,10 @@ export class PushBatcher {
     );
   }
 
-  /** Queues a push; returns how many connections it is queued for. `flush` sends everything pending at once. */
+  /**
+   * Queues a push for this node's connections of `key` (all of them when undefined); returns how many
+   * connections it is queued for. `flush` sends everything pending at once.
+   */
   push(key: string | undefined, msg: EventMessage, flush: boolean): number {
     let ws = 0;
     let ajax = 0;
@@ -50,8 +56,8 @@ export class PushBatcher {
       else ajax++;
     }
     const item: PushItem = { key, msg };
-    if (ws > 0) this.input.ws.next(item);
-    if (ajax > 0) this.input.ajax.next(item);
+    if (ws > 0) this.counters.batched++, this.input.ws.next(item);
+    if (ajax > 0) this.counters.batched++, this.input.ajax.next(item);
     if (flush) for (const t of TRANSPORTS) this.flushes[t].next();
     return ws + ajax;
   }
@@ -75,9 +81,11 @@ export class PushBatcher {
     // a loop of pushes to uids in one tick is coalesced by the link; a broadcast still goes at once, since
     // holding every socket's copy until the loop ends delays the first client by the whole loop.
     const immediate = this.o.batchMs[t] > 0;
+    const counters = this.counters;
+    counters.batched -= items.length;
     if (items.every((i) => i.key === undefined)) {
       const frame = this.pack(items.map((i) => i.msg));
-      for (const c of this.adapter.allConnections()) if (c.transport === t) c.write(frame, true);
+      for (const c of this.adapter.allConnections()) if (c.transport === t) c.write(frame, true), counters.framesOut++;
       return;
     }
     const perKey = new Map<string, EventMessage[]>();
@@ -107,6 +115,7 @@ export class PushBatcher {
           } else frame = this.pack(msgs);
         }
         c.write(frame, immediate);
+        counters.framesOut++;
       }
     }
   }

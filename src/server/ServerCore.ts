@@ -19,21 +19,16 @@ import {
 } from '../protocol/messages';
 import { isReplyId, validateClientBatchable, validateClientMessage } from '../protocol/validateMessage';
 import type { SubscriberFailure } from './GuardedObservable';
-import { Presence } from './Presence';
-import { MemoryAdapter, type ServerAdapter } from './ServerAdapter';
+import { MemoryAdapter } from './adapter/MemoryAdapter';
+import type { ServerAdapter } from './adapter/ServerAdapter';
 import { ServerConn, type WriteGuard } from './ServerConn';
 import type { ConnectionHandle, ServerConnection } from './ServerConnection';
 import type { ResolvedServerOptions } from './serverOptions';
+import type { ServerErrorReport } from './ServerErrorReport';
+import { StatsCounters } from './ServerStats';
 import { TokenBucket } from './TokenBucket';
 
-/** A problem the server noticed and survived: bad input from a client, or a failure in user code. */
-export interface ServerErrorReport {
-  readonly code: string;
-  readonly message: string;
-  readonly clientId?: string;
-  readonly uid?: string | null;
-  readonly error?: unknown;
-}
+export type { ServerErrorReport } from './ServerErrorReport';
 
 /** Who a new connection is, as the binding established it. */
 export interface ConnectionInfo {
@@ -53,23 +48,17 @@ export class ServerCore {
   readonly events = new Subject<ServerEventMsg<never> | ServerEventMsg>();
   readonly errors = new Subject<ServerErrorReport>();
   readonly adapter: ServerAdapter;
-  readonly presence: Presence;
   readonly pushes: PushBatcher;
+  readonly counters = new StatsCounters();
   private readonly keepAlive: KeepAliveSweep | undefined;
   private readonly writeGuard: WriteGuard;
   private nextConnId = 1;
   private closing = false;
-  /** The last closed connection of each uid waiting out its grace period: the context of its uidport-close. */
-  private readonly lastConn = new Map<string, ServerConn>();
-  private opening: ServerConn | undefined;
   /** The message `events` is delivering, for the context of a subscriber's failure. */
   private delivering: ServerEventMsg | UidPortMsg | undefined;
 
   constructor(readonly options: ResolvedServerOptions) {
     this.adapter = options.adapter ?? new MemoryAdapter();
-    this.presence = new Presence(options.scheduler, { ws: options.wsGraceMs, ajax: options.ajaxGraceMs }, (key, open) =>
-      this.uidPort(key, open),
-    );
     this.writeGuard = {
       maxBufferedBytes: options.maxBufferedBytes,
       policy: options.slowConsumer,
@@ -77,7 +66,16 @@ export class ServerCore {
       scheduler: options.scheduler,
       overflow: (conn) => this.slowConsumer(conn),
     };
-    this.pushes = new PushBatcher(this.adapter, options);
+    this.pushes = new PushBatcher(this.adapter, options, this.counters);
+    this.adapter.start({
+      scheduler: options.scheduler,
+      graceMs: { ws: options.wsGraceMs, ajax: options.ajaxGraceMs },
+      packer: options.packer,
+      deliver: (key, msg, flush) => this.pushes.push(key, msg, flush),
+      closeLocal: (key, code, reason) => this.closeLocal(key, code, reason),
+      uidPort: (key, open, conn) => this.uidPort(key, open, conn),
+      report: (r) => this.report(r),
+    });
     const ka = options.keepAlive;
     this.keepAlive = ka
       ? new KeepAliveSweep(
@@ -114,10 +112,6 @@ export class ServerCore {
     this.write(conn, hs);
     if (link.transport === 'ws') this.keepAlive?.add(conn);
     this.adapter.add(conn);
-    this.lastConn.delete(key);
-    this.opening = conn;
-    this.presence.opened(key, link.transport);
-    this.opening = undefined;
     return new CoreHandle(this, conn);
   }
 
@@ -131,15 +125,32 @@ export class ServerCore {
     }
   }
 
-  /** Queues a push to a uid key (or everyone) through the batcher; returns how many connections it is queued for. */
+  /**
+   * Hands a push to a uid key (or everyone) to the adapter, which delivers it here through the batcher and to
+   * other nodes; returns how many local connections it is queued for plus the nodes it was handed to.
+   */
   push(key: string | undefined, message: EventMessage, flush = false): number {
-    return this.pushes.push(key, message, flush);
+    this.counters.pushes++;
+    return key === undefined ? this.adapter.broadcast(message, flush) : this.adapter.push(key, message, flush);
+  }
+
+  /** Closes every connection of a uid key on every node (`disconnect(uid, reason)`). */
+  disconnect(key: string, reason: string): Promise<void> {
+    return Promise.resolve(this.adapter.disconnect(key, CloseCode.LoggedOut, reason));
+  }
+
+  /** Closes this node's connections of a uid key; returns how many. */
+  private closeLocal(key: string, code: number, reason: string): number {
+    let n = 0;
+    for (const c of [...this.adapter.connectionsOf(key)]) n++, this.kick(c, code, reason);
+    return n;
   }
 
 
   private slowConsumer(conn: ServerConn): void {
     const buffered = conn.link.bufferedAmount ?? 0;
     const close = this.options.slowConsumer === 'close';
+    this.counters.slowConsumer++;
     this.report({
       code: ErrorCode.SlowConsumer,
       message: `${buffered} bytes still waiting to be sent after slowConsumerMs (${this.options.slowConsumerMs} ms) exceed maxBufferedBytes (${this.options.maxBufferedBytes}); ${close ? 'closing the connection' : 'dropping frames until it drains'}`,
@@ -151,8 +162,8 @@ export class ServerCore {
     this.closed(conn);
   }
 
-  /** Closes every connection with `code` and stops all timers. */
-  shutdown(code: number, reason: string): void {
+  /** Closes every connection with `code` and stops all timers; resolves when the adapter has closed too. */
+  shutdown(code: number, reason: string): Promise<void> {
     this.closing = true;
     this.pushes.flushAll();
     this.pushes.close();
@@ -161,9 +172,10 @@ export class ServerCore {
       c.link.close(code, reason);
       this.closed(c);
     }
-    this.presence.close();
+    const adapterClosed = this.adapter.close();
     this.events.complete();
     this.errors.complete();
+    return Promise.resolve(adapterClosed);
   }
 
   report(r: ServerErrorReport): void {
@@ -278,6 +290,7 @@ export class ServerCore {
   }
 
   private receiveFrame(conn: ServerConn, frame: Frame): void {
+    this.counters.framesIn++;
     conn.lastActivity = this.options.scheduler.now();
     const size = typeof frame === 'string' ? frame.length : frame.byteLength;
     if (size > this.options.maxFrameBytes) {
@@ -412,7 +425,7 @@ export class ServerCore {
     const from = conn.transport;
     conn.link = link;
     if (link.transport === 'ws') this.keepAlive?.add(conn);
-    if (from !== link.transport) this.presence.moved(conn.key, from, link.transport, this.adapter.count(conn.key, from));
+    if (from !== link.transport) this.adapter.switched(conn, from);
     return true;
   }
 
@@ -425,28 +438,30 @@ export class ServerCore {
     conn.deadline?.unsubscribe();
     conn.deadline = conn.pending = undefined;
     this.adapter.remove(conn);
-    if (this.closing) return;
-    this.lastConn.set(conn.key, conn);
-    this.presence.closed(conn.key, conn.transport, this.adapter.count(conn.key, conn.transport));
   }
 
-  private uidPort(key: string, open: boolean): void {
-    const conn = open ? this.opening : this.lastConn.get(key);
-    if (!open) this.lastConn.delete(key);
-    if (!conn) return;
+  /**
+   * The adapter says a uid arrived in the cluster or left it: `chsk/uidport-open` / `-close` with the context of
+   * the connection that caused it (on another node that died: an empty client id and request).
+   */
+  private uidPort(key: string, open: boolean, conn: ServerConn | undefined): void {
+    if (this.closing) return;
     const id = open ? 'chsk/uidport-open' : 'chsk/uidport-close';
     const msg: UidPortMsg = {
       event: [id, key],
       id,
       data: key,
-      uid: conn.uid,
-      clientId: conn.clientId,
-      transport: conn.transport,
-      req: conn.req,
+      uid: conn ? conn.uid : key === NIL_UID ? null : key,
+      clientId: conn?.clientId ?? '',
+      transport: conn?.transport ?? 'ws',
+      req: conn?.req ?? NO_REQUEST,
     };
     if (!this.events.closed && !this.events.isStopped) this.deliver(msg);
   }
 }
+
+/** The `req` of a uidport event whose connection was on a node that died. */
+const NO_REQUEST = { headers: {} } as ChskRequest;
 
 /** Refusals that count towards `maxProtocolErrors`: broken input, as opposed to limits an honest client can hit. */
 const PROTOCOL_ERRORS: ReadonlySet<string> = new Set([

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'crypto';
 import { ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
-import type { ServerAdapter } from './ServerAdapter';
+import type { ServerAdapter } from './adapter/ServerAdapter';
 import type { Rejection, ResolvedServerOptions } from './serverOptions';
 
 /** The verdict on an incoming handshake, poll or POST. */
@@ -117,14 +117,23 @@ export async function admitRequest(req: ChskRequest, o: ResolvedServerOptions): 
   }
 }
 
+type Refusal = Extract<Admission, { ok: false }>;
+
 /**
- * Refuses (429 `CHSK_TOO_MANY_CONNECTIONS`) a uid that already has `max` open connections in this process.
- * Users without a uid are not counted: they all share one presence key.
+ * Refuses (429 `CHSK_TOO_MANY_CONNECTIONS`) a uid that already has `max` open connections (in the whole
+ * cluster: the adapter counts). Users without a uid are not counted: they all share one presence key. The
+ * memory adapter answers at once, so the caller can open the connection in the same tick and two concurrent
+ * handshakes cannot both slip in; a cluster adapter answers with a Promise (a round trip), and handshakes
+ * admitted on two nodes at the same instant may both pass (the limit is then soft by those few).
  */
-export function connectionLimit(adapter: ServerAdapter, uid: string | null, max: number): Extract<Admission, { ok: false }> | undefined {
+export function connectionLimit(
+  adapter: ServerAdapter,
+  uid: string | null,
+  max: number,
+): Refusal | undefined | Promise<Refusal | undefined> {
   if (uid === null || max === Infinity) return undefined;
-  let n = 0;
-  for (const _ of adapter.connectionsOf(uid)) n++;
-  if (n < max) return undefined;
-  return { ok: false, status: 429, code: ErrorCode.TooManyConnections, body: `too many connections for this user (maxConnectionsPerUid: ${max})` };
+  const verdict = (n: number): Refusal | undefined =>
+    n < max ? undefined : { ok: false, status: 429, code: ErrorCode.TooManyConnections, body: `too many connections for this user (maxConnectionsPerUid: ${max})` };
+  const n = adapter.connectionCount(uid);
+  return typeof n === 'number' ? verdict(n) : n.then(verdict);
 }

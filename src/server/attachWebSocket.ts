@@ -219,7 +219,11 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
         if (!decide()) return;
         if (core.isClosing || socket.destroyed) return socket.destroy();
         // Counted right before the (synchronous) upgrade, so two concurrent handshakes cannot both slip in.
-        const tooMany = connectionLimit(core.adapter, admission.uid, o.maxConnectionsPerUid);
+        let tooMany = connectionLimit(core.adapter, admission.uid, o.maxConnectionsPerUid);
+        if (tooMany instanceof Promise) {
+          tooMany = await tooMany; // a cluster count: the round trip is the only wait
+          if (core.isClosing || socket.destroyed) return socket.destroy();
+        }
         if (tooMany) return reject(socket, tooMany.status, tooMany.code, tooMany.body);
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', onSocketError);

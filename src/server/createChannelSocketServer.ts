@@ -43,7 +43,7 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       const sockets = attachments.flatMap((a) => [...a.sockets]);
-      core.shutdown(CloseCode.GoingAway, 'server closing');
+      const adapterClosed = core.shutdown(CloseCode.GoingAway, 'server closing');
       // Held polls were answered with the close marker by the shutdown; release the rest (upgraded, closing).
       for (const conn of ajax.registry.all()) conn.dispose();
       const waitAll = Promise.all(sockets.map((ws) => (ws.readyState === 3 ? undefined : new Promise((r) => ws.once('close', r)))));
@@ -51,6 +51,7 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
       await firstValueFrom(race(from(waitAll), timer(o.closeTimeoutMs, o.scheduler)));
       for (const ws of sockets) if (ws.readyState !== 3) ws.terminate();
       for (const a of attachments) a.detach();
+      await adapterClosed;
     })());
 
   return {

@@ -3,9 +3,11 @@ import type { Handler } from '../effects/Effect';
 import { NIL_UID, type DefaultEventMap, type Event, type EventMapOf, type ServerEventMsg } from '../protocol/events';
 import { MessageType, type EventMessage } from '../protocol/messages';
 import { GuardedObservable } from './GuardedObservable';
-import type { ConnectedUids } from './Presence';
+import type { ConnectedUids } from './adapter/UidsView';
 import { runHandler } from './runHandler';
-import type { ServerCore, ServerErrorReport } from './ServerCore';
+import type { ServerCore } from './ServerCore';
+import type { ServerErrorReport } from './ServerErrorReport';
+import type { ServerStats } from './ServerStats';
 
 /** Options of one push. */
 export interface PushOptions {
@@ -44,6 +46,19 @@ export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventM
   /** Sends every push waiting in a batch window now. */
   flush(): void;
   /**
+   * Closes every connection of `uid` (`null`/`NIL_UID`: every user without a uid) on every node, with close
+   * code 4401 (`CloseCode.LoggedOut`) and `reason` (default `'logged out'`): for logout and session expiry.
+   * Local connections close at once; resolves once the order has reached the other nodes' bus (a cluster
+   * adapter that cannot reach Redis reports `CHSK_ADAPTER_ERROR` on `errors$` and resolves).
+   */
+  disconnect(uid: string | null, reason?: string): Promise<void>;
+  /**
+   * Counters of this node, sampled every `statsIntervalMs` while subscribed (one shared timer; nothing runs
+   * while nobody watches): connections per transport, pushes and frames per second, queue depths, drops, and
+   * the adapter's counters (nodes, cross-node traffic, errors, round-trip time to Redis).
+   */
+  readonly stats$: Observable<ServerStats>;
+  /**
    * Runs a handler `(msg$) => Observable<Effect>` and performs its effects (replies, pushes, broadcasts).
    * Errors are reported on `errors$` and the handler is restarted; other handlers and the server go on.
    * Unsubscribe the result to stop it.
@@ -66,10 +81,12 @@ export function serverApi<M extends EventMapOf<M>>(core: ServerCore, close: () =
       (subscriber) => core.events.subscribe(subscriber as Subscriber<unknown> as Subscriber<ServerEventMsg<never> | ServerEventMsg>),
     ),
     errors$: core.errors.asObservable(),
-    connectedUids$: core.presence.connectedUids$,
+    connectedUids$: core.adapter.connectedUids$,
     send: (uid, event, opts) => core.push(uid ?? NIL_UID, pushMessage(event), opts?.flush),
     broadcast: (event, opts) => core.push(undefined, pushMessage(event), opts?.flush),
     flush: () => core.pushes.flushAll(),
+    disconnect: (uid, reason) => core.disconnect(uid ?? NIL_UID, reason ?? 'logged out'),
+    stats$: core.counters.stats$(core.adapter, core.options.scheduler, core.options.statsIntervalMs),
     handle: (handler) =>
       runHandler<M>({ events$: api.events$, send: api.send, broadcast: api.broadcast, report: (r) => core.report(r) }, handler),
     close,

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors/ConfigError';
 import { jsonPacker } from '../packers/jsonPacker';
 import type { Packer } from '../packers/Packer';
 import type { ChskRequest } from '../protocol/events';
-import type { ServerAdapter } from './ServerAdapter';
+import type { ServerAdapter } from './adapter/ServerAdapter';
 
 /**
  * Connect/Express-style middleware, run on WebSocket upgrade requests by `attach` (session parsers, auth). It
@@ -168,8 +168,14 @@ export interface ServerOptions {
   ajaxCoalesceMs?: number;
   /** How long `close()` waits for clients to acknowledge before cutting their sockets. @default 1000 */
   closeTimeoutMs?: number;
-  /** Where connections live; swap in a cluster adapter later. @default new MemoryAdapter() */
+  /**
+   * Where connections, presence and delivery state live, and how pushes reach other processes: one adapter
+   * per server. `createRedisAdapter(...)` from `sente-rx/redis` runs the same server on several processes.
+   * @default new MemoryAdapter()
+   */
   adapter?: ServerAdapter;
+  /** How often `stats$` samples (only while subscribed). @default 1000 */
+  statsIntervalMs?: number;
   /** Scheduler for every timer (grace periods, request timeouts, keep-alive). @default asyncScheduler */
   scheduler?: SchedulerLike;
 }
@@ -272,6 +278,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     ajaxCoalesceMs: nonNegative('ajaxCoalesceMs', o.ajaxCoalesceMs ?? 0),
     closeTimeoutMs: positive('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
     adapter: o.adapter,
+    statsIntervalMs: positive('statsIntervalMs', o.statsIntervalMs ?? 1000),
     scheduler: o.scheduler ?? asyncScheduler,
   };
 }

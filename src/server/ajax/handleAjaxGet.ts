@@ -59,7 +59,12 @@ async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse
   if (res.destroyed || res.writableEnded) return;
   // Counted right before the connection opens (nothing asynchronous in between), as for a WebSocket upgrade,
   // so concurrent handshakes cannot slip past it and Ajax cannot be used to get around it.
-  const tooMany = connectionLimit(core.adapter, admission.uid, o.maxConnectionsPerUid);
+  let tooMany = connectionLimit(core.adapter, admission.uid, o.maxConnectionsPerUid);
+  if (tooMany instanceof Promise) {
+    tooMany = await tooMany; // a cluster count: the round trip is the only wait
+    if (core.isClosing) return refuse(res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
+    if (res.destroyed || res.writableEnded) return;
+  }
   if (tooMany) return refuse(res, { status: tooMany.status, code: tooMany.code, message: tooMany.body });
   const { conn, token } = newAjaxConnection(ctx, id.cid);
   conn.attach(core.open(conn, { uid: admission.uid, clientId: id.cid, req, handshake: { tk: token }, handshakeData }));

@@ -1,8 +1,8 @@
 import { asyncScheduler } from 'rxjs';
-import { MemoryAdapter } from '../../src/server/ServerAdapter';
-import { ServerConn, type WriteGuard } from '../../src/server/ServerConn';
-import type { ServerConnection } from '../../src/server/ServerConnection';
-import type { ChskRequest } from '../../src/protocol/events';
+import { MemoryAdapter } from '../../../src/server/adapter/MemoryAdapter';
+import { ServerConn, type WriteGuard } from '../../../src/server/ServerConn';
+import type { ServerConnection } from '../../../src/server/ServerConnection';
+import type { ChskRequest } from '../../../src/protocol/events';
 
 const guard: WriteGuard = { maxBufferedBytes: Infinity, policy: 'close', windowMs: 1000, scheduler: asyncScheduler, overflow: () => undefined };
 let ids = 0;

@@ -1,0 +1,103 @@
+import type { BehaviorSubject, SchedulerLike } from 'rxjs';
+import type { Packer } from '../../packers/Packer';
+import type { TransportType } from '../../protocol/events';
+import type { EventMessage } from '../../protocol/messages';
+import type { ServerConn } from '../ServerConn';
+import type { ServerErrorReport } from '../ServerErrorReport';
+import type { DedupeStore } from './Dedupe';
+import type { ReplayLog } from './ReplayLog';
+import type { ConnectedUids } from './UidsView';
+
+/**
+ * What the server core gives its adapter: this node's side of the work. The adapter calls it for what must
+ * happen here (deliver a push to local connections, close local connections, report a uid arriving in or
+ * leaving the cluster); the core never asks which adapter it has.
+ */
+export interface AdapterHost {
+  readonly scheduler: SchedulerLike;
+  /** Grace periods per transport (`wsGraceMs`, `ajaxGraceMs`). */
+  readonly graceMs: Readonly<Record<TransportType, number>>;
+  /** The server's packer (a cluster adapter may carry packed events between nodes with it). */
+  readonly packer: Packer;
+  /**
+   * Queues a push for this node's connections of uid key `key` (every local connection when undefined)
+   * through the batcher; answers how many connections it is queued for.
+   */
+  deliver(key: string | undefined, msg: EventMessage, flush: boolean): number;
+  /** Closes this node's connections of `key` with a close code and reason; answers how many. */
+  closeLocal(key: string, code: number, reason: string): number;
+  /**
+   * A uid key arrived in the cluster (`open`) or left it after its grace period: the core emits
+   * `chsk/uidport-open` / `-close` on `events$`. Called once per cluster, on one node; `conn` is the connection
+   * that caused it when it is on this node (its request is the event's `req`), undefined otherwise (a node
+   * that died: the event then has an empty client id and request).
+   */
+  uidPort(key: string, open: boolean, conn: ServerConn | undefined): void;
+  /** Reports a problem on `errors$`. */
+  report(r: ServerErrorReport): void;
+}
+
+/** Counters an adapter keeps for `stats$` (totals since start; the core turns them into rates). */
+export interface AdapterStats {
+  /** Nodes the adapter knows alive, itself included (1 for the memory adapter). */
+  readonly nodes: number;
+  /** Pushes and broadcasts handed to other nodes. */
+  readonly remoteSent: number;
+  /** Pushes and broadcasts received from other nodes. */
+  readonly remoteReceived: number;
+  /** Pushes and broadcasts that could not reach other nodes (the bus was down): counted, never silent. */
+  readonly remoteDropped: number;
+  /** Adapter failures (each is also reported on `errors$`, the first of an outage at least). */
+  readonly errors: number;
+  /** Round-trip time to the shared store, in ms, last measured (null: none, or not applicable). */
+  readonly rttMs: number | null;
+}
+
+/**
+ * The seam between the server core and where connections, presence and delivery state live. The core hands
+ * the adapter every push (to a uid), broadcast and (with topics) publish; the adapter decides what reaches
+ * local connections (through {@link AdapterHost.deliver}) and what travels to other nodes. Presence
+ * (`connectedUids$`, uidport events once per cluster with the grace period), the cluster-wide connection
+ * count behind `maxConnectionsPerUid`, `disconnect(uid)` everywhere, the replay logs and the message-id
+ * dedupe are adapter services. `MemoryAdapter` is one process; `createRedisAdapter` (`sente-rx/redis`) a
+ * cluster. An adapter serves one server: the core calls `start` once.
+ *
+ * Calls that a cluster answers only after a round trip return `T | Promise<T>`; the push path does not wait
+ * for other nodes (what it answers counts local connections and the nodes the push was handed to).
+ */
+export interface ServerAdapter {
+  /** Binds the adapter to a server core; called once, before any other call. */
+  start(host: AdapterHost): void;
+  /** A connection opened on this node. */
+  add(conn: ServerConn): void;
+  /** A connection on this node closed. */
+  remove(conn: ServerConn): void;
+  /** A connection on this node moved from transport `from` to its current one (Ajax → WebSocket upgrade). */
+  switched(conn: ServerConn, from: TransportType): void;
+  /** Local connections of a uid key (`NIL_UID` for users without a uid). */
+  connectionsOf(key: string): Iterable<ServerConn>;
+  /** Every local connection. */
+  allConnections(): Iterable<ServerConn>;
+  /** Number of local connections of a uid key on one transport. */
+  count(key: string, transport: TransportType): number;
+  /** Open connections of `uid` in the whole cluster (for `maxConnectionsPerUid`). */
+  connectionCount(uid: string): number | Promise<number>;
+  /** Pushes to every connection of uid key `key`, on any node; answers local connections + nodes handed to. */
+  push(key: string, msg: EventMessage, flush: boolean): number;
+  /** Pushes to every connection on every node; answers local connections + nodes handed to. */
+  broadcast(msg: EventMessage, flush: boolean): number;
+  /** Closes every connection of uid key `key` on every node with `code` and `reason`. */
+  disconnect(key: string, code: number, reason: string): void | Promise<void>;
+  /** Connected uid keys of the whole cluster, with grace periods applied. */
+  readonly connectedUids$: BehaviorSubject<ConnectedUids>;
+  /** Per-stream replay logs (offsets and epochs), for resume. */
+  readonly replayLog: ReplayLog;
+  /** Message-id dedupe per (uid, client id). */
+  readonly dedupe: DedupeStore;
+  /** Local connections per transport. */
+  readonly perTransport: Readonly<Record<TransportType, number>>;
+  /** Counters for `stats$`. */
+  stats(): AdapterStats;
+  /** Ends timers and subscriptions (and tells other nodes this one left); `connectedUids$` completes. */
+  close(): void | Promise<void>;
+}
