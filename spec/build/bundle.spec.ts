@@ -52,5 +52,12 @@ maybe('the built package', () => {
       expect(existsSync(join(root, 'dist', 'types', d))).toBe(true);
     }
     expect(readdirSync(join(root, 'dist', 'cjs')).filter((f) => f.endsWith('.cjs')).length).toBeGreaterThanOrEqual(5);
+    // Each exports entry names ESM declarations (.d.mts, from scripts/esmTypes.mjs) and CJS ones (.d.ts).
+    const { exports } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | { import: { types: string }; require: { types: string } }> };
+    for (const target of Object.values(exports)) {
+      if (typeof target === 'string') continue;
+      expect([target.import.types, existsSync(join(root, target.import.types))]).toEqual([target.import.types, true]);
+      expect([target.require.types, existsSync(join(root, target.require.types))]).toEqual([target.require.types, true]);
+    }
   });
 });

@@ -53,8 +53,9 @@ export interface ClientOptions {
   /** Extra query parameters on the handshake. @default {} */
   params?: Readonly<Record<string, string>>;
   /**
-   * WebSocket constructor. On Node 20 pass the one from `ws` (`import WebSocket from 'ws'`): `'ws'` and
-   * `'auto'` require it (a `ConfigError` `CHSK_NO_WEBSOCKET` at creation without one). @default globalThis.WebSocket
+   * WebSocket constructor. Browsers and Node 22 and later have a global one, used when none is passed; on Node 20
+   * pass the one from `ws` (`import WebSocket from 'ws'`). With neither, creating a `'ws'` or `'auto'` client
+   * throws a `ConfigError` with code `CHSK_NO_WEBSOCKET` (`'ajax'` needs none). @default globalThis.WebSocket
    */
   WebSocket?: WebSocketConstructor;
   /** This client's id. @default a random id */

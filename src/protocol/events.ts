@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'http';
 
 /**
  * What one event id carries: its `data`, and the `reply` type when the event is a request.
@@ -42,8 +41,12 @@ export type Event<M, K extends EventId<M> = EventId<M>> = {
 /** How a connection is carried. */
 export type TransportType = 'ws' | 'ajax';
 
-/** The HTTP request behind a connection (the upgrade request for WebSocket), with what middleware put on it. */
-export interface ChskRequest extends IncomingMessage {
+/**
+ * The HTTP request behind a connection (the upgrade request for WebSocket), with what middleware put on it. On
+ * the server it is Node's `IncomingMessage`: `sente-rx/server` adds that base (src/server/ChskRequestNode.ts), so
+ * that the declarations of `sente-rx` and `sente-rx/client` need no Node types.
+ */
+export interface ChskRequest {
   session?: { uid?: string | null } & object;
 }
 

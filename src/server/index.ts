@@ -1,3 +1,4 @@
+export type { NodeRequest } from './ChskRequestNode';
 export { createChannelSocketServer, type ChannelSocketServer } from './createChannelSocketServer';
 export type { ChannelSocketServerCore, PushOptions } from './serverApi';
 export type { ServerOptions, UpgradeMiddleware, Rejection, RateLimit } from './serverOptions';
