@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { filter, map, mergeMap, EMPTY, of } from 'rxjs';
+import { filter, map, mergeMap, of } from 'rxjs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const { createChannelSocketServer } = require(join(root, 'dist/cjs/server.cjs'));
+const { createChannelSocketServer, NIL_UID } = require(join(root, 'dist/cjs/server.cjs'));
 const { reply, broadcast, push, replyError } = require(join(root, 'dist/cjs/index.cjs'));
 
 /** Starts the demo on `port` (0 picks a free one). Resolves with its URL and a `close()`. */
@@ -33,6 +33,7 @@ export async function startChatServer({ port = 3000, host = '127.0.0.1' } = {}) 
 
   app.use('/chsk', chsk.router);
   app.get('/sente-rx.min.js', (_req, res) => res.sendFile(join(root, 'dist/browser/sente-rx.min.js')));
+  app.get('/sente-rx.min.js.map', (_req, res) => res.sendFile(join(root, 'dist/browser/sente-rx.min.js.map')));
   app.post('/login', (req, res) => {
     const name = String(req.body.name ?? '').trim().slice(0, 32);
     req.session.uid = /^[\w -]+$/.test(name) ? name : null;
@@ -52,7 +53,7 @@ export async function startChatServer({ port = 3000, host = '127.0.0.1' } = {}) 
       filter((m) => m.id === 'chat/send'),
       mergeMap((m) => {
         const text = String(m.data?.text ?? '').slice(0, 500);
-        if (!m.uid) return of(replyError(m, 'APP_LOGIN_REQUIRED', 'log in to chat'));
+        if (!m.uid) return of(replyError(m, 'APP_LOGIN_REQUIRED', 'Log in first to chat.'));
         return of(broadcast(['chat/msg', { from: m.uid, text, at: Date.now() }]), reply(m, { ok: true }));
       }),
     ),
@@ -61,10 +62,15 @@ export async function startChatServer({ port = 3000, host = '127.0.0.1' } = {}) 
     msg$.pipe(
       filter((m) => m.id === 'chat/poke-me'),
       // A push to the sender's uid reaches every tab that user has open.
-      mergeMap((m) => (m.uid ? of(push(m.uid, ['chat/poked', { at: Date.now(), from: m.clientId }]), reply(m, { ok: true })) : EMPTY)),
+      mergeMap((m) =>
+        m.uid
+          ? of(push(m.uid, ['chat/poked', { at: Date.now(), from: m.clientId }]), reply(m, { ok: true }))
+          : of(replyError(m, 'APP_LOGIN_REQUIRED', 'Log in first: a poke goes to every tab of the user you log in as.')),
+      ),
     ),
   );
-  chsk.events$.pipe(filter((m) => m.id === 'chsk/uidport-open' || m.id === 'chsk/uidport-close')).pipe(
+  // Presence of logged-in users (anonymous tabs share NIL_UID, which is no one to announce).
+  chsk.events$.pipe(filter((m) => (m.id === 'chsk/uidport-open' || m.id === 'chsk/uidport-close') && m.data !== NIL_UID)).pipe(
     map((m) => ['chat/presence', { uid: m.data, online: m.id === 'chsk/uidport-open' }]),
   ).subscribe((ev) => chsk.broadcast(ev));
 

@@ -14,22 +14,36 @@ if (!ready && process.env.CI === 'true') {
 if (!ready) console.warn(`skipping browser tests: ${CHROMIUM} or dist/ missing (run npm run build; apt-get install chromium)`);
 const maybe = ready ? describe : describe.skip;
 
+/** Starts `npm start`'s server on `port` ('0': any free one); resolves once it prints its URL. */
+function spawnDemo(port: string): Promise<{ demo: ChildProcess; url: string }> {
+  const demo = spawn(process.execPath, [join(root, 'examples/chat/start.mjs')], { env: { ...process.env, PORT: port }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    demo.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ demo, url: m[1]! });
+    });
+    demo.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${out}`)));
+  });
+}
+
+/** What a person would see in the page's console: errors, and every HTTP answer >= 400 (a 404 favicon, say). */
+function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+  return problems;
+}
+
 maybe('chat demo in Chromium', () => {
   let demo: ChildProcess;
   let url: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    demo = spawn(process.execPath, [join(root, 'examples/chat/start.mjs')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      demo.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      demo.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${out}`)));
-    });
+    ({ demo, url } = await spawnDemo('0'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -56,10 +70,13 @@ maybe('chat demo in Chromium', () => {
     const alice = await browser.newContext();
     const bob = await browser.newContext();
     const tab1 = await alice.newPage();
+    const problems = watchConsole(tab1);
     await login(tab1, 'alice');
     const tab2 = await alice.newPage();
+    const tab2Problems = watchConsole(tab2);
     await tab2.goto(url);
     const bobTab = await bob.newPage();
+    const bobProblems = watchConsole(bobTab);
     await login(bobTab, 'bob');
     await Promise.all([openAs(tab1, 'alice'), openAs(tab2, 'alice'), openAs(bobTab, 'bob')]);
 
@@ -73,9 +90,63 @@ maybe('chat demo in Chromium', () => {
     await bobTab.waitForSelector('#log li:has-text("alice: hello from tab 2")');
     expect(await bobTab.locator('#log li.poke').count()).toBe(0);
     await tab1.waitForSelector('#log li:has-text("alice: hello from tab 2")');
+    expect(await tab1.textContent('#status')).toBe('connected over WebSocket, logged in as alice');
+    expect({ tab1: problems, tab2: tab2Problems, bob: bobProblems }).toEqual({ tab1: [], tab2: [], bob: [] });
     await alice.close();
     await bob.close();
   }, 60_000);
+
+  test('before logging in: no internal ids on screen, poking says to log in first, no console errors or 404s', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const problems = watchConsole(page);
+    await page.goto(url);
+    await page.waitForFunction(() => document.getElementById('status')!.textContent === 'connected over WebSocket, not logged in');
+    // Someone else logs in and out: presence of a named user shows, the anonymous user never does.
+    const other = await (await browser.newContext()).newPage();
+    await login(other, 'dave');
+    await page.waitForSelector('#log li:has-text("dave is online")');
+    await other.context().close();
+    await page.waitForSelector('#log li:has-text("dave is offline")');
+    await page.click('#poke');
+    await page.waitForSelector('#log li.notice:has-text("Log in first")');
+    await page.fill('#text', 'hi');
+    await page.click('#chat button');
+    await page.waitForSelector('#log li.notice:has-text("Log in first to chat")');
+    expect(await page.evaluate(() => document.body.innerText)).not.toContain('chsk/');
+    expect(await page.textContent('#state')).not.toContain('chsk/');
+    expect(problems).toEqual([]);
+    await ctx.close();
+  }, 60_000);
+
+  test('a server restart forgets the session: the tab says it is logged out rather than showing the old name', async () => {
+    // A demo of its own, restarted on the same port.
+    const first = await spawnDemo('0');
+    const port = new URL(first.url).port;
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    try {
+      await page.goto(first.url);
+      await page.fill('input[name=name]', 'erin');
+      await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button')]);
+      await page.waitForFunction(() => document.getElementById('status')!.textContent === 'connected over WebSocket, logged in as erin');
+      expect(await page.inputValue('#name')).toBe('erin');
+      first.demo.kill();
+      await new Promise((r) => first.demo.once('exit', r));
+      await page.waitForFunction(() => /reconnecting|connecting/.test(document.getElementById('status')!.textContent!));
+      const second = await spawnDemo(port);
+      try {
+        await page.waitForFunction(() => document.getElementById('status')!.textContent === 'connected over WebSocket, not logged in', undefined, { timeout: 40_000 });
+        await page.waitForSelector('#notice:has-text("no longer logged in as erin")');
+        expect(await page.inputValue('#name')).toBe('');
+      } finally {
+        second.demo.kill();
+      }
+    } finally {
+      first.demo.kill();
+      await ctx.close();
+    }
+  }, 90_000);
 
   test('on Ajax in a real browser, replies ride back on the POST answers and pushes still arrive on the held poll', async () => {
     const ctx = await browser.newContext();
