@@ -181,6 +181,7 @@ const results = {
   sizes,
   scenarios: [],
   bundle: null,
+  presence: null,
   bundleTargetBytes: BUNDLE_TARGET_BYTES,
   notes: [],
 };
@@ -231,6 +232,12 @@ if (!args['no-bundle'] && (!only || only.includes('bundle'))) {
   const { measureBundles } = await import('./scenarios/bundle.mjs');
   results.bundle = await measureBundles();
   log(`bundle: ${JSON.stringify(results.bundle)}`);
+}
+
+if (!only || only.includes('presence')) {
+  const { measurePresence } = await import('./scenarios/presence.mjs');
+  results.presence = measurePresence({ uids: sizes.presence.uids });
+  log(`presence: ${JSON.stringify(results.presence)}`);
 }
 
 // Notes the reader needs next to the numbers.

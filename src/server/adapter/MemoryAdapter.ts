@@ -43,6 +43,7 @@ export class MemoryAdapter extends LocalConnections implements ServerAdapter {
   start(host: AdapterHost): void {
     if (this.host) throw new ConfigError('an adapter serves one server: create one per createChannelSocketServer');
     this.host = host;
+    this.view.coalesceOn(host.scheduler);
     this.presence = new Presence(host.scheduler, host.graceMs, {
       listed: (key, ws, ajax) => {
         if (this.view.set(key, ws, ajax)) this.view.publish();
