@@ -14,3 +14,8 @@ export { ConfigError } from './errors/ConfigError';
 export * from './operators/index';
 export { reply, replyError, push, broadcast } from './effects/Effect';
 export type { Effect, Handler, ReplyEffect, ReplyErrorEffect, PushEffect, BroadcastEffect } from './effects/Effect';
+export { DataError } from './errors/DataError';
+export type { StandardSchemaV1, StandardSchemaProps, StandardResult, StandardIssue, InferInput, InferOutput } from './schemas/StandardSchemaV1';
+export type { EventSchema, EventSchemas, InferEventMap } from './schemas/EventSchemas';
+export { safeIssues, describeIssues, MAX_ISSUES, MAX_ISSUE_MESSAGE, MAX_ISSUE_PATH, type DataIssue } from './schemas/DataIssue';
+export { validateEventData, type DataCheck } from './schemas/validateEventData';

@@ -17,6 +17,9 @@ import type { TransportType } from '../protocol/events';
 import type { ResolvedClientOptions } from './clientOptions';
 import { initialState, type ClientState, type ClientStatus, type CloseReason } from './ClientState';
 import type { ClientTransport, TransportLink, TransportSignal } from './ClientTransport';
+import { ClientChecks, type ClientCheck } from './ClientChecks';
+import { checkInOrder } from '../schemas/OrderedChecks';
+import { safeIssues } from '../schemas/DataIssue';
 
 /** One send waiting in the offline buffer or in flight. */
 interface Outgoing {
@@ -55,6 +58,9 @@ export class ClientCore {
   readonly events = new Subject<readonly [string, unknown]>();
   /** What went wrong that no send waits for (see `errors$` in createClient.ts). */
   readonly errors = new Subject<ChannelError>();
+  /** Messages waiting behind an async `schemas` validator, in arrival order. */
+  checkQueue: ServerBatchable[] | undefined = undefined;
+  private readonly checks: ClientChecks | undefined;
   private link: TransportLink | undefined;
   private ready = false;
   private readonly inflight = new Map<number, Outgoing>();
@@ -81,6 +87,7 @@ export class ClientCore {
   ) {
     this.state$ = new StateSubject(initialState(transport.type, o.clientId));
     this.linkType = transport.type;
+    this.checks = o.schemas && o.validate ? new ClientChecks(o.schemas, (rid) => this.inflight.get(rid)?.msg.ev[0]) : undefined;
   }
 
   private now(): number {
@@ -328,28 +335,45 @@ export class ClientCore {
       case MessageType.Pong:
         return false;
       case MessageType.Batch:
-        for (const member of m.ms) this.onMessage(member);
+        for (const member of m.ms) this.receive(member);
         return false;
       default:
-        this.onMessage(m);
+        this.receive(m);
         return false;
     }
   }
 
-  private onMessage(m: ServerBatchable): void {
+  /** Checks a message against `schemas` (in arrival order, also with async validators), then delivers it. */
+  private receive(m: ServerBatchable): void {
+    if (!this.checks) return this.onMessage(m, m.t === MessageType.Event ? m.ev[1] : m.t === MessageType.Reply ? m.d : undefined);
+    checkInOrder(this, m, this.checks.check, this.checked);
+  }
+
+  private readonly checked = (_: ClientCore, m: ServerBatchable, r: ClientCheck): void => {
+    if (r.ok) return this.onMessage(m, r.value);
+    if (m.t === MessageType.Reply) {
+      const o = this.inflight.get(m.rid);
+      if (o) this.inflight.delete(m.rid), o.fail(r.error);
+      return;
+    }
+    this.errors.next(r.error);
+  };
+
+  /** Delivers a message; `value` is a push's data or a reply's value (validated when there are schemas). */
+  private onMessage(m: ServerBatchable, value: unknown): void {
     switch (m.t) {
       case MessageType.Event:
-        this.events.next(m.ev.length === 1 ? [m.ev[0], undefined] : (m.ev as readonly [string, unknown]));
+        this.events.next(value === m.ev[1] && m.ev.length === 2 ? (m.ev as readonly [string, unknown]) : [m.ev[0], value]);
         return;
       case MessageType.Reply: {
         const o = this.inflight.get(m.rid);
-        if (o) this.inflight.delete(m.rid), o.reply?.(m.d);
+        if (o) this.inflight.delete(m.rid), o.reply?.(value);
         return; // a late or unknown reply is ignored
       }
       case MessageType.Error: {
         if (m.rid === undefined) return;
         const o = this.inflight.get(m.rid);
-        if (o) this.inflight.delete(m.rid), o.fail(new RemoteError(m.code, m.msg));
+        if (o) this.inflight.delete(m.rid), o.fail(new RemoteError(m.code, m.msg, safeIssues(m.issues)));
         return;
       }
     }

@@ -7,6 +7,7 @@ import type { Packer } from '../packers/Packer';
 import type { ClientTransport } from './ClientTransport';
 import type { FetchLike } from './transports/ajaxTransport';
 import type { WebSocketConstructor } from './transports/webSocketTransport';
+import { schemasProblem, type EventSchemas } from '../schemas/EventSchemas';
 
 /** Keep-alive settings: ping after `idleMs` without hearing from the server, give up `timeoutMs` later. */
 export interface ClientKeepAlive {
@@ -84,6 +85,18 @@ export interface ClientOptions {
   transport?: ClientTransport;
   /** Scheduler for every timer. @default asyncScheduler */
   scheduler?: SchedulerLike;
+  /**
+   * Standard Schema v1 validators per event id, usually the server's own map: pushes are checked against
+   * `data` (a failure goes to `errors$` as a `DataError`, not to `events$`), replies against `reply` (the `send`
+   * errors with `DataError`). The client's event map is inferred from it. @default none
+   */
+  schemas?: EventSchemas;
+  /**
+   * Whether the client validates with `schemas`. On by default in every build: a server of another version is
+   * caught at the boundary and the cost is small (see benchmarks/README.md); switch it off to trust the server.
+   * @default true
+   */
+  validate?: boolean;
 }
 
 export interface ResolvedClientOptions {
@@ -101,6 +114,8 @@ export interface ResolvedClientOptions {
   maxBufferedSends: number;
   autoConnect: boolean;
   scheduler: SchedulerLike;
+  schemas: EventSchemas | undefined;
+  validate: boolean;
 }
 
 /** A random client id from the platform's CSPRNG. */
@@ -127,6 +142,8 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
   if (o.keepAlive) check('keepAlive', isTimerMs(o.keepAlive.idleMs) && isTimerMs(o.keepAlive.timeoutMs), 'needs idleMs and timeoutMs in (0, 2^31-1] ms');
   const attempts = o.maxReconnectAttempts ?? Infinity;
   check('maxReconnectAttempts', attempts === Infinity || (Number.isInteger(attempts) && attempts >= 0), 'must be an integer >= 0 or Infinity');
+  const badSchemas = schemasProblem(o.schemas);
+  if (badSchemas) throw new ConfigError(`option 'schemas' ${badSchemas}`);
   check('backoff', o.backoff === undefined || typeof o.backoff === 'function', 'must be a function (attempt) => ms');
   const defaultBackoff = backoffUnchecked(1000, 30_000, 2, 'full', Math.random);
   return {
@@ -143,5 +160,7 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     maxBufferedSends,
     autoConnect: o.autoConnect ?? true,
     scheduler: o.scheduler ?? asyncScheduler,
+    schemas: o.schemas,
+    validate: o.validate ?? true,
   };
 }

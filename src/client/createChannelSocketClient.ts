@@ -1,5 +1,6 @@
 import type { DefaultEventMap, EventMapOf } from '../protocol/events';
 import type { ClientOptions } from './clientOptions';
+import type { EventSchemas, InferEventMap } from '../schemas/EventSchemas';
 import { createClient, type ChannelSocketClient } from './createClient';
 import { resolveTransportOptions, selectTransport } from './transports/selectTransport';
 
@@ -17,6 +18,8 @@ export type { ChannelSocketClient, SendOptions } from './createClient';
  * It carries every transport (the default `type: 'auto'` needs WebSocket and Ajax), also when given a
  * `transport`; an app that only wants WebSocket and counts bytes uses {@link createWebSocketClient}.
  */
+export function createChannelSocketClient<const S extends EventSchemas>(options: ClientOptions & { schemas: S }): ChannelSocketClient<InferEventMap<S>>;
+export function createChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap>(options?: ClientOptions): ChannelSocketClient<M>;
 export function createChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap>(
   options: ClientOptions = {},
 ): ChannelSocketClient<M> {

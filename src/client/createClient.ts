@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
-import type { ChannelError } from '../errors/ChannelError';
 import type { DefaultEventMap, Event, EventData, EventId, EventMapOf, EventReply, RequestId } from '../protocol/events';
+import type { ChannelError } from '../errors/ChannelError';
 import { ClientCore } from './ClientCore';
 import { resolveClientOptions, type ClientOptions } from './clientOptions';
 import type { ClientState } from './ClientState';
@@ -25,8 +25,9 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
    */
   readonly state$: ReadonlyBehaviorSubject<ClientState>;
   /**
-   * Problems no send waits for: a bad `backoff` result (`ConfigError`), and more as the protocol grows
-   * (refusals without a waiting send, link failures). Never errors or completes.
+   * Problems no send waits for: a bad `backoff` result (`ConfigError`), a push that failed its schema
+   * (`DataError`, `CHSK_BAD_DATA`; it is not delivered on `events$`), and more as the protocol grows (refusals
+   * without a waiting send, link failures). Never errors or completes.
    */
   readonly errors$: Observable<ChannelError>;
   /** The server's pushes, as event tuples `[id, data]`. */

@@ -1,5 +1,6 @@
 import type { DefaultEventMap, EventMapOf } from '../protocol/events';
 import { check, type ClientOptions } from './clientOptions';
+import type { EventSchemas, InferEventMap } from '../schemas/EventSchemas';
 import { createClient, type ChannelSocketClient } from './createClient';
 import { asyncScheduler } from 'rxjs';
 import { isTimerMs } from '../protocol/durationMs';
@@ -18,6 +19,8 @@ export type WebSocketClientOptions = Omit<ClientOptions, 'type' | 'fetch' | 'upg
  * const chsk = createWebSocketClient<ChatEvents>({ url: '/chsk' });
  * ```
  */
+export function createWebSocketClient<const S extends EventSchemas>(options: WebSocketClientOptions & { schemas: S }): ChannelSocketClient<InferEventMap<S>>;
+export function createWebSocketClient<M extends EventMapOf<M> = DefaultEventMap>(options?: WebSocketClientOptions): ChannelSocketClient<M>;
 export function createWebSocketClient<M extends EventMapOf<M> = DefaultEventMap>(
   options: WebSocketClientOptions = {},
 ): ChannelSocketClient<M> {

@@ -65,6 +65,14 @@ export const ErrorCode = {
    * `errors$` and counted in `stats$`; local delivery goes on, pushes for other nodes are counted as dropped.
    */
   AdapterError: 'CHSK_ADAPTER_ERROR',
+  /**
+   * An event's data failed its schema (the `schemas` option): the server refuses it before any handler sees it
+   * (error reply with the validator's issues); the client fails a `send` whose reply fails, and reports a push
+   * that fails on `errors$`.
+   */
+  BadData: 'CHSK_BAD_DATA',
+  /** A `strict` server got an event id that has no entry in `schemas`. */
+  UnknownEvent: 'CHSK_UNKNOWN_EVENT',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCode}. */

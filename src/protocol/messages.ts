@@ -1,3 +1,5 @@
+import type { DataIssue } from '../schemas/DataIssue';
+
 /**
  * Wire messages of protocol version 1 (see PROTOCOL.md). Each frame (WebSocket) or body part (Ajax)
  * is one packed message object whose `t` field names its type.
@@ -88,6 +90,8 @@ export interface ErrorMessage {
   readonly rid?: number;
   /** The `mid` of the refused event or request, when it carried a valid one. */
   readonly mid?: number;
+  /** `CHSK_BAD_DATA`: what the validator found, bounded (at most 10 issues, short messages and paths). */
+  readonly issues?: readonly DataIssue[];
 }
 
 /** S→C: the server accepted the event `mid` (it passed every check and was handed to `events$`). */

@@ -1,5 +1,6 @@
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import type { Frame } from '../packers/Packer';
+import type { ClientBatchable } from '../protocol/messages';
 import type { ChskRequest, TransportType } from '../protocol/events';
 import type { ServerConnection } from './ServerConnection';
 import type { TokenBucket } from './TokenBucket';
@@ -58,6 +59,8 @@ export class ServerConn {
   private check: Subscription | undefined = undefined;
   /** Judged slow and not yet back under the bound (`'drop'`: frames are dropped meanwhile). */
   private slow = false;
+  /** Messages waiting behind an async `schemas` validator, in arrival order (see `checkInOrder`). */
+  checkQueue: ClientBatchable[] | undefined = undefined;
 
   constructor(
     readonly id: number,

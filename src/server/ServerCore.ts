@@ -27,6 +27,9 @@ import type { ResolvedServerOptions } from './serverOptions';
 import type { ServerErrorReport } from './ServerErrorReport';
 import { StatsCounters } from './ServerStats';
 import { TokenBucket } from './TokenBucket';
+import { DataGate, type DataRefusal } from './DataGate';
+import { checkInOrder } from '../schemas/OrderedChecks';
+import type { DataIssue } from '../schemas/DataIssue';
 
 export type { ServerErrorReport } from './ServerErrorReport';
 
@@ -56,6 +59,8 @@ export class ServerCore {
   private closing = false;
   /** The message `events` is delivering, for the context of a subscriber's failure. */
   private delivering: ServerEventMsg | UidPortMsg | undefined;
+  /** The `schemas` check, when the server has schemas or is strict. */
+  private readonly gate: DataGate | undefined;
 
   constructor(readonly options: ResolvedServerOptions) {
     this.adapter = options.adapter ?? new MemoryAdapter();
@@ -76,6 +81,7 @@ export class ServerCore {
       uidPort: (key, open, conn) => this.uidPort(key, open, conn),
       report: (r) => this.report(r),
     });
+    this.gate = options.schemas || options.strict ? new DataGate(options.schemas ?? {}, options.strict) : undefined;
     const ka = options.keepAlive;
     this.keepAlive = ka
       ? new KeepAliveSweep(
@@ -325,17 +331,47 @@ export class ServerCore {
             this.refuse(conn, e, member);
             continue;
           }
-          if (this.allow(conn, b)) this.dispatch(conn, b);
+          if (this.allow(conn, b)) this.admit(conn, b);
         }
         return;
       default:
-        if (this.allow(conn, m)) this.dispatch(conn, m);
+        if (this.allow(conn, m)) this.admit(conn, m);
         return;
     }
   }
 
-  private dispatch(conn: ServerConn, m: ClientBatchable): void {
-    const [id, data] = m.ev;
+  /** Validates a message's data (`schemas`) in arrival order, then dispatches it or refuses it. */
+  private admit(conn: ServerConn, m: ClientBatchable): void {
+    if (!this.gate) return this.dispatch(conn, m, m.ev[1]);
+    if (conn.checkQueue && conn.checkQueue.length >= this.options.maxPendingRequests) {
+      return this.refuse(conn, new ProtocolError(ErrorCode.TooManyPending, `too many messages waiting for validation (maxPendingRequests: ${this.options.maxPendingRequests})`), m);
+    }
+    checkInOrder(conn, m, this.gate.check, this.checked);
+  }
+
+  private readonly checked = (conn: ServerConn, m: ClientBatchable, r: { ok: true; value: unknown } | DataRefusal): void => {
+    if (!conn.open) return;
+    if (r.ok) this.dispatch(conn, m, r.value);
+    else this.refuseData(conn, m, r);
+  };
+
+  private refuseData(conn: ServerConn, m: ClientBatchable, r: DataRefusal): void {
+    const rid = m.t === MessageType.Request ? m.rid : undefined;
+    const mid = m.mid;
+    this.report({ code: r.code, message: r.message, clientId: conn.clientId, uid: conn.uid, issues: r.issues, ...(r.error !== undefined ? { error: r.error } : {}) });
+    const x: ErrorMessage = {
+      t: MessageType.Error,
+      code: r.code,
+      msg: r.message,
+      ...(rid !== undefined ? { rid } : {}),
+      ...(mid !== undefined ? { mid } : {}),
+      ...(r.issues.length ? { issues: r.issues } : {}),
+    };
+    this.write(conn, x);
+  }
+
+  private dispatch(conn: ServerConn, m: ClientBatchable, data: unknown): void {
+    const id = m.ev[0];
     let reply: ReplyFn<unknown> | undefined;
     if (m.t === MessageType.Request) {
       const rid = m.rid;
@@ -372,7 +408,7 @@ export class ServerCore {
       reply = fn;
     }
     const msg = {
-      event: m.ev.length === 1 ? [id] : m.ev,
+      event: data === undefined ? [id] : data === m.ev[1] ? m.ev : [id, data],
       id,
       data,
       uid: conn.uid,

@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { firstValueFrom, from, race, timer } from 'rxjs';
 import { CloseCode } from '../protocol/codes';
 import type { DefaultEventMap, EventMapOf } from '../protocol/events';
+import type { EventSchemas, InferEventMap } from '../schemas/EventSchemas';
 import { createAjaxContext } from './ajax/AjaxContext';
 import { attachWebSocket } from './attachWebSocket';
 import { createAjaxRouter } from './createAjaxRouter';
@@ -30,7 +31,12 @@ export interface ChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap> 
  * chsk.attach(httpServer);
  * chsk.events$.pipe(ofEvent('chat/send')).subscribe((m) => m.reply?.({ ok: true }));
  * ```
+ *
+ * Given `schemas` (Standard Schema validators per event id), the event map is inferred from them and every
+ * incoming event is validated before user code sees it; otherwise pass the map as a type argument.
  */
+export function createChannelSocketServer<const S extends EventSchemas>(options: ServerOptions & { schemas: S }): ChannelSocketServer<InferEventMap<S>>;
+export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap>(options?: ServerOptions): ChannelSocketServer<M>;
 export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap>(
   options: ServerOptions = {},
 ): ChannelSocketServer<M> {

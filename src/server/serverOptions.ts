@@ -4,6 +4,7 @@ import { jsonPacker } from '../packers/jsonPacker';
 import type { Packer } from '../packers/Packer';
 import type { ChskRequest } from '../protocol/events';
 import type { ServerAdapter } from './adapter/ServerAdapter';
+import { schemasProblem, type EventSchemas } from '../schemas/EventSchemas';
 
 /**
  * Connect/Express-style middleware, run on WebSocket upgrade requests by `attach` (session parsers, auth). It
@@ -169,6 +170,16 @@ export interface ServerOptions {
   /** How long `close()` waits for clients to acknowledge before cutting their sockets. @default 1000 */
   closeTimeoutMs?: number;
   /**
+   * Standard Schema v1 validators per event id (Zod 4, Valibot, ArkType...): `{ [id]: { data?, reply? } }`. Every
+   * incoming event's data is validated before any handler or `events$` subscriber sees it, and they see the
+   * validator's output; a failure is refused with `CHSK_BAD_DATA` (error reply carrying the issues, bounded) and
+   * reported on `errors$`. An entry without `data` means the event carries none. Async validators are awaited
+   * without reordering a connection's messages. The event map of the server is inferred from it. @default none
+   */
+  schemas?: EventSchemas;
+  /** Refuse event ids that have no entry in `schemas` (`CHSK_UNKNOWN_EVENT`) instead of passing them unchecked. @default false */
+  strict?: boolean;
+  /**
    * Where connections, presence and delivery state live, and how pushes reach other processes: one adapter
    * per server. `createRedisAdapter(...)` from `sente-rx/redis` runs the same server on several processes.
    * @default new MemoryAdapter()
@@ -181,11 +192,11 @@ export interface ServerOptions {
 }
 
 export type ResolvedServerOptions = Required<
-  Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs' | 'rateLimit'>
+  Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs' | 'rateLimit' | 'schemas'>
 > & {
   batchMs: { ws: number; ajax: number };
   rateLimit: Required<RateLimit> | false;
-} & Pick<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter'>;
+} & Pick<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'schemas'>;
 
 function defaultUserId(req: ChskRequest): string | null {
   const uid = req.session?.uid;
@@ -238,8 +249,13 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (o.allowedOrigins !== undefined && o.allowedOrigins !== '*' && !Array.isArray(o.allowedOrigins)) {
     throw new ConfigError(`option 'allowedOrigins' must be '*' or an array of origins like 'https://app.example.com'`);
   }
+  const badSchemas = schemasProblem(o.schemas);
+  if (badSchemas) throw new ConfigError(`option 'schemas' ${badSchemas}`);
+  if (o.strict !== undefined && typeof o.strict !== 'boolean') throw new ConfigError(`option 'strict' must be a boolean, got ${typeof o.strict}`);
   return {
     path,
+    schemas: o.schemas,
+    strict: o.strict ?? false,
     userId: o.userId ?? defaultUserId,
     handshakeData: o.handshakeData,
     keepRequest: hook('keepRequest', o.keepRequest) ?? keepWholeRequest,

@@ -1,0 +1,48 @@
+import { DataError } from '../errors/DataError';
+import type { ServerBatchable } from '../protocol/messages';
+import { describeIssues } from '../schemas/DataIssue';
+import { schemaOf, type EventSchemas } from '../schemas/EventSchemas';
+import type { StandardSchemaV1 } from '../schemas/StandardSchemaV1';
+import { validateEventData, type DataCheck } from '../schemas/validateEventData';
+
+/** The result of checking one incoming message: the value to deliver, or the error to deliver instead. */
+export type ClientCheck = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: DataError };
+
+const PASS: ClientCheck = { ok: true, value: undefined };
+
+/**
+ * The client's data check (`schemas`): a push's data against its id's `data` schema, a reply against the
+ * `reply` schema of the request it answers. Ids without a schema pass unchecked.
+ */
+export class ClientChecks {
+  constructor(
+    private readonly schemas: EventSchemas,
+    /** The event id of the request waiting under a reply id, if any. */
+    private readonly requestId: (rid: number) => string | undefined,
+  ) {}
+
+  readonly check = (m: ServerBatchable): ClientCheck | Promise<ClientCheck> => {
+    if (m.t === 'e') {
+      const id = m.ev[0];
+      const schema = schemaOf(this.schemas, id)?.data;
+      return schema ? run(schema, m.ev[1], id, 'push') : { ok: true, value: m.ev[1] };
+    }
+    if (m.t === 'r') {
+      const id = this.requestId(m.rid);
+      const schema = id === undefined ? undefined : schemaOf(this.schemas, id)?.reply;
+      return schema ? run(schema, m.d, id!, 'reply') : { ok: true, value: m.d };
+    }
+    return PASS;
+  };
+}
+
+function run(schema: StandardSchemaV1, value: unknown, id: string, what: string): ClientCheck | Promise<ClientCheck> {
+  const r = validateEventData(schema, value);
+  return r instanceof Promise ? r.then((c) => result(c, id, what)) : result(r, id, what);
+}
+
+function result(c: DataCheck, id: string, what: string): ClientCheck {
+  if (c.ok) return c;
+  const msg = `invalid ${what} data for "${id}": ${describeIssues(c.issues)}`;
+  return { ok: false, error: new DataError(msg.length > 500 ? `${msg.slice(0, 499)}…` : msg, c.issues, id) };
+}
