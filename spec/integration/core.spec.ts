@@ -237,7 +237,7 @@ describe.each([jsonPacker, msgpackPacker])('core over WebSocket with the $name p
           if (m.id === 'calc/div') {
             const [a, b] = m.data as [number, number];
             if (b === 0) throw new Error('division by zero');
-            return reply(m as never, a / b);
+            return reply(m, a / b);
           }
           return push(m.uid, ['calc/seen', m.id]);
         }),

@@ -1,4 +1,5 @@
-import type { DefaultEventMap, Event, EventId, EventReply, ServerEventMsg, ServerEventMsgFor } from '../protocol/events';
+import type { Observable } from 'rxjs';
+import type { DefaultEventMap, Event, ReplyFn, ServerEventMsg } from '../protocol/events';
 
 /** Answer a request. Performed by calling the message's `reply`; ignored for messages that asked none. */
 export interface ReplyEffect {
@@ -38,10 +39,32 @@ export type Effect<M = DefaultEventMap> = ReplyEffect | ReplyErrorEffect | PushE
  * A server handler: messages in, effects out. Run it with `chsk.handle(handler)`; test it with
  * `TestScheduler` and no server at all.
  */
-export type Handler<M = DefaultEventMap> = (msg$: import('rxjs').Observable<ServerEventMsg<M>>) => import('rxjs').Observable<Effect<M>>;
+export type Handler<M = DefaultEventMap> = (msg$: Observable<ServerEventMsg<M>>) => Observable<Effect<M>>;
 
-/** Effect: answer `to` with `value` (typed by the event map). */
-export function reply<M, K extends EventId<M>>(to: ServerEventMsgFor<M, K>, value: EventReply<M, K>): ReplyEffect {
+/** The reply type a message accepts: from its `reply` function (`unknown` for untyped messages, `never` for none). */
+export type ReplyValueOf<T> = T extends { readonly reply?: ReplyFn<infer R> | undefined } ? R : never;
+
+/** An event tuple as written at a call site: `[id]` or `[id, data]`. */
+export type EventTuple = readonly [string] | readonly [string, unknown];
+
+/** A push of a concrete event `E`; assignable to `PushEffect<M>` exactly when `E` is an event of `M`. */
+export interface PushOf<E extends EventTuple> {
+  readonly kind: 'push';
+  readonly uid: string | null;
+  readonly event: E;
+}
+
+/** A broadcast of a concrete event `E`; assignable to `BroadcastEffect<M>` exactly when `E` is an event of `M`. */
+export interface BroadcastOf<E extends EventTuple> {
+  readonly kind: 'broadcast';
+  readonly event: E;
+}
+
+/**
+ * Effect: answer `to` with `value`, typed by the message's own reply function, so it is checked wherever it is
+ * built (`map`, `mergeMap`, arrays, `of`); an untyped message takes any value.
+ */
+export function reply<T extends { readonly reply?: ReplyFn<never> | undefined }>(to: T, value: ReplyValueOf<T>): ReplyEffect {
   return { kind: 'reply', to: to as ReplyEffect['to'], value };
 }
 
@@ -50,12 +73,49 @@ export function replyError(to: { readonly reply?: unknown }, code: string, messa
   return { kind: 'reply-error', to: to as ReplyErrorEffect['to'], code, message };
 }
 
-/** Effect: push `event` to every client of `uid`. */
-export function push<M = DefaultEventMap>(uid: string | null, event: Event<M>): PushEffect<M> {
+/**
+ * Effect: push `event` to every client of `uid`. With a map (`push<M>(...)`) the event is checked here; without
+ * one the effect keeps the event's literal type, and the handler's `Observable<Effect<M>>` checks it, also
+ * inside `mergeMap` or an array. {@link effectsFor} gives helpers bound to a map.
+ */
+export function push<M>(uid: string | null, event: NoInfer<Event<M>>): PushEffect<M>;
+export function push<const E extends EventTuple>(uid: string | null, event: E): PushOf<E>;
+export function push(uid: string | null, event: EventTuple): PushOf<EventTuple> {
   return { kind: 'push', uid, event };
 }
 
-/** Effect: push `event` to every connected client. */
-export function broadcast<M = DefaultEventMap>(event: Event<M>): BroadcastEffect<M> {
+/** Effect: push `event` to every connected client. Typed like {@link push}. */
+export function broadcast<M>(event: NoInfer<Event<M>>): BroadcastEffect<M>;
+export function broadcast<const E extends EventTuple>(event: E): BroadcastOf<E>;
+export function broadcast(event: EventTuple): BroadcastOf<EventTuple> {
   return { kind: 'broadcast', event };
 }
+
+/** The effect makers bound to one event map: see {@link effectsFor}. */
+export interface BoundEffects<M> {
+  reply<T extends ServerEventMsg<M>>(to: T, value: ReplyValueOf<T>): ReplyEffect;
+  replyError(to: { readonly reply?: unknown }, code: string, message: string): ReplyErrorEffect;
+  push(uid: string | null, event: Event<M>): PushEffect<M>;
+  broadcast(event: Event<M>): BroadcastEffect<M>;
+}
+
+/**
+ * The effect makers checked against `M` at the call, wherever the effect is built (`mergeMap`, `switchMap`,
+ * arrays, `of`): `const { reply, push, broadcast } = effectsFor<ChatEvents>()`. The same functions as the free
+ * ones; only their types are bound.
+ */
+export function effectsFor<M>(): BoundEffects<M> {
+  return BOUND as BoundEffects<M>;
+}
+
+const BOUND: BoundEffects<never> = { reply, replyError, push: push as BoundEffects<never>['push'], broadcast: broadcast as BoundEffects<never>['broadcast'] };
+
+/**
+ * Types a handler for `M` where it is written, so its effects are checked there (not only where it is
+ * handed to `chsk.handle`): `export const chat = defineHandler<ChatEvents>()((msg$) => ...)`.
+ */
+export function defineHandler<M>(): (handler: Handler<M>) => Handler<M> {
+  return identity as (handler: Handler<M>) => Handler<M>;
+}
+
+const identity = <T>(x: T): T => x;
