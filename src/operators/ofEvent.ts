@@ -1,4 +1,5 @@
 import { OperatorFunction, filter } from 'rxjs';
+import { handlerDelivery } from './handlerDelivery';
 
 /** What {@link ofEvent} accepts: an event tuple `[id, data]`, or a message object with an `id`. */
 export type EventLike = readonly [string, unknown] | { readonly id: string };
@@ -64,10 +65,15 @@ export function ofEvent<T extends EventLike, K extends IdOf<T>>(...ids: K[]): Op
   const set = ids.length > 1 ? new Set<string>(ids) : null;
   const matches = (id: unknown): boolean => (set ? typeof id === 'string' && set.has(id) : id === first);
 
-  const isMatch = (value: T): boolean =>
-    Array.isArray(value)
+  const isMatch = (value: T): boolean => {
+    const yes = Array.isArray(value)
       ? matches(value[0])
       : typeof value === 'object' && value !== null && matches((value as { readonly id?: unknown }).id);
+    // Inside a server handler: tell its runner whether this handler takes the request (see runHandler).
+    const d = handlerDelivery.current;
+    if (d !== undefined && d.value === value) d.saw(yes);
+    return yes;
+  };
   // TypeScript cannot relate a conditional type over a generic T to T itself, so the narrowing that `isMatch`
   // performs at run time is stated here once; the type tests in spec/types check it from the outside.
   return filter(isMatch) as OperatorFunction<T, NarrowById<T, K>>;

@@ -21,6 +21,7 @@ import { isReplyId, validateClientBatchable, validateClientMessage } from '../pr
 import type { SubscriberFailure } from './GuardedObservable';
 import { MemoryAdapter } from './adapter/MemoryAdapter';
 import type { ServerAdapter } from './adapter/ServerAdapter';
+import { markPending } from './replyState';
 import { ServerConn, type WriteGuard } from './ServerConn';
 import type { ConnectionHandle, ServerConnection } from './ServerConnection';
 import type { ResolvedServerOptions } from './serverOptions';
@@ -386,7 +387,8 @@ export class ServerCore {
           m,
         );
       }
-      pending.set(rid, { at: this.options.scheduler.now() + this.options.requestTimeoutMs, id });
+      const entry = { at: this.options.scheduler.now() + this.options.requestTimeoutMs, id };
+      pending.set(rid, entry);
       conn.deadline ??= this.options.scheduler.schedule(() => this.expire(conn), this.options.requestTimeoutMs);
       const fn = ((value: unknown) => {
         if (!this.take(conn, rid)) return;
@@ -405,6 +407,8 @@ export class ServerCore {
       fn.error = (code: string, message: string) => {
         if (this.take(conn, rid)) this.write(conn, { t: MessageType.Error, rid, code: String(code), msg: String(message) });
       };
+      // The same entry, not just the rid: a client may reuse a rid once its request was answered.
+      markPending(fn, () => conn.open && conn.pending?.get(rid) === entry);
       reply = fn;
     }
     const msg = {
