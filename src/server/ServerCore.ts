@@ -389,7 +389,8 @@ export class ServerCore {
       }
       const entry = { at: this.options.scheduler.now() + this.options.requestTimeoutMs, id };
       pending.set(rid, entry);
-      conn.deadline ??= this.options.scheduler.schedule(() => this.expire(conn), this.options.requestTimeoutMs);
+      // requestTimeoutMs: Infinity arms no timer (a request then waits until it is answered or its connection closes).
+      if (this.options.requestTimeoutMs !== Infinity) conn.deadline ??= this.options.scheduler.schedule(() => this.expire(conn), this.options.requestTimeoutMs);
       const fn = ((value: unknown) => {
         if (!this.take(conn, rid)) return;
         let frame: Frame;

@@ -122,7 +122,10 @@ export interface ServerOptions {
    * is slow is found within twice this long. @default 1000
    */
   slowConsumerMs?: number;
-  /** A request nobody answers gets a `CHSK_NO_REPLY` error reply after this long. @default 30_000 */
+  /**
+   * A request nobody answers gets a `CHSK_NO_REPLY` error reply after this long; `Infinity`: never. Like every
+   * duration option, at most 2^31-1 ms (longer is refused with a `ConfigError`). @default 30_000
+   */
   requestTimeoutMs?: number;
   /** How long a WebSocket uid stays in `connectedUids$` after its last connection closed. @default 2500 */
   wsGraceMs?: number;
@@ -210,9 +213,22 @@ function positive(name: string, value: number, integer = false): number {
   return value;
 }
 
-function nonNegative(name: string, value: number): number {
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-    throw new ConfigError(`option '${name}' must be a finite number >= 0, got ${String(value)}`);
+/** The longest delay a timer can take: Node fires a longer one at once (and RxJS would re-arm it every 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration option: a number of milliseconds > 0 (or >= 0 with `zero`) and at most {@link MAX_TIMER_MS};
+ * `Infinity` only where it means "no deadline" (`infinite`).
+ */
+function duration(name: string, value: number, o: { zero?: boolean; infinite?: boolean } = {}): number {
+  if (value === Infinity && o.infinite) return value;
+  if (typeof value !== 'number' || Number.isNaN(value) || (o.zero ? value < 0 : value <= 0)) {
+    throw new ConfigError(`option '${name}' must be a number of milliseconds ${o.zero ? '>= 0' : '> 0'}, got ${String(value)}`);
+  }
+  if (value > MAX_TIMER_MS) {
+    throw new ConfigError(
+      `option '${name}' must be at most ${MAX_TIMER_MS} ms (about 24.8 days; a longer timer fires at once)${o.infinite ? ", or Infinity for no deadline" : ''}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -270,29 +286,29 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     maxDepth: positive('maxDepth', o.maxDepth ?? 64, true),
     rateLimit: rateLimit(o.rateLimit),
     maxProtocolErrors: positive('maxProtocolErrors', o.maxProtocolErrors ?? 100, true),
-    handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs ?? 10_000),
+    handshakeTimeoutMs: duration('handshakeTimeoutMs', o.handshakeTimeoutMs ?? 10_000),
     maxBufferedBytes: (o.maxBufferedBytes ?? 8_388_608) === Infinity ? Infinity : positive('maxBufferedBytes', o.maxBufferedBytes ?? 8_388_608, true),
     slowConsumer: slowConsumer(o.slowConsumer),
     slowConsumerMs: positive('slowConsumerMs', o.slowConsumerMs ?? 1000),
     maxConnectionsPerUid:
       (o.maxConnectionsPerUid ?? Infinity) === Infinity ? Infinity : positive('maxConnectionsPerUid', o.maxConnectionsPerUid!, true),
-    requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs ?? 30_000),
-    wsGraceMs: positive('wsGraceMs', o.wsGraceMs ?? 2500),
-    ajaxGraceMs: positive('ajaxGraceMs', o.ajaxGraceMs ?? 5000),
-    batchMs: { ws: nonNegative('wsBatchMs', o.wsBatchMs ?? 30), ajax: nonNegative('ajaxBatchMs', o.ajaxBatchMs ?? 100) },
+    requestTimeoutMs: duration('requestTimeoutMs', o.requestTimeoutMs ?? 30_000, { infinite: true }),
+    wsGraceMs: duration('wsGraceMs', o.wsGraceMs ?? 2500),
+    ajaxGraceMs: duration('ajaxGraceMs', o.ajaxGraceMs ?? 5000),
+    batchMs: { ws: duration('wsBatchMs', o.wsBatchMs ?? 30, { zero: true }), ajax: duration('ajaxBatchMs', o.ajaxBatchMs ?? 100, { zero: true }) },
     maxBatchPushes: positive('maxBatchPushes', o.maxBatchPushes ?? 1000, true),
-    batchIdleMs: positive('batchIdleMs', o.batchIdleMs ?? 1),
+    batchIdleMs: duration('batchIdleMs', o.batchIdleMs ?? 1),
     keepAlive:
       o.keepAlive === false
         ? false
         : {
-            idleMs: positive('keepAlive.idleMs', o.keepAlive?.idleMs ?? 25_000),
-            timeoutMs: positive('keepAlive.timeoutMs', o.keepAlive?.timeoutMs ?? 10_000),
+            idleMs: duration('keepAlive.idleMs', o.keepAlive?.idleMs ?? 25_000),
+            timeoutMs: duration('keepAlive.timeoutMs', o.keepAlive?.timeoutMs ?? 10_000),
           },
-    longPollTimeoutMs: positive('longPollTimeoutMs', o.longPollTimeoutMs ?? 20_000),
+    longPollTimeoutMs: duration('longPollTimeoutMs', o.longPollTimeoutMs ?? 20_000),
     maxAjaxQueue: positive('maxAjaxQueue', o.maxAjaxQueue ?? 1000, true),
-    ajaxCoalesceMs: nonNegative('ajaxCoalesceMs', o.ajaxCoalesceMs ?? 0),
-    closeTimeoutMs: positive('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
+    ajaxCoalesceMs: duration('ajaxCoalesceMs', o.ajaxCoalesceMs ?? 0, { zero: true }),
+    closeTimeoutMs: duration('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
     adapter: o.adapter,
     statsIntervalMs: positive('statsIntervalMs', o.statsIntervalMs ?? 1000),
     scheduler: o.scheduler ?? asyncScheduler,
