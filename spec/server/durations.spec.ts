@@ -24,6 +24,8 @@ const durations: [string, (ms: number) => ServerOptions][] = [
   ['longPollTimeoutMs', (ms) => ({ longPollTimeoutMs: ms })],
   ['ajaxCoalesceMs', (ms) => ({ ajaxCoalesceMs: ms })],
   ['closeTimeoutMs', (ms) => ({ closeTimeoutMs: ms })],
+  ['slowConsumerMs', (ms) => ({ slowConsumerMs: ms })],
+  ['statsIntervalMs', (ms) => ({ statsIntervalMs: ms })],
 ];
 
 describe('duration options', () => {

@@ -289,7 +289,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     handshakeTimeoutMs: duration('handshakeTimeoutMs', o.handshakeTimeoutMs ?? 10_000),
     maxBufferedBytes: (o.maxBufferedBytes ?? 8_388_608) === Infinity ? Infinity : positive('maxBufferedBytes', o.maxBufferedBytes ?? 8_388_608, true),
     slowConsumer: slowConsumer(o.slowConsumer),
-    slowConsumerMs: positive('slowConsumerMs', o.slowConsumerMs ?? 1000),
+    slowConsumerMs: duration('slowConsumerMs', o.slowConsumerMs ?? 1000),
     maxConnectionsPerUid:
       (o.maxConnectionsPerUid ?? Infinity) === Infinity ? Infinity : positive('maxConnectionsPerUid', o.maxConnectionsPerUid!, true),
     requestTimeoutMs: duration('requestTimeoutMs', o.requestTimeoutMs ?? 30_000, { infinite: true }),
@@ -310,7 +310,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     ajaxCoalesceMs: duration('ajaxCoalesceMs', o.ajaxCoalesceMs ?? 0, { zero: true }),
     closeTimeoutMs: duration('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
     adapter: o.adapter,
-    statsIntervalMs: positive('statsIntervalMs', o.statsIntervalMs ?? 1000),
+    statsIntervalMs: duration('statsIntervalMs', o.statsIntervalMs ?? 1000),
     scheduler: o.scheduler ?? asyncScheduler,
   };
 }
