@@ -2,8 +2,8 @@
 // (IIFE, rxjs included) used by the demo and the bundle-size benchmark. Declarations come from
 // `tsc -p tsconfig.build.json`, and scripts/esmTypes.mjs writes each entry's `.d.mts` (see the `build` script).
 //
-// Adding an entry: one line in `entries` below, one block in package.json `exports` and one line in its
-// `typesVersions` (the checks in spec/build/ and `attw --pack` fail until all three agree).
+// Adding an entry: one line in `entries` below, one block in package.json `exports`, one line in its
+// `typesVersions` and one in typedoc.json `entryPoints` (spec/build/ and `attw --pack` check the first three).
 import typescript from '@rollup/plugin-typescript';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';

@@ -18,3 +18,4 @@ export type { DedupeStore, DedupeVerdict, DedupeLimits, StoredReply } from './ad
 export type { ServerConn } from './ServerConn';
 export { NIL_UID } from '../protocol/events';
 export type { ServerEventMsg, ServerEventMsgFor, UidPortMsg, ChskRequest, ReplyFn } from '../protocol/events';
+export { presentedCsrfToken } from './admitRequest';
