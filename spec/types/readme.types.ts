@@ -48,3 +48,23 @@ client.send(['chat/send', { text: 'hello' }], { timeoutMs: 5000 }).subscribe({
 createWebSocketClient<ChatEvents>({ url: 'http://localhost:3000/chsk', WebSocket });
 
 // The README's handler and testing-kit snippets are spec/testing/readme.spec.ts (type-checked by tsconfig.json).
+
+// The README's "Typed and validated events" example, as written.
+import { z } from 'zod';
+import { effectsFor, type InferEventMap } from '../../src';
+
+export const readmeSchemas = {
+  'chat/send': { data: z.object({ text: z.string().min(1).max(500) }), reply: z.object({ ok: z.boolean() }) },
+  'chat/msg': { data: z.object({ from: z.string(), text: z.string() }) },
+};
+export type ReadmeChatEvents = InferEventMap<typeof readmeSchemas>;
+const validated = createChannelSocketServer({ schemas: readmeSchemas, strict: true });
+const fx = effectsFor<ReadmeChatEvents>();
+validated.handle((msg$) =>
+  msg$.pipe(
+    ofEvent('chat/send'),
+    mergeMap((m) => [fx.broadcast(['chat/msg', { from: m.uid ?? 'anonymous', text: m.data.text }]), fx.reply(m, { ok: true })]),
+  ),
+);
+const validatingClient = createChannelSocketClient({ url: 'http://localhost:3000/chsk', schemas: readmeSchemas, autoConnect: false });
+validatingClient.errors$.subscribe((e) => console.warn(e.code));
