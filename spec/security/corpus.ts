@@ -293,6 +293,19 @@ export const CORPUS: readonly HostileCase[] = [
     frames: msgs({ t: 'b', ms: [q(1, ['test/echo', 1]), ev(['a/b', { constructor: { prototype: polluted } }])] }),
     expect: { answers: [x(ErrorCode.BadFrame)] },
   },
+  // Every other name of Object.prototype: a naive merge of {"hasOwnProperty":{"call":1}} into {} writes onto the
+  // shared function and breaks every hasOwnProperty.call in the process (issue 10 #7).
+  ...Object.getOwnPropertyNames(Object.prototype)
+    .filter((n) => n !== '__proto__' && n !== 'constructor')
+    .map(
+      (n): HostileCase => ({
+        name: `prototype-name-${n}-holding-an-object`,
+        ref: 'naive merge onto a shared Object.prototype function (issue 10 #7)',
+        kind: 'frames',
+        frames: msgs(q(1, ['test/echo', { a: [own(n, { call: 1, apply: [1] })] }]), ev(['a/b', own(n, [{ call: 1 }])]), q(2, ['test/echo', own(n, 'plain')])),
+        expect: { answers: [x(ErrorCode.BadFrame), x(ErrorCode.BadFrame), r(2)] },
+      }),
+    ),
   {
     name: 'prototype-named-event-ids-are-plain-ids',
     ref: 'engine.io CVE-2023-31125 (prototype lookup by client-chosen name)',

@@ -41,7 +41,10 @@ export function prototypeSnapshot(): string[] {
       .sort()
       .map((k) => {
         const v: unknown = Object.getOwnPropertyDescriptor(p, k)?.value;
-        return `${k}:${typeof v}:${typeof v === 'function' ? (v as { name: string }).name : ''}`;
+        // A function's own properties too: a merge of {"hasOwnProperty":{"call":1}} writes onto the shared
+        // Object.prototype.hasOwnProperty function and leaves every name above as it was.
+        const fnProps = typeof v === 'function' ? Object.getOwnPropertyNames(v).sort().join('|') : '';
+        return `${k}:${typeof v}:${typeof v === 'function' ? (v as { name: string }).name : ''}:${fnProps}`;
       })
       .join(','),
   );

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { seeded } from '../support/propertySeed';
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { TokenBucket } from '../../src/server/TokenBucket';
@@ -92,6 +93,7 @@ describe('TokenBucket (virtual time)', () => {
           }
         },
       ),
+      seeded(),
     );
   });
 });
