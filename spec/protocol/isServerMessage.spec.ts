@@ -30,13 +30,15 @@ describe('isServerMessage', () => {
     { t: 'hs', v: 1, uid: null, cid: 'c', rl: { r: 200, b: 400 } }, { t: 'hs', v: 1, uid: null, cid: 'c', rl: { r: 0, b: 400 } },
     { t: 'hs', v: 1, uid: null, cid: 'c', rl: { r: 1, b: 0.5 } }, { t: 'hs', v: 1, uid: null, cid: 'c', rl: [] }, { t: 'hs', v: 1, uid: null, cid: 'c', rl: { r: Infinity, b: 1 } },
     { t: 'b', ms: [{ t: 'pi' }] }, { t: 'b', ms: [{ t: 'b', ms: [] }] }, { t: 'b', ms: 'x' },
+    { t: 'si', rid: 1, d: 2 }, { t: 'si', rid: 1 }, { t: 'si', rid: 0 }, { t: 'si' }, { t: 'se', rid: 3 }, { t: 'se', rid: '3' },
+    { t: 'b', ms: [{ t: 'si', rid: 1, d: 1 }, { t: 'se', rid: 1 }] }, { t: 'sc', rid: 1 }, { t: 'cr', rid: 1, n: 1 },
   ];
   it.each(cases.map((c) => [JSON.stringify(c), c]))('agrees with validateServerMessage on %s', (_, c) => {
     expect(agrees(c)).toBe(true);
   });
 
   it('agrees with validateServerMessage on generated messages', () => {
-    const t = fc.constantFrom('hs', 'pi', 'po', 'e', 'r', 'x', 'a', 'b', 'q', undefined);
+    const t = fc.constantFrom('hs', 'pi', 'po', 'e', 'r', 'x', 'a', 'b', 'q', 'si', 'se', 'sc', 'cr', undefined);
     const msg = fc.record(
       { t, v: fc.oneof(fc.integer(), fc.string()), uid: fc.oneof(fc.constant(null), fc.string(), fc.integer()), cid: fc.oneof(fc.string(), fc.integer()),
         tk: fc.oneof(fc.string(), fc.integer()), ev: fc.oneof(fc.array(fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), { maxLength: 3 }), fc.string()),

@@ -43,3 +43,33 @@ describe('validators describe hostile values without throwing anything but Proto
     expect(() => validateClientMessage({ t: 'zz' }, 10)).toThrow(/type "zz"/);
   });
 });
+
+describe('streamed replies', () => {
+  it.each([
+    ['q with w', { t: 'q', rid: 1, ev: ['a/b'], w: 16 }],
+    ['sc', { t: 'sc', rid: 1 }],
+    ['cr', { t: 'cr', rid: 1, n: 8 }],
+    ['sc and cr in a batch', { t: 'b', ms: [{ t: 'sc', rid: 1 }, { t: 'cr', rid: 2, n: 1 }] }],
+  ] as [string, unknown][])('client: accepts %s', (_name, input) => {
+    expect(() => validateClientMessage(input, 10)).not.toThrow();
+  });
+
+  it.each([
+    ['w 0', { t: 'q', rid: 1, ev: ['a/b'], w: 0 }, /'w'.*got number 0/],
+    ['w a string', { t: 'q', rid: 1, ev: ['a/b'], w: '4' }, /'w'/],
+    ['sc without rid', { t: 'sc' }, /'rid'/],
+    ['cr without n', { t: 'cr', rid: 1 }, /'n'/],
+    ['cr with n 1.5', { t: 'cr', rid: 1, n: 1.5 }, /'n'.*1\.5/],
+    ['si from a client', { t: 'si', rid: 1, d: 1 }, /type "si"/],
+  ] as [string, unknown, RegExp][])('client: refuses %s', (_name, input, message) => {
+    expect(() => validateClientMessage(input, 10)).toThrow(message);
+  });
+
+  it('server: si and se need a rid; sc and cr are not server messages', () => {
+    expect(() => validateServerMessage({ t: 'si', rid: 1, d: [1] })).not.toThrow();
+    expect(() => validateServerMessage({ t: 'se', rid: 1 })).not.toThrow();
+    expect(() => validateServerMessage({ t: 'si' })).toThrow(ProtocolError);
+    expect(() => validateServerMessage({ t: 'sc', rid: 1 })).toThrow(ProtocolError);
+    expect(() => validateServerMessage({ t: 'cr', rid: 1, n: 1 })).toThrow(ProtocolError);
+  });
+});

@@ -568,6 +568,34 @@ export const CORPUS: readonly HostileCase[] = [
     expect: { answers: [r(1, 'a'), r(1, 'b')] },
   },
 
+  // --- Streamed replies (PROTOCOL.md, "Streamed replies") ----------------------------------------------------
+  {
+    name: 'stream-window-invalid',
+    kind: 'frames',
+    frames: msgs(q(1, ['test/echo'], { w: 0 }), q(2, ['test/echo'], { w: '5' }), q(3, ['test/echo'], { w: 1.5 }), q(4, ['test/echo'], { w: -1 }), q(5, ['test/echo', 5], { w: 2 ** 53 })),
+    expect: { answers: [x(ErrorCode.BadMessage, 1), x(ErrorCode.BadMessage, 2), x(ErrorCode.BadMessage, 3), x(ErrorCode.BadMessage, 4), x(ErrorCode.BadMessage, 5)] },
+  },
+  {
+    name: 'stream-controls-malformed',
+    kind: 'frames',
+    frames: msgs({ t: 'sc' }, { t: 'sc', rid: 'a' }, { t: 'cr', n: 1 }, { t: 'cr', rid: 1 }, { t: 'cr', rid: 1, n: 0 }, { t: 'cr', rid: 1, n: Number.MAX_SAFE_INTEGER + 2 }),
+    expect: { answers: [x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage, 1), x(ErrorCode.BadMessage, 1), x(ErrorCode.BadMessage, 1)] },
+  },
+  {
+    name: 'stream-controls-for-unknown-streams-are-ignored',
+    kind: 'frames',
+    frames: msgs({ t: 'cr', rid: 99, n: 5 }, { t: 'sc', rid: 98 }, { t: 'b', ms: [{ t: 'cr', rid: 97, n: 1 }, { t: 'sc', rid: 96 }] }, q(1, ['test/echo', 1])),
+    expect: { answers: [r(1, 1)] },
+  },
+  {
+    name: 'stream-credit-flood-takes-rate-limit-tokens',
+    server: { rateLimit: { perSecond: 0.001, burst: 3, closeAfter: 1000 } },
+    kind: 'frames',
+    frames: msgs(...times(5, { t: 'cr', rid: 9, n: 1000 })),
+    sync: 'count',
+    expect: { answers: [x(ErrorCode.RateLimited, 9), x(ErrorCode.RateLimited, 9)] },
+  },
+
   // --- Batches ---------------------------------------------------------------------------------------------
   {
     name: 'batch-nested',

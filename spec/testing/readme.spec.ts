@@ -29,3 +29,53 @@ test('a reply through the testing kit', () => {
     expectObservable(alice.send(['chat/send', { text: 'hi' }])).toBe('20ms (r|)', { r: { ok: true } });
   });
 });
+
+// The README's "Streams" examples, run as written.
+import { filter, interval, retry, throwError } from 'rxjs';
+import { replyStream, StreamCutError } from '../../src';
+import type { ChannelSocketClient } from '../../src/client';
+
+interface PriceEvents {
+  'prices/watch': { data: { symbol: string }; stream: { symbol: string; price: number } };
+}
+
+const pricesHandler = (msg$: Observable<ServerEventMsg<PriceEvents>>): Observable<Effect<PriceEvents>> =>
+  msg$.pipe(
+    ofEvent('prices/watch'),
+    map((m) => replyStream(m, interval(1000).pipe(map((i) => ({ symbol: m.data.symbol, price: 100 + i }))))),
+  );
+
+test('prices stream, and stop when the client unsubscribes', () => {
+  const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+  ts.run(({ expectObservable }) => {
+    const t = createTestServer<PriceEvents>({ latencyMs: 5 });
+    ts.schedule(() => t.stop(), 10_000);
+    t.server.handle(pricesHandler);
+    const alice = t.client({ uid: 'alice' });
+    // open at 10 ms, the request reaches the server at 15, ticks at 1015 and 2015 arrive 5 ms later
+    expectObservable(alice.stream$(['prices/watch', { symbol: 'ACME' }]), '^ 2500ms !').toBe('1020ms a 999ms b', {
+      a: { symbol: 'ACME', price: 100 },
+      b: { symbol: 'ACME', price: 101 },
+    });
+  });
+});
+
+test('the client snippet: retry restarts a cut stream after the reconnect (virtual time)', () => {
+  const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+  ts.run(({ expectObservable }) => {
+    const t = createTestServer<PriceEvents>({ keepAlive: false });
+    ts.schedule(() => t.stop(), 10_000);
+    t.server.handle(pricesHandler);
+    const chsk: ChannelSocketClient<PriceEvents> = t.client({ uid: 'alice', clientId: 'tab', backoff: () => 100, keepAlive: false });
+    ts.schedule(() => t.link('tab').drop(), 1500);
+    const prices$ = chsk.stream$(['prices/watch', { symbol: 'ACME' }], { window: 16 }).pipe(
+      retry({ delay: (e: unknown) => (e instanceof StreamCutError ? chsk.state$.pipe(filter((s) => s.open)) : throwError(() => e)) }),
+    );
+    // cut at 1500; reconnected at 1600; the new stream starts over: ticks at 2600 and 3600
+    expectObservable(prices$, '^ 4000ms !').toBe('1000ms a 1599ms b 999ms c', {
+      a: { symbol: 'ACME', price: 100 },
+      b: { symbol: 'ACME', price: 100 },
+      c: { symbol: 'ACME', price: 101 },
+    });
+  });
+});

@@ -12,7 +12,7 @@ const PASS: ClientCheck = { ok: true, value: undefined };
 
 /**
  * The client's data check (`schemas`): a push's data against its id's `data` schema, a reply against the
- * `reply` schema of the request it answers. Ids without a schema pass unchecked.
+ * `reply` schema of the request it answers, a stream item against the `stream` schema of its request. Ids without a schema pass unchecked.
  */
 export class ClientChecks {
   constructor(
@@ -31,6 +31,11 @@ export class ClientChecks {
       const id = this.requestId(m.rid);
       const schema = id === undefined ? undefined : schemaOf(this.schemas, id)?.reply;
       return schema ? run(schema, m.d, id!, 'reply') : { ok: true, value: m.d };
+    }
+    if (m.t === 'si') {
+      const id = this.requestId(m.rid);
+      const schema = id === undefined ? undefined : schemaOf(this.schemas, id)?.stream;
+      return schema ? run(schema, m.d, id!, 'stream item') : { ok: true, value: m.d };
     }
     return PASS;
   };

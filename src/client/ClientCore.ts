@@ -20,15 +20,8 @@ import type { ClientTransport, TransportLink, TransportSignal } from './ClientTr
 import { ClientChecks, type ClientCheck } from './ClientChecks';
 import { checkInOrder } from '../schemas/OrderedChecks';
 import { safeIssues } from '../schemas/DataIssue';
-
-/** One send waiting in the offline buffer or in flight. */
-interface Outgoing {
-  readonly msg: EventMessage | RequestMessage;
-  /** Called once the frame is handed to the transport (fire-and-forget sends complete here). */
-  sent?(): void;
-  reply?(value: unknown): void;
-  fail(error: Error): void;
-}
+import type { Outgoing } from './Outgoing';
+import { requestStream, type StreamHost, type StreamOptions } from './requestStream';
 
 /** The link ended; carries the reason the state will show. */
 class LinkDown extends Error {
@@ -289,8 +282,10 @@ export class ClientCore {
     const inflight = [...this.inflight.values()];
     this.inflight.clear();
     const err = new ChannelClosedError(`link closed with the request in flight (${reason})`);
+    // A stream in flight is cut (retryable), unless the app itself disconnected.
+    const cut = reason !== 'requested-disconnect';
     this.later(() => {
-      for (const o of inflight) o.fail(err);
+      for (const o of inflight) o.fail(cut && o.cut ? o.cut(reason) : err);
     });
   }
 
@@ -345,7 +340,7 @@ export class ClientCore {
 
   /** Checks a message against `schemas` (in arrival order, also with async validators), then delivers it. */
   private receive(m: ServerBatchable): void {
-    if (!this.checks) return this.onMessage(m, m.t === MessageType.Event ? m.ev[1] : m.t === MessageType.Reply ? m.d : undefined);
+    if (!this.checks) return this.onMessage(m, m.t === MessageType.Event ? m.ev[1] : m.t === MessageType.Reply || m.t === MessageType.StreamItem ? m.d : undefined);
     checkInOrder(this, m, this.checks.check, this.checked);
   }
 
@@ -356,6 +351,8 @@ export class ClientCore {
       if (o) this.inflight.delete(m.rid), o.fail(r.error);
       return;
     }
+    // An invalid stream item fails the stream; it stays in flight until then, so the stream cancels itself on the server.
+    if (m.t === MessageType.StreamItem) return void this.inflight.get(m.rid)?.fail(r.error);
     this.errors.next(r.error);
   };
 
@@ -369,6 +366,14 @@ export class ClientCore {
         const o = this.inflight.get(m.rid);
         if (o) this.inflight.delete(m.rid), o.reply?.(value);
         return; // a late or unknown reply is ignored
+      }
+      case MessageType.StreamItem:
+        this.inflight.get(m.rid)?.item?.(value);
+        return; // items of a stream that was cancelled or ended are ignored
+      case MessageType.StreamEnd: {
+        const o = this.inflight.get(m.rid);
+        if (o) this.inflight.delete(m.rid), o.end?.();
+        return;
       }
       case MessageType.Error: {
         if (m.rid === undefined) return;
@@ -453,6 +458,30 @@ export class ClientCore {
       this.submit(o);
       return cleanup;
     });
+  }
+
+  /** What {@link requestStream} needs from the core. */
+  private streamHost(): StreamHost {
+    return (this.host ??= {
+      scheduler: this.o.scheduler,
+      timeoutMs: this.o.timeoutMs,
+      nextRid: () => this.nextRid++,
+      submit: (o) => this.submit(o),
+      forget: (o) => {
+        this.waiting.delete(o);
+        const rid = o.msg.t === MessageType.Request ? o.msg.rid : undefined;
+        if (rid === undefined || this.inflight.get(rid) !== o) return false;
+        this.inflight.delete(rid);
+        return true;
+      },
+      write: (m) => void this.write(m),
+    });
+  }
+  private host: StreamHost | undefined;
+
+  /** A streamed request (see {@link requestStream}). */
+  stream(ev: readonly [string, unknown], options?: StreamOptions): Observable<unknown> {
+    return requestStream(this.streamHost(), ev[0], toWire(ev), options);
   }
 
   /** A fire-and-forget event: completes once handed to the transport; waits in the buffer while offline. */

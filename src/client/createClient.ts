@@ -1,11 +1,12 @@
 import type { Observable } from 'rxjs';
-import type { DefaultEventMap, Event, EventData, EventId, EventMapOf, EventReply, RequestId } from '../protocol/events';
 import type { ChannelError } from '../errors/ChannelError';
+import type { DefaultEventMap, Event, EventData, EventId, EventMapOf, EventReply, EventStreamItem, RequestId, StreamId } from '../protocol/events';
 import { ClientCore } from './ClientCore';
 import { resolveClientOptions, type ClientOptions } from './clientOptions';
 import type { ClientState } from './ClientState';
 import type { ClientTransport } from './ClientTransport';
 import type { ReadonlyBehaviorSubject } from './StateSubject';
+import type { StreamOptions } from './requestStream';
 
 /** Options of one `send`. */
 export interface SendOptions {
@@ -41,6 +42,15 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
   send<K extends RequestId<M>>(event: readonly [K, EventData<M, K>], options?: SendOptions): Observable<EventReply<M, K>>;
   /** A fire-and-forget event: cold; completes once written to the link (waiting in the buffer while offline). */
   emit<K extends EventId<M>>(event: readonly [K, EventData<M, K>]): Observable<void>;
+  /**
+   * A streamed reply: cold; sends on subscribe (waiting in the buffer while offline), emits every item the
+   * server's `replyStream` sends, in order, and completes when the server's source does. Unsubscribing cancels
+   * it on the server (its source is unsubscribed). Flow control keeps at most `window` items in flight. Errors
+   * with `RemoteError` when the server fails it (`CHSK_HANDLER_ERROR`, `CHSK_STREAM_OVERFLOW`, an app code),
+   * `StreamCutError` (`CHSK_STREAM_CUT`, `retryable`) when the link drops mid-stream, `ChannelClosedError` on
+   * `disconnect()`, `ReplyTimeoutError` past `timeoutMs` / `idleTimeoutMs`.
+   */
+  stream$<K extends StreamId<M>>(event: readonly [K, EventData<M, K>], options?: StreamOptions): Observable<EventStreamItem<M, K>>;
   /** Closes the link and stops reconnecting. Waiting and in-flight sends fail with `ChannelClosedError`. */
   disconnect(): void;
   /** Drops the current link (if any) and connects again at once, e.g. to pick up a new session after login. */
@@ -62,6 +72,7 @@ export function createClient<M extends EventMapOf<M>>(options: ClientOptions, tr
     errors$: core.errors.asObservable(),
     send: (event, opts) => core.request(event, opts?.timeoutMs ?? o.timeoutMs) as Observable<never>,
     emit: (event) => core.emit(event),
+    stream$: (event, opts) => core.stream(event, opts) as Observable<never>,
     disconnect: () => core.stop('requested-disconnect'),
     reconnect: () => core.restart(),
   };

@@ -2,6 +2,7 @@ export { createChannelSocketClient, type ChannelSocketClient, type SendOptions }
 export { createWebSocketClient, type WebSocketClientOptions } from './createWebSocketClient';
 export { webSocketTransport } from './transports/webSocketTransport';
 export type { ClientOptions, ClientKeepAlive } from './clientOptions';
+export type { StreamOptions } from './requestStream';
 export type { ClientState, ClientStatus, ClientRecovery, CloseReason } from './ClientState';
 export type { ReadonlyBehaviorSubject } from './StateSubject';
 export type { ClientTransport, ConnectContext, TransportLink, TransportSignal } from './ClientTransport';

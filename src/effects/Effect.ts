@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { DefaultEventMap, Event, ReplyFn, ServerEventMsg } from '../protocol/events';
+import type { DefaultEventMap, Event, ReplyFn, ServerEventMsg, StreamSource } from '../protocol/events';
 
 /** Answer a request. Performed by calling the message's `reply`; ignored for messages that asked none. */
 export interface ReplyEffect {
@@ -14,6 +14,16 @@ export interface ReplyErrorEffect {
   readonly to: { readonly reply?: { error(code: string, message: string): void } | undefined };
   readonly code: string;
   readonly message: string;
+}
+
+/**
+ * Answer a request sent with `stream$` with every item of `source`; unsubscribing on the client cancels it (the
+ * source is unsubscribed, or its iterator's `return()` runs). Performed by calling the message's `reply.stream`.
+ */
+export interface ReplyStreamEffect {
+  readonly kind: 'reply-stream';
+  readonly to: { readonly reply?: { stream(source: never): void } | undefined };
+  readonly source: StreamSource<unknown>;
 }
 
 /** Push an event to every client of a uid (`null`: users without a uid). */
@@ -33,7 +43,7 @@ export interface BroadcastEffect<M = DefaultEventMap> {
  * What a handler asks the server to do, as plain data: handlers stay pure functions from Observables to
  * Observables, and a marble test compares effects with `toEqual`.
  */
-export type Effect<M = DefaultEventMap> = ReplyEffect | ReplyErrorEffect | PushEffect<M> | BroadcastEffect<M>;
+export type Effect<M = DefaultEventMap> = ReplyEffect | ReplyErrorEffect | ReplyStreamEffect | PushEffect<M> | BroadcastEffect<M>;
 
 /**
  * A server handler: messages in, effects out. Run it with `chsk.handle(handler)`; test it with
@@ -43,6 +53,9 @@ export type Handler<M = DefaultEventMap> = (msg$: Observable<ServerEventMsg<M>>)
 
 /** The reply type a message accepts: from its `reply` function (`unknown` for untyped messages, `never` for none). */
 export type ReplyValueOf<T> = T extends { readonly reply?: ReplyFn<infer R> | undefined } ? R : never;
+
+/** The item type a message's streamed reply takes: from its `reply` function (`unknown` for untyped messages). */
+export type StreamItemOf<T> = T extends { readonly reply?: ReplyFn<never, infer S> | undefined } ? S : never;
 
 /** An event tuple as written at a call site: `[id]` or `[id, data]`. */
 export type EventTuple = readonly [string] | readonly [string, unknown];
@@ -74,6 +87,22 @@ export function replyError(to: { readonly reply?: unknown }, code: string, messa
 }
 
 /**
+ * Effect: answer `to` (a request sent with `stream$`) with the items of `source`, typed by the event map's
+ * `stream` entry through the message's own reply function. An `Iterable` or `AsyncIterable` is pulled only as
+ * fast as the client consumes; an `Observable` may run at most the stream's window ahead (`CHSK_STREAM_OVERFLOW`
+ * beyond). The stream ends when the source completes (`se`) or fails (`x`: the code of a `ChannelError`, else
+ * `CHSK_HANDLER_ERROR`). See README, "Streams".
+ *
+ * ```ts
+ * const prices: Handler<Events> = (msg$) =>
+ *   msg$.pipe(ofEvent('prices/watch'), map((m) => replyStream(m, ticker(m.data.symbol))));
+ * ```
+ */
+export function replyStream<T extends { readonly reply?: ReplyFn<never, never> | undefined }>(to: T, source: StreamSource<StreamItemOf<T>>): ReplyStreamEffect {
+  return { kind: 'reply-stream', to: to as ReplyStreamEffect['to'], source };
+}
+
+/**
  * Effect: push `event` to every client of `uid`. With a map (`push<M>(...)`) the event is checked here; without
  * one the effect keeps the event's literal type, and the handler's `Observable<Effect<M>>` checks it, also
  * inside `mergeMap` or an array. {@link effectsFor} gives helpers bound to a map.
@@ -95,6 +124,7 @@ export function broadcast(event: EventTuple): BroadcastOf<EventTuple> {
 export interface BoundEffects<M> {
   reply<T extends ServerEventMsg<M>>(to: T, value: ReplyValueOf<T>): ReplyEffect;
   replyError(to: { readonly reply?: unknown }, code: string, message: string): ReplyErrorEffect;
+  replyStream<T extends ServerEventMsg<M>>(to: T, source: StreamSource<StreamItemOf<T>>): ReplyStreamEffect;
   push(uid: string | null, event: Event<M>): PushEffect<M>;
   broadcast(event: Event<M>): BroadcastEffect<M>;
 }
@@ -108,7 +138,7 @@ export function effectsFor<M>(): BoundEffects<M> {
   return BOUND as BoundEffects<M>;
 }
 
-const BOUND: BoundEffects<never> = { reply, replyError, push: push as BoundEffects<never>['push'], broadcast: broadcast as BoundEffects<never>['broadcast'] };
+const BOUND: BoundEffects<never> = { reply, replyError, replyStream, push: push as BoundEffects<never>['push'], broadcast: broadcast as BoundEffects<never>['broadcast'] };
 
 /**
  * Types a handler for `M` where it is written, so its effects are checked there (not only where it is

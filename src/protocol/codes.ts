@@ -73,6 +73,18 @@ export const ErrorCode = {
   BadData: 'CHSK_BAD_DATA',
   /** A `strict` server got an event id that has no entry in `schemas`. */
   UnknownEvent: 'CHSK_UNKNOWN_EVENT',
+  /**
+   * A streamed reply's source (an Observable, which cannot be paused) ran more than the stream's window ahead of
+   * the credit the client granted: the server unsubscribed it and ended the stream with this error.
+   */
+  StreamOverflow: 'CHSK_STREAM_OVERFLOW',
+  /**
+   * The link dropped while a streamed reply was in flight. The server stopped the stream when the connection
+   * closed; retrying (subscribing again) starts it anew from its beginning, which is safe for a read.
+   */
+  StreamCut: 'CHSK_STREAM_CUT',
+  /** A handler answered with `replyStream` a request sent with `send` (use `stream$`), or `reply.stream` got no stream source. */
+  NotAStream: 'CHSK_NOT_A_STREAM',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCode}. */

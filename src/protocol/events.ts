@@ -13,10 +13,12 @@
 export interface EventSpec {
   data?: unknown;
   reply?: unknown;
+  /** The type of each item of a streamed reply (`stream$` on the client, `replyStream` on the server). */
+  stream?: unknown;
 }
 
-/** The map used when none is given: any id, any data, any reply. */
-export type DefaultEventMap = Record<string, { data: unknown; reply: unknown }>;
+/** The map used when none is given: any id, any data, any reply, any stream item. */
+export type DefaultEventMap = Record<string, { data: unknown; reply: unknown; stream: unknown }>;
 
 /** Constraint on event maps; interfaces satisfy it without an index signature. */
 export type EventMapOf<M> = { [K in keyof M]: EventSpec };
@@ -29,6 +31,20 @@ export type EventData<M, K extends keyof M> = M[K] extends { data: infer D } ? D
 
 /** The reply type of request `K`. */
 export type EventReply<M, K extends keyof M> = M[K] extends { reply: infer R } ? R : never;
+
+/** The item type of streamed request `K`. */
+export type EventStreamItem<M, K extends keyof M> = M[K] extends { stream: infer S } ? S : never;
+
+/** Ids of the events in `M` that declare a `stream` item type, i.e. the ones `stream$` can request. */
+export type StreamId<M> = { [K in EventId<M>]: M[K] extends { stream: unknown } ? K : never }[EventId<M>];
+
+/**
+ * What a streamed reply draws its items from. An `Iterable` or `AsyncIterable` is pulled only as the client grants
+ * credit (true back-pressure: a 10-million-row cursor costs a window of items). An `Observable` cannot be paused:
+ * the server holds at most one window of its items beyond the credit, and ends the stream with
+ * `CHSK_STREAM_OVERFLOW` if it runs further ahead.
+ */
+export type StreamSource<T> = import('rxjs').Observable<T> | Iterable<T> | AsyncIterable<T>;
 
 /** Ids of the events in `M` that declare a reply, i.e. the ones `send` can request. */
 export type RequestId<M> = { [K in EventId<M>]: M[K] extends { reply: unknown } ? K : never }[EventId<M>];
@@ -70,13 +86,17 @@ export interface ServerEventMsgFor<M, K extends EventId<M>> {
    * Present only when the client asked for a reply. Call it once; later calls are ignored. A request nobody
    * answers within the server's `requestTimeoutMs` gets a `CHSK_NO_REPLY` error reply.
    */
-  readonly reply?: ReplyFn<EventReply<M, K>>;
+  readonly reply?: ReplyFn<EventReply<M, K>, EventStreamItem<M, K>>;
 }
 
-/** Answers a request. `reply.error(code, message)` answers with an error instead. */
-export interface ReplyFn<R> {
+/**
+ * Answers a request. `reply.error(code, message)` answers with an error instead; `reply.stream(source)` answers a
+ * request sent with `stream$` with every item of `source` (see {@link StreamSource}).
+ */
+export interface ReplyFn<R, S = unknown> {
   (value: R): void;
   error(code: string, message: string): void;
+  stream(source: StreamSource<S>): void;
 }
 
 /** Library events on the server's `events$`: a user's first connection opened or last one closed. */

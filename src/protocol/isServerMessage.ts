@@ -13,6 +13,8 @@ function isBatchable(m: Obj): boolean {
     case 'e':
       return isEvent(m.ev);
     case 'r':
+    case 'si':
+    case 'se':
       return isReplyId(m.rid);
     case 'x':
       return typeof m.code === 'string' && typeof m.msg === 'string' && (m.rid === undefined || isReplyId(m.rid)) && (m.mid === undefined || isMessageId(m.mid));

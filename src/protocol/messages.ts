@@ -19,6 +19,14 @@ export const MessageType = {
   Pong: 'po',
   Batch: 'b',
   Ack: 'a',
+  /** S→C: one value of a streamed reply. */
+  StreamItem: 'si',
+  /** S→C: a streamed reply ended (its source completed). */
+  StreamEnd: 'se',
+  /** C→S: the client no longer wants a streamed reply; the server unsubscribes its source. */
+  StreamCancel: 'sc',
+  /** C→S: the client grants a stream more items (flow control). */
+  Credit: 'cr',
 } as const;
 
 /** An event on the wire: `[id]` when it carries no data, else `[id, data]`. */
@@ -73,6 +81,38 @@ export interface RequestMessage {
   readonly rid: number;
   /** The message id, as on an event; the request's `r` or `x` is its acknowledgement. */
   readonly mid?: number;
+  /**
+   * Present on a streamed request (`stream$`): the window, how many items the server may send before the client
+   * grants more with `cr` (a safe integer ≥ 1; the server caps it at its `maxStreamWindow`).
+   */
+  readonly w?: number;
+}
+
+/** S→C: one value of the streamed reply to request `rid`. */
+export interface StreamItemMessage {
+  readonly t: 'si';
+  readonly rid: number;
+  readonly d?: unknown;
+}
+
+/** S→C: the streamed reply to request `rid` completed; nothing follows. (It fails with `x` and the same `rid`.) */
+export interface StreamEndMessage {
+  readonly t: 'se';
+  readonly rid: number;
+}
+
+/** C→S: cancel the streamed reply to request `rid`. No answer follows; items already in flight are ignored. */
+export interface StreamCancelMessage {
+  readonly t: 'sc';
+  readonly rid: number;
+}
+
+/** C→S: the client consumed `n` more items of stream `rid`: the server may send `n` more. */
+export interface CreditMessage {
+  readonly t: 'cr';
+  readonly rid: number;
+  /** A safe integer ≥ 1. The server never lets a stream's unused credit exceed its window. */
+  readonly n: number;
 }
 
 /** S→C: the answer to a request. */
@@ -116,12 +156,14 @@ export interface BatchMessage<T> {
   readonly ms: readonly T[];
 }
 
+/** What a client sends that carries an event: an event or a request (what handlers and schemas see). */
+export type ClientSendMessage = EventMessage | RequestMessage;
 /** A message a client may put inside a batch. */
-export type ClientBatchable = EventMessage | RequestMessage;
+export type ClientBatchable = EventMessage | RequestMessage | StreamCancelMessage | CreditMessage;
 /** Every message a client may send. */
 export type ClientMessage = ClientBatchable | PingMessage | PongMessage | BatchMessage<ClientBatchable>;
 /** A message a server may put inside a batch. */
-export type ServerBatchable = EventMessage | ReplyMessage | ErrorMessage | AckMessage;
+export type ServerBatchable = EventMessage | ReplyMessage | ErrorMessage | AckMessage | StreamItemMessage | StreamEndMessage;
 /** Every message a server may send. */
 export type ServerMessage =
   | HandshakeMessage

@@ -105,7 +105,15 @@ function clientBatchable(m: Obj): ClientBatchable {
     case 'q':
       optionalMid(m);
       replyId(m);
+      if (m.w !== undefined && !isReplyId(m.w)) bad(`request expects 'w' (a stream's window) to be a safe integer >= 1, but got ${show(m.w)}`);
       validateEvent(m.ev, true);
+      return m as unknown as ClientBatchable;
+    case 'sc':
+      replyId(m);
+      return m as unknown as ClientBatchable;
+    case 'cr':
+      replyId(m);
+      if (!isReplyId(m.n)) bad(`credit expects 'n' to be a safe integer >= 1, but got ${show(m.n)}`);
       return m as unknown as ClientBatchable;
     default:
       return bad(`unknown or misplaced client message type ${show(m.t)}`);
@@ -135,7 +143,7 @@ export function validateClientMessage(x: unknown, maxBatch: number): ClientMessa
   }
 }
 
-/** Validates one member of a client batch (events and requests only). */
+/** Validates one member of a client batch (events, requests, stream cancels and credits). */
 export function validateClientBatchable(x: unknown): ClientBatchable {
   return clientBatchable(asObject(x, 'batch member'));
 }
@@ -146,6 +154,8 @@ function serverBatchable(m: Obj): ServerBatchable {
       validateEvent(m.ev, false);
       break;
     case 'r':
+    case 'si':
+    case 'se':
       replyId(m);
       break;
     case 'x':

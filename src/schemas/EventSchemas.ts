@@ -6,6 +6,8 @@ export interface EventSchema {
   readonly data?: StandardSchemaV1;
   /** The reply to a request with this id. Without it the id cannot be requested (`send`), only emitted. */
   readonly reply?: StandardSchemaV1;
+  /** Each item of a streamed reply (`stream$` / `replyStream`); the client checks every item against it. */
+  readonly stream?: StandardSchemaV1;
 }
 
 /** The `schemas` option of both factories: event id → its validators. */
@@ -23,9 +25,10 @@ type DataOf<E> = E extends { readonly data: infer S extends StandardSchemaV1 } ?
  * ```
  */
 export type InferEventMap<S extends EventSchemas> = {
-  -readonly [K in keyof S]: S[K] extends { readonly reply: infer R extends StandardSchemaV1 }
+  -readonly [K in keyof S]: (S[K] extends { readonly reply: infer R extends StandardSchemaV1 }
     ? { data: DataOf<S[K]>; reply: InferOutput<R> }
-    : { data: DataOf<S[K]> };
+    : { data: DataOf<S[K]> }) &
+    (S[K] extends { readonly stream: infer T extends StandardSchemaV1 } ? { stream: InferOutput<T> } : unknown);
 };
 
 /** Checks the `schemas` option at construction; returns a message for the first bad entry, or undefined. */
@@ -34,7 +37,7 @@ export function schemasProblem(schemas: unknown): string | undefined {
   if (typeof schemas !== 'object' || schemas === null || Array.isArray(schemas)) return 'must be an object: event id -> { data?, reply? }';
   for (const [id, entry] of Object.entries(schemas)) {
     if (typeof entry !== 'object' || entry === null) return `entry "${id}" must be an object { data?, reply? }`;
-    for (const field of ['data', 'reply'] as const) {
+    for (const field of ['data', 'reply', 'stream'] as const) {
       const s = (entry as Record<string, unknown>)[field];
       if (s !== undefined && !isStandardSchema(s)) {
         return `"${id}".${field} is not a Standard Schema v1 validator (Zod 4, Valibot, ArkType, or an object with '~standard')`;

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../protocol/codes';
-import type { ClientBatchable } from '../protocol/messages';
+import type { ClientSendMessage } from '../protocol/messages';
 import { describeIssues, type DataIssue } from '../schemas/DataIssue';
 import { schemaOf, type EventSchemas } from '../schemas/EventSchemas';
 import { validateEventData, type DataCheck } from '../schemas/validateEventData';
@@ -27,7 +27,7 @@ export class DataGate {
   ) {}
 
   /** The check of one message: the validated data, or why it is refused; a Promise when its validator is async. */
-  readonly check = (m: ClientBatchable): { ok: true; value: unknown } | DataRefusal | Promise<{ ok: true; value: unknown } | DataRefusal> => {
+  readonly check = (m: ClientSendMessage): { ok: true; value: unknown } | DataRefusal | Promise<{ ok: true; value: unknown } | DataRefusal> => {
     const id = m.ev[0];
     const data = m.ev[1];
     const entry = schemaOf(this.schemas, id);

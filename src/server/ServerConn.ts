@@ -1,8 +1,9 @@
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import type { Frame } from '../packers/Packer';
-import type { ClientBatchable } from '../protocol/messages';
+import type { ClientSendMessage } from '../protocol/messages';
 import type { ChskRequest, TransportType } from '../protocol/events';
 import type { ServerConnection } from './ServerConnection';
+import type { ServerStream } from './ServerStream';
 import type { TokenBucket } from './TokenBucket';
 
 /** How the core guards a connection's outgoing buffer (one shared object per server). */
@@ -38,6 +39,8 @@ export class ServerConn {
    * request gets `requestTimeoutMs`). Created on first request.
    */
   pending: Map<number, PendingRequest> | undefined = undefined;
+  /** Streamed replies in progress, by reply id (a reply id stays taken until its stream ends). Created on first stream. */
+  streams: Map<number, ServerStream> | undefined = undefined;
   /** One timer for the oldest deadline in `pending`, re-armed lazily when it fires (not one timer per request). */
   deadline: Subscription | undefined = undefined;
   open = true;
@@ -60,7 +63,7 @@ export class ServerConn {
   /** Judged slow and not yet back under the bound (`'drop'`: frames are dropped meanwhile). */
   private slow = false;
   /** Messages waiting behind an async `schemas` validator, in arrival order (see `checkInOrder`). */
-  checkQueue: ClientBatchable[] | undefined = undefined;
+  checkQueue: ClientSendMessage[] | undefined = undefined;
 
   constructor(
     readonly id: number,

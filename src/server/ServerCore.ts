@@ -12,10 +12,13 @@ import {
   PROTOCOL_VERSION,
   type AckMessage,
   type ClientBatchable,
+  type ClientSendMessage,
   type ErrorMessage,
   type EventMessage,
   type HandshakeMessage,
   type ServerMessage,
+  type StreamCancelMessage,
+  type CreditMessage,
 } from '../protocol/messages';
 import { isReplyId, validateClientBatchable, validateClientMessage } from '../protocol/validateMessage';
 import type { SubscriberFailure } from './GuardedObservable';
@@ -31,6 +34,7 @@ import { TokenBucket } from './TokenBucket';
 import { DataGate, type DataRefusal } from './DataGate';
 import { checkInOrder } from '../schemas/OrderedChecks';
 import type { DataIssue } from '../schemas/DataIssue';
+import { ServerStream, type StreamLink } from './ServerStream';
 
 export type { ServerErrorReport } from './ServerErrorReport';
 
@@ -332,17 +336,56 @@ export class ServerCore {
             this.refuse(conn, e, member);
             continue;
           }
-          if (this.allow(conn, b)) this.admit(conn, b);
+          if (this.streamControl(conn, b) || this.allow(conn, b)) this.admit(conn, b);
         }
         return;
       default:
-        if (this.allow(conn, m)) this.admit(conn, m);
+        if (this.streamControl(conn, m) || this.allow(conn, m)) this.admit(conn, m);
         return;
     }
   }
 
+  /**
+   * A cancel or credit for one of the connection's live streams is handled here, without a rate-limit token:
+   * there is at most one cancel per stream and one useful credit per item the server sent, so they cannot flood.
+   * Anything else (an unknown stream, a credit that grants nothing) takes a token like any message. Returns true
+   * when the message was handled.
+   */
+  private streamControl(conn: ServerConn, m: ClientBatchable): boolean {
+    if (m.t !== MessageType.StreamCancel && m.t !== MessageType.Credit) return false;
+    const stream = conn.streams?.get(m.rid);
+    if (!stream) return false;
+    if (m.t === MessageType.Credit) return stream.grant(m.n);
+    stream.cancel();
+    return true;
+  }
+
+  /** A cancel or credit that {@link streamControl} did not take: a cancel of a request not yet answered forgets it. */
+  private streamMessage(conn: ServerConn, m: StreamCancelMessage | CreditMessage): void {
+    if (m.t === MessageType.StreamCancel) this.take(conn, m.rid);
+  }
+
+  /** Starts a streamed reply to request `rid` (see {@link ServerStream}). */
+  private openStream(conn: ServerConn, rid: number, window: number, source: unknown): ServerStream {
+    const link: StreamLink = {
+      write: (m) => {
+        this.flushAcks(conn);
+        conn.write(this.options.packer.pack(m));
+      },
+      done: (s) => {
+        if (conn.streams?.get(s.rid) === s) conn.streams.delete(s.rid);
+      },
+      report: (code, message, error) => this.report({ code, message, clientId: conn.clientId, uid: conn.uid, error }),
+    };
+    const stream = new ServerStream(rid, Math.min(window, this.options.maxStreamWindow), link);
+    (conn.streams ??= new Map()).set(rid, stream);
+    stream.start(source);
+    return stream;
+  }
+
   /** Validates a message's data (`schemas`) in arrival order, then dispatches it or refuses it. */
   private admit(conn: ServerConn, m: ClientBatchable): void {
+    if (m.t === MessageType.StreamCancel || m.t === MessageType.Credit) return this.streamMessage(conn, m);
     if (!this.gate) return this.dispatch(conn, m, m.ev[1]);
     if (conn.checkQueue && conn.checkQueue.length >= this.options.maxPendingRequests) {
       return this.refuse(conn, new ProtocolError(ErrorCode.TooManyPending, `too many messages waiting for validation (maxPendingRequests: ${this.options.maxPendingRequests})`), m);
@@ -350,13 +393,13 @@ export class ServerCore {
     checkInOrder(conn, m, this.gate.check, this.checked);
   }
 
-  private readonly checked = (conn: ServerConn, m: ClientBatchable, r: { ok: true; value: unknown } | DataRefusal): void => {
+  private readonly checked = (conn: ServerConn, m: ClientSendMessage, r: { ok: true; value: unknown } | DataRefusal): void => {
     if (!conn.open) return;
     if (r.ok) this.dispatch(conn, m, r.value);
     else this.refuseData(conn, m, r);
   };
 
-  private refuseData(conn: ServerConn, m: ClientBatchable, r: DataRefusal): void {
+  private refuseData(conn: ServerConn, m: ClientSendMessage, r: DataRefusal): void {
     const rid = m.t === MessageType.Request ? m.rid : undefined;
     const mid = m.mid;
     this.report({ code: r.code, message: r.message, clientId: conn.clientId, uid: conn.uid, issues: r.issues, ...(r.error !== undefined ? { error: r.error } : {}) });
@@ -371,16 +414,16 @@ export class ServerCore {
     this.write(conn, x);
   }
 
-  private dispatch(conn: ServerConn, m: ClientBatchable, data: unknown): void {
+  private dispatch(conn: ServerConn, m: ClientSendMessage, data: unknown): void {
     const id = m.ev[0];
     let reply: ReplyFn<unknown> | undefined;
     if (m.t === MessageType.Request) {
       const rid = m.rid;
       const pending = (conn.pending ??= new Map());
-      if (pending.has(rid)) {
+      if (pending.has(rid) || conn.streams?.has(rid)) {
         return this.refuse(conn, new ProtocolError(ErrorCode.DuplicateReplyId, `reply id ${rid} is already waiting for a reply`), m);
       }
-      if (pending.size >= this.options.maxPendingRequests) {
+      if (pending.size + (conn.streams?.size ?? 0) >= this.options.maxPendingRequests) {
         return this.refuse(
           conn,
           new ProtocolError(ErrorCode.TooManyPending, `too many requests waiting for replies (maxPendingRequests: ${this.options.maxPendingRequests})`),
@@ -410,6 +453,17 @@ export class ServerCore {
       };
       // The same entry, not just the rid: a client may reuse a rid once its request was answered.
       markPending(fn, () => conn.open && conn.pending?.get(rid) === entry);
+      const window = m.w;
+      // Returns the stream (runHandler keeps it, to fail it if the handler fails); the public type says void.
+      (fn as { stream: (source: unknown) => ServerStream | undefined }).stream = (source: unknown) => {
+        if (!this.take(conn, rid)) return undefined;
+        if (window === undefined) {
+          this.report({ code: ErrorCode.NotAStream, message: `a handler streamed its answer to "${id}", sent with send(): use stream$ on the client`, clientId: conn.clientId, uid: conn.uid });
+          this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.NotAStream, msg: 'the server answers this request with a stream: use stream$' });
+          return undefined;
+        }
+        return this.openStream(conn, rid, window, source);
+      };
       reply = fn;
     }
     const msg = {
@@ -478,6 +532,10 @@ export class ServerCore {
     this.keepAlive?.remove(conn);
     conn.deadline?.unsubscribe();
     conn.deadline = conn.pending = undefined;
+    // The client sees its streams cut with the link; the sources stop here (their finalisers run).
+    const streams = conn.streams;
+    conn.streams = undefined;
+    if (streams) for (const s of streams.values()) s.cancel();
     this.adapter.remove(conn);
   }
 

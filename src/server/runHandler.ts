@@ -5,6 +5,7 @@ import type { Event, ServerEventMsg } from '../protocol/events';
 import { handlerDelivery } from '../operators/handlerDelivery';
 import { stillPending } from './replyState';
 import type { ServerErrorReport } from './ServerCore';
+import type { ServerStream } from './ServerStream';
 
 /** What `runHandler` needs from the server. */
 export interface HandlerHost<M> {
@@ -51,6 +52,8 @@ export function runHandler<M>(host: HandlerHost<M>, handler: Handler<M>): Subscr
       pruneAt = Math.max(64, inHand.size * 2);
     }
   };
+  /** Streams this handler started and that still run: a failure of the handler ends them with CHSK_HANDLER_ERROR. */
+  const streams = new Set<ServerStream>();
   const msg$ = new Observable<ServerEventMsg<M>>((sub) =>
     host.events$.subscribe({
       next: (m) => {
@@ -80,6 +83,16 @@ export function runHandler<M>(host: HandlerHost<M>, handler: Handler<M>): Subscr
       case 'reply-error':
         inHand.delete(e.to as ServerEventMsg<M>);
         return e.to.reply?.error(e.code, e.message);
+      case 'reply-stream': {
+        inHand.delete(e.to as ServerEventMsg<M>);
+        const open = e.to.reply?.stream as ((source: unknown) => ServerStream | undefined) | undefined;
+        const stream = open?.(e.source);
+        if (stream && !stream.isOver) {
+          streams.add(stream);
+          stream.onOver = () => streams.delete(stream);
+        }
+        return;
+      }
       case 'push':
         host.send(e.uid, e.event);
         return;
@@ -125,6 +138,8 @@ export function runHandler<M>(host: HandlerHost<M>, handler: Handler<M>): Subscr
         for (const m of held) {
           if (stillPending(m)) m.reply?.error(ErrorCode.HandlerError, 'the handler failed while answering this request');
         }
+        for (const s of [...streams]) s.fail(ErrorCode.HandlerError, 'the handler failed while streaming this reply');
+        streams.clear();
         if (sawMessage && !all.closed) start();
       },
     });

@@ -78,8 +78,14 @@ export interface ServerOptions {
   maxFrameBytes?: number;
   /** Most messages one incoming batch may hold. @default 1000 */
   maxBatchSize?: number;
-  /** Most requests one connection may have waiting for replies. @default 1000 */
+  /** Most requests one connection may have waiting for replies, streamed replies in progress included. @default 1000 */
   maxPendingRequests?: number;
+  /**
+   * Largest window a streamed reply may have: a client asking more gets this. An Observable source may run at
+   * most one window ahead of what the client consumed (`CHSK_STREAM_OVERFLOW` beyond), so this bounds a stream's
+   * memory on the server. @default 1024
+   */
+  maxStreamWindow?: number;
   /**
    * Deepest nesting of arrays and objects in an incoming message (the message object is level 1, an event's
    * data level 3); deeper frames are refused with `CHSK_BAD_FRAME`. @default 64
@@ -283,6 +289,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes ?? 1_048_576, true),
     maxBatchSize: positive('maxBatchSize', o.maxBatchSize ?? 1000, true),
     maxPendingRequests: positive('maxPendingRequests', o.maxPendingRequests ?? 1000, true),
+    maxStreamWindow: positive('maxStreamWindow', o.maxStreamWindow ?? 1024, true),
     maxDepth: positive('maxDepth', o.maxDepth ?? 64, true),
     rateLimit: rateLimit(o.rateLimit),
     maxProtocolErrors: positive('maxProtocolErrors', o.maxProtocolErrors ?? 100, true),

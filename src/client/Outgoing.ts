@@ -1,0 +1,16 @@
+import type { EventMessage, RequestMessage } from '../protocol/messages';
+
+/** One send waiting in the offline buffer or in flight. */
+export interface Outgoing {
+  readonly msg: EventMessage | RequestMessage;
+  /** Called once the frame is handed to the transport (fire-and-forget sends complete here). */
+  sent?(): void;
+  reply?(value: unknown): void;
+  fail(error: Error): void;
+  /** A streamed reply: one item (`si`). */
+  item?(value: unknown): void;
+  /** A streamed reply: its end (`se`). */
+  end?(): void;
+  /** A streamed reply: the error it fails with when the link drops while it is in flight. */
+  cut?(reason: string): Error;
+}
