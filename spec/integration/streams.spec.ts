@@ -25,7 +25,10 @@ describe.each(MATRIX)('streamed replies, $type / $packerName', ({ type, packer }
     s = await startServer<Streams>({ packer }, { client: { type } });
   }
 
-  it('10,000 items with window 16 arrive in order while the server never runs more than a window ahead', async () => {
+  // Ajax pays an HTTP round trip per credit: a window of 64 keeps the suite short there (it is still 1/156 of the stream).
+  const window = type === 'ajax' ? 64 : 16;
+
+  it(`10,000 items with window ${window} arrive in order while the server never runs more than a window ahead`, async () => {
     await server();
     const got: number[] = [];
     let maxAhead = 0;
@@ -38,16 +41,16 @@ describe.each(MATRIX)('streamed replies, $type / $packerName', ({ type, packer }
     s.chsk.events$.pipe(ofEvent('rows/all')).subscribe((m) => m.reply?.stream(rows(m.data.n)));
     const c = await s.connected();
     await new Promise<void>((resolve, reject) =>
-      c.stream$(['rows/all', { n: 10_000 }], { window: 16 }).subscribe({ next: (v) => got.push(v), error: reject, complete: resolve }),
+      c.stream$(['rows/all', { n: 10_000 }], { window }).subscribe({ next: (v) => got.push(v), error: reject, complete: resolve }),
     );
     expect(got.length).toBe(10_000);
     expect(got.every((v, i) => v === i)).toBe(true);
     // pulled-but-not-received items: at most the window (one more may be mid-pull)
-    expect(maxAhead).toBeLessThanOrEqual(17);
+    expect(maxAhead).toBeLessThanOrEqual(window + 1);
     expect(maxAhead).toBeGreaterThan(0);
   }, 60_000);
 
-  it('cancel mid-stream: take(100) on the client runs the server source finaliser', async () => {
+  it('cancel mid-stream: take(20) on the client runs the server source finaliser', async () => {
     await server();
     s.chsk.handle((msg$) =>
       msg$.pipe(
@@ -60,9 +63,9 @@ describe.each(MATRIX)('streamed replies, $type / $packerName', ({ type, packer }
     const items = await lastValueFrom(c.stream$(['rows/ticks', null], { window: 8 }).pipe(take(20), toArray()));
     expect(items).toEqual([...Array(20).keys()]);
     await expect(stopped).resolves.toBe('ticks');
-  });
+  }, 20_000);
 
-  it('a link cut mid-stream errors with CHSK_STREAM_CUT and stops the server source; retrying restarts the stream', async () => {
+  it('a TCP reset mid-stream never loses or reorders items: the stream is cut (CHSK_STREAM_CUT, source stopped) or goes on intact', async () => {
     await server();
     const proxy = await FaultProxy.start(Number(new URL(s.url).port));
     try {
@@ -83,28 +86,54 @@ describe.each(MATRIX)('streamed replies, $type / $packerName', ({ type, packer }
         await waitFor(c.state$, (st) => st.open);
         const stopped = firstValueFrom(finalised);
         const got: number[] = [];
-        const err = await new Promise<StreamCutError>((resolve) =>
-          c.stream$(['rows/ticks', null]).subscribe({
+        // Over WebSocket a reset ends the link. Over Ajax it may not: a poll lost to the reset is asked again and
+        // the server sends its answer again (PROTOCOL.md, A5), so the link, and the stream, may live on.
+        const err = await new Promise<StreamCutError | undefined>((resolve) => {
+          const sub = c.stream$(['rows/ticks', null]).subscribe({
             next: (v) => {
               got.push(v);
               if (v === 5) proxy.reset();
+              if (got.length === 40) sub.unsubscribe(), resolve(undefined);
             },
             error: resolve,
-          }),
-        );
-        expect(err.code).toBe(ErrorCode.StreamCut);
-        expect(err.retryable).toBe(true);
-        expect(got.slice(0, 6)).toEqual([0, 1, 2, 3, 4, 5]);
-        await expect(stopped).resolves.toBe('cut');
-        // the client reconnects; subscribing again starts a new stream from its beginning
-        await waitFor(c.state$, (st) => st.open);
-        await expect(lastValueFrom(c.stream$(['rows/ticks', null]).pipe(take(3), toArray()))).resolves.toEqual([0, 1, 2]);
-        expect(served).toBe(2);
+          });
+        });
+        expect(got).toEqual([...Array(got.length).keys()]);
+        if (type !== 'ajax') expect(err).toBeDefined();
+        if (err) {
+          expect(err.code).toBe(ErrorCode.StreamCut);
+          expect(err.retryable).toBe(true);
+          await expect(stopped).resolves.toBe('cut');
+          // the client reconnects; subscribing again starts a new stream from its beginning
+          await waitFor(c.state$, (st) => st.open);
+          await expect(lastValueFrom(c.stream$(['rows/ticks', null]).pipe(take(3), toArray()))).resolves.toEqual([0, 1, 2]);
+          expect(served).toBe(2);
+        }
       } finally {
         c.disconnect();
       }
     } finally {
       await proxy.close();
     }
-  });
+  }, 20_000);
+
+  it('the server closing the connection mid-stream (disconnect(uid)) cuts the stream and stops its source', async () => {
+    await server();
+    s.chsk.events$.pipe(ofEvent('rows/ticks')).subscribe((m) => m.reply?.stream(interval(2).pipe(finalize(() => finalised.next('closed')))));
+    const c = await s.connected({ params: { uid: 'u' } });
+    const stopped = firstValueFrom(finalised);
+    const got: number[] = [];
+    const err = await new Promise<StreamCutError>((resolve) =>
+      c.stream$(['rows/ticks', null]).subscribe({
+        next: (v) => {
+          got.push(v);
+          if (v === 3) void s.chsk.disconnect('u');
+        },
+        error: resolve,
+      }),
+    );
+    expect(err.code).toBe(ErrorCode.StreamCut);
+    expect(got.slice(0, 4)).toEqual([0, 1, 2, 3]);
+    await expect(stopped).resolves.toBe('closed');
+  }, 20_000);
 });
