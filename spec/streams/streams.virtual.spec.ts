@@ -242,3 +242,28 @@ test('stream$ options are checked: a bad window or deadline errors with CHSK_BAD
     expectObservable(c.stream$(['tick/burst', 0], { idleTimeoutMs: -1 }).pipe(map(() => 0))).toBe('#', undefined, expect.objectContaining({ code: ErrorCode.BadOption }));
   });
 });
+
+test('with schemas, every stream item is validated: a bad one fails the stream with DataError and stops the source', () => {
+  // A Standard Schema v1 validator by hand: numbers below 3 pass.
+  const small = {
+    '~standard': {
+      version: 1 as const,
+      vendor: 'test',
+      validate: (v: unknown) => (typeof v === 'number' && v < 3 ? { value: v } : { issues: [{ message: 'too big' }] }),
+    },
+  };
+  ts.run(({ expectObservable, flush }) => {
+    const t = createTestServer<Ticks>({ keepAlive: false });
+    ts.schedule(() => t.stop(), 1000);
+    t.server.handle(ticker);
+    const c = t.client({ uid: 'u', ...quiet, schemas: { 'tick/watch': { stream: small } } });
+    expectObservable(c.stream$(['tick/watch', { every: 10 }])).toBe(
+      '10ms a 9ms b 9ms c 9ms #',
+      { a: 0, b: 1, c: 2 },
+      expect.objectContaining({ code: ErrorCode.BadData, name: 'DataError' }),
+    );
+    flush();
+    // the bad item arrived at 40; the cancel stopped the source at once (no latency)
+    expect(finalised).toEqual([40]);
+  });
+});
