@@ -19,6 +19,8 @@ const entries = {
   msgpack: { src: 'src/packers/msgpack.ts', peers: ['@msgpack/msgpack'] },
   testing: { src: 'src/testing/index.ts' },
   node: { src: 'src/node/index.ts' },
+  react: { src: 'src/react/index.ts', peers: ['react'] },
+  angular: { src: 'src/angular/index.ts', peers: ['@angular/core'] },
 };
 
 /**

@@ -97,6 +97,17 @@ export function rowsOf(results) {
         targets: target(b.senteLean),
       });
     }
+    for (const [key, name] of [['reactAdds', 'sente-rx/react'], ['angularAdds', 'sente-rx/angular']]) {
+      if (!b[key]) continue;
+      rows.push({
+        scenario: 'bundle',
+        title: `browser bundle, what ${name} adds to the full client`,
+        metric: 'min+gzip (B)',
+        values: { sente: kib(b[key]), ws: '—', socketio: '—' },
+        ratios: { ws: null, socketio: null },
+        targets: [{ peer: 'abs', text: '≤1,024 B', met: b[key].gzipBytes <= 1024 }],
+      });
+    }
     rows.push({
       scenario: 'bundle',
       title: 'browser bundle, shipped full IIFE',

@@ -9,7 +9,7 @@
 // dist/browser/sente-rx.min.js, and the lean sente-rx entry with rxjs left out (what the library itself weighs)
 // and with rxjs resolved to its ES2015 build (the `es2015` export condition) instead of the default ES5 one.
 // Runs in the runner process: nothing to time, so no server.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { rollup } from 'rollup';
@@ -31,6 +31,33 @@ import { createWebSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mj
 const chsk = createWebSocketClient({ url: '/chsk' });
 chsk.events$.subscribe((ev) => console.log('push', ev));
 chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
+`,
+  // What the framework bindings add to an app that already uses the full client (the framework left out).
+  senteReact: `
+import { createElement as h } from 'react';
+import { createChannelSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
+import { ChannelSocketProvider, useChannelState, useEvent, useRequest } from ${JSON.stringify(`${distDir}/esm/react.mjs`)};
+const chsk = createChannelSocketClient({ url: '/chsk' });
+chsk.events$.subscribe((ev) => console.log('push', ev));
+chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
+function App() {
+  const s = useChannelState();
+  useEvent('demo/push', (d) => console.log(d));
+  const r = useRequest(['demo/echo', { text: 'hi' }]);
+  return h('b', null, s.status, r.status);
+}
+console.log(h(ChannelSocketProvider, { options: { url: '/chsk' } }, h(App)));
+`,
+  senteAngular: `
+import { createChannelSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
+import { provideChannelSocket, injectChannelSocket } from ${JSON.stringify(`${distDir}/esm/angular.mjs`)};
+const chsk = createChannelSocketClient({ url: '/chsk' });
+chsk.events$.subscribe((ev) => console.log('push', ev));
+chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
+console.log(provideChannelSocket({ url: '/chsk' }), () => {
+  const c = injectChannelSocket();
+  return [c.status(), c.event('demo/push')];
+});
 `,
   socketio: `
 import { io } from 'socket.io-client';
@@ -59,13 +86,25 @@ export async function bundleSize(code, { external = [], exportConditions = [] } 
     plugins: [entry, resolve({ browser: true, exportConditions }), terser()],
     onwarn: () => undefined,
   });
-  const { output } = await bundle.generate({ format: 'iife', name: 'Bench', globals: { rxjs: 'rxjs' } });
+  const { output } = await bundle.generate({ format: 'iife', name: 'Bench', globals: { rxjs: 'rxjs', react: 'React', '@angular/core': 'ng' } });
   await bundle.close();
   const js = output[0].code;
   return gz(js);
 }
 
 const gz = (js) => ({ minBytes: Buffer.byteLength(js), gzipBytes: gzipSync(js, { level: 9 }).length });
+
+/** Bytes `sente-rx/react` and `sente-rx/angular` add to the full-client entry (React and Angular left out). */
+async function frameworkDeltas() {
+  const frameworks = ['react', '@angular/core'];
+  if (!existsSync(`${distDir}/esm/react.mjs`)) return {};
+  const base = await bundleSize(ENTRIES.sente, { external: frameworks });
+  const delta = (x) => ({ minBytes: x.minBytes - base.minBytes, gzipBytes: x.gzipBytes - base.gzipBytes });
+  return {
+    reactAdds: delta(await bundleSize(ENTRIES.senteReact, { external: frameworks })),
+    angularAdds: delta(await bundleSize(ENTRIES.senteAngular, { external: frameworks })),
+  };
+}
 
 export async function measureBundles() {
   const shipped = readFileSync(`${distDir}/browser/sente-rx.min.js`, 'utf8');
@@ -75,6 +114,7 @@ export async function measureBundles() {
     senteLean: lean ? await bundleSize(ENTRIES.senteLean) : null,
     socketio: await bundleSize(ENTRIES.socketio),
     senteShipped: gz(shipped),
+    ...(await frameworkDeltas()),
     senteWithoutRxjs: await bundleSize(lean ? ENTRIES.senteLean : ENTRIES.sente, { external: ['rxjs'] }),
     senteRxjsEs2015: await bundleSize(lean ? ENTRIES.senteLean : ENTRIES.sente, { exportConditions: ['es2015'] }),
   };

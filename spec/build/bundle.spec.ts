@@ -26,7 +26,7 @@ function bareImports(file: string, seen = new Set<string>()): Set<string> {
 }
 
 maybe('the built package', () => {
-  test.each(['sente-rx', 'sente-rx/client', 'sente-rx/server', 'sente-rx/msgpack', 'sente-rx/testing', 'sente-rx/node'])(
+  test.each(['sente-rx', 'sente-rx/client', 'sente-rx/server', 'sente-rx/msgpack', 'sente-rx/testing', 'sente-rx/node', 'sente-rx/react', 'sente-rx/angular'])(
     '%s loads through the exports map with require() and import()',
     (entry) => {
       const cjs = execFileSync(process.execPath, ['-e', `console.log(Object.keys(require(${JSON.stringify(entry)})).length)`], { cwd: root });
@@ -40,6 +40,15 @@ maybe('the built package', () => {
     expect([...bareImports(join(root, 'dist', 'esm', 'client.mjs'))].sort()).toEqual(['rxjs']);
   });
 
+  test.each([
+    ['react', ['react', 'rxjs']],
+    ['angular', ['@angular/core', 'rxjs']],
+  ])('sente-rx/%s imports its framework and rxjs only (the client comes as a shared chunk, not twice)', (entry, deps) => {
+    expect([...bareImports(join(root, 'dist', 'esm', `${entry}.mjs`))].sort()).toEqual(deps);
+    const clientChunks = (f: string) => readFileSync(join(root, 'dist', 'esm', f), 'utf8').match(/chunks\/createChannelSocketClient-[\w-]+\.mjs/g);
+    expect(new Set(clientChunks(`${entry}.mjs`))).toEqual(new Set(clientChunks('client.mjs')));
+  });
+
   test('the browser bundle is self-contained', () => {
     const bundle = readFileSync(join(root, 'dist', 'browser', 'sente-rx.min.js'), 'utf8');
     expect(bundle).not.toMatch(/\brequire\(/);
@@ -48,7 +57,7 @@ maybe('the built package', () => {
   });
 
   test('every entry has declarations', () => {
-    for (const d of ['index.d.ts', 'client/index.d.ts', 'server/index.d.ts', 'packers/msgpack.d.ts', 'testing/index.d.ts']) {
+    for (const d of ['index.d.ts', 'client/index.d.ts', 'server/index.d.ts', 'packers/msgpack.d.ts', 'testing/index.d.ts', 'react/index.d.ts', 'angular/index.d.ts']) {
       expect(existsSync(join(root, 'dist', 'types', d))).toBe(true);
     }
     expect(readdirSync(join(root, 'dist', 'cjs')).filter((f) => f.endsWith('.cjs')).length).toBeGreaterThanOrEqual(5);

@@ -25,6 +25,8 @@ export const ErrorCode = {
   BufferFull: 'CHSK_BUFFER_FULL',
   /** No WebSocket constructor is available (Node: pass the `WebSocket` option). */
   NoWebSocket: 'CHSK_NO_WEBSOCKET',
+  /** A framework hook ran outside its provider (`useChannelSocket` without a `ChannelSocketProvider` above it). */
+  NoProvider: 'CHSK_NO_PROVIDER',
   /** An option has an invalid value. */
   BadOption: 'CHSK_BAD_OPTION',
   /** The peer stayed silent past the keep-alive timeout. */

@@ -1,0 +1,31 @@
+import type { Signal } from '@angular/core';
+import type { ChannelSocketClient } from '../client/createClient';
+import type { ChannelState, ConnectionStatus } from '../frameworks/connectionStatus';
+import type { DefaultEventMap, EventData, EventId, EventMapOf } from '../protocol/events';
+import type { Injector } from '@angular/core';
+
+/** Options of {@link ChannelSocket.event}. */
+export interface EventSignalOptions<T> {
+  /** The value before the first push. @default undefined */
+  initialValue?: T;
+  /** Where to find the `DestroyRef` that ends the subscription, when called outside an injection context. */
+  injector?: Injector;
+}
+
+/** What {@link injectChannelSocket} returns: the client, and its state as signals. */
+export interface ChannelSocket<M extends EventMapOf<M> = DefaultEventMap> {
+  /**
+   * The client (`send`, `emit`, `events$`). It runs outside Angular's zone; `send` and `emit` deliver their
+   * results back inside it. On the server it is inert: status `'closed'`, `events$` empty, `send` completes.
+   */
+  readonly client: ChannelSocketClient<M>;
+  /** The connection state, with its `status`. */
+  readonly state: Signal<ChannelState>;
+  /** `'connecting' | 'open' | 'reconnecting' | 'closed'`. */
+  readonly status: Signal<ConnectionStatus>;
+  /**
+   * A signal of the data of the latest push `id`. Call it in an injection context (a constructor or a field
+   * initialiser) or pass `injector`: the subscription ends with that context.
+   */
+  event<K extends EventId<M>>(id: K, options?: EventSignalOptions<EventData<M, K>>): Signal<EventData<M, K> | undefined>;
+}

@@ -1,0 +1,77 @@
+import { assertInInjectionContext, computed, DestroyRef, inject, InjectionToken, Injector, makeEnvironmentProviders, NgZone, PLATFORM_ID, signal, type EnvironmentProviders } from '@angular/core';
+import { Observable } from 'rxjs';
+import type { ChannelSocketClient } from '../client/createClient';
+import { createChannelSocketClient } from '../client/createChannelSocketClient';
+import type { ClientOptions } from '../client/clientOptions';
+import { withStatus } from '../frameworks/connectionStatus';
+import { inertClient } from '../frameworks/inertClient';
+import type { ChannelSocket } from './ChannelSocket';
+
+/** The token {@link provideChannelSocket} fills; {@link injectChannelSocket} reads it. */
+export const CHANNEL_SOCKET = new InjectionToken<ChannelSocket>('sente-rx ChannelSocket');
+
+/**
+ * Provides one channel socket client to an application (or a route's environment injector):
+ *
+ * ```ts
+ * bootstrapApplication(App, { providers: [provideChannelSocket({ url: '/chsk' })] });
+ * ```
+ *
+ * The client is created outside Angular's zone, so its sockets and timers never keep the app from becoming
+ * stable (hydration, service workers and `whenStable` wait for that); its state and pushes reach views through
+ * signals, which Angular picks up with or without zone.js. It is disconnected when the injector is destroyed.
+ * On the server (`PLATFORM_ID` is `'server'`) it is inert: no socket, no timer, status `'closed'`.
+ * `options` may be a function, run in the injection context (to read a token, the document's origin, ...).
+ */
+export function provideChannelSocket(options: ClientOptions | (() => ClientOptions) = {}): EnvironmentProviders {
+  return makeEnvironmentProviders([{ provide: CHANNEL_SOCKET, useFactory: () => createChannelSocket(options) }]);
+}
+
+function createChannelSocket(options: ClientOptions | (() => ClientOptions)): ChannelSocket {
+  const zone = inject(NgZone, { optional: true });
+  const outside = <T>(f: () => T): T => (zone ? zone.runOutsideAngular(f) : f());
+  const inside = (f: () => void): void => (zone && !NgZone.isInAngularZone() ? zone.run(f) : f());
+  const onServer = inject(PLATFORM_ID, { optional: true }) === 'server'; // what isPlatformServer() tests
+  const resolved = typeof options === 'function' ? options() : options;
+  const raw: ChannelSocketClient = onServer ? inertClient() : outside(() => createChannelSocketClient(resolved));
+
+  const state = signal(withStatus(raw.state$.value));
+  const sub = outside(() => raw.state$.subscribe((s) => state.set(withStatus(s))));
+  inject(DestroyRef).onDestroy(() => {
+    outside(() => raw.disconnect()); // first, so the state signal ends on 'closed'
+    sub.unsubscribe();
+  });
+
+  // Sends start outside the zone (their reply timers must not hold the app unstable) and deliver inside it.
+  const viaZone = <T>(source: () => Observable<T>): Observable<T> =>
+    new Observable<T>((out) =>
+      outside(() =>
+        source().subscribe({
+          next: (v) => inside(() => out.next(v)),
+          error: (e: unknown) => inside(() => out.error(e)),
+          complete: () => inside(() => out.complete()),
+        }),
+      ),
+    );
+  const client: ChannelSocketClient = {
+    ...raw,
+    send: (event, o) => viaZone(() => raw.send(event, o)),
+    emit: (event) => viaZone(() => raw.emit(event)),
+    disconnect: () => outside(() => raw.disconnect()),
+    reconnect: () => outside(() => raw.reconnect()),
+  };
+
+  return {
+    client,
+    state: state.asReadonly(),
+    status: computed(() => state().status),
+    event(id, o = {}) {
+      if (!o.injector) assertInInjectionContext(this.event);
+      const injector = o.injector ?? inject(Injector);
+      const value = signal(o.initialValue);
+      const s = outside(() => raw.events$.subscribe((ev) => ev[0] === id && value.set(ev[1])));
+      injector.get(DestroyRef).onDestroy(() => s.unsubscribe());
+      return value.asReadonly();
+    },
+  };
+}
