@@ -19,6 +19,9 @@ const modes = [
 const consumers = [
   { file: 'client.ts', types: [], lib: ['ES2020', 'DOM'] },
   { file: 'server.ts', types: ['node'], lib: ['ES2020'] },
+  { file: 'react.ts', types: [], lib: ['ES2020', 'DOM'] },
+  // Angular's own declarations need node16/nodenext or bundler (they import '@angular/core/primitives/di').
+  { file: 'angular.ts', types: [], lib: ['ES2022', 'DOM'], skip: ['node10'] },
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'sente-rx-consumer-'));
@@ -27,7 +30,7 @@ try {
   // The app's node_modules: the package itself, and what an app would have installed beside it.
   mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
   symlinkSync(root, join(dir, 'node_modules', 'sente-rx'), 'dir');
-  for (const dep of ['rxjs', 'ws', 'express', '@msgpack/msgpack', '@types/node', '@types/ws', '@types/express']) {
+  for (const dep of ['rxjs', 'ws', 'express', '@msgpack/msgpack', '@types/node', '@types/ws', '@types/express', 'react', '@types/react', '@angular/core']) {
     mkdirSync(dirname(join(dir, 'node_modules', dep)), { recursive: true });
     try { symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir'); } catch { /* exists */ }
   }
@@ -37,6 +40,7 @@ try {
     // node16/nodenext read a .ts file's format from the nearest package.json: check both formats there.
     const formats = mode.moduleResolution === 'node10' || mode.moduleResolution === 'bundler' ? ['commonjs'] : ['commonjs', 'module'];
     for (const c of consumers) {
+      if (c.skip?.includes(mode.moduleResolution)) continue;
       for (const type of formats) {
         const name = `${c.file.replace('.ts', '')}-${mode.moduleResolution}-${type}`;
         const at = join(dir, name);

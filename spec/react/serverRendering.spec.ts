@@ -1,14 +1,14 @@
 import { createElement as h, StrictMode } from 'react';
 import { renderToString } from 'react-dom/server';
 import { lastValueFrom, toArray } from 'rxjs';
-import { ChannelSocketProvider, useChannelSocket, useChannelState, type ChannelState } from '../../src/react';
+import { ChannelSocketProvider, useChannelSocket, useChannelState, type ClientState } from '../../src/react';
 import type { ChannelSocketClient } from '../../src/client';
 
 // Server rendering in plain Node (no window, and on Node 20 no global WebSocket): the provider hands out an
 // inert client, so rendering neither throws CHSK_NO_WEBSOCKET nor opens anything, and the markup shows the
 // server snapshot that hydration will also start from.
 test('renders with the server snapshot and an inert client: no socket, no timer, no throw', async () => {
-  let seen: { client?: ChannelSocketClient; state?: ChannelState } = {};
+  let seen: { client?: ChannelSocketClient; state?: ClientState } = {};
   function Probe() {
     seen = { client: useChannelSocket(), state: useChannelState() };
     return h('span', null, seen.state!.status);

@@ -1,6 +1,6 @@
 import type { Signal } from '@angular/core';
 import type { ChannelSocketClient } from '../client/createClient';
-import type { ChannelState, ConnectionStatus } from '../frameworks/connectionStatus';
+import type { ClientState, ClientStatus } from '../client/ClientState';
 import type { DefaultEventMap, EventData, EventId, EventMapOf } from '../protocol/events';
 import type { Injector } from '@angular/core';
 
@@ -20,9 +20,9 @@ export interface ChannelSocket<M extends EventMapOf<M> = DefaultEventMap> {
    */
   readonly client: ChannelSocketClient<M>;
   /** The connection state, with its `status`. */
-  readonly state: Signal<ChannelState>;
+  readonly state: Signal<ClientState>;
   /** `'connecting' | 'open' | 'reconnecting' | 'closed'`. */
-  readonly status: Signal<ConnectionStatus>;
+  readonly status: Signal<ClientStatus>;
   /**
    * A signal of the data of the latest push `id`. Call it in an injection context (a constructor or a field
    * initialiser) or pass `injector`: the subscription ends with that context.

@@ -3,7 +3,6 @@ import { Observable } from 'rxjs';
 import type { ChannelSocketClient } from '../client/createClient';
 import { createChannelSocketClient } from '../client/createChannelSocketClient';
 import type { ClientOptions } from '../client/clientOptions';
-import { withStatus } from '../frameworks/connectionStatus';
 import { inertClient } from '../frameworks/inertClient';
 import type { ChannelSocket } from './ChannelSocket';
 
@@ -35,8 +34,8 @@ function createChannelSocket(options: ClientOptions | (() => ClientOptions)): Ch
   const resolved = typeof options === 'function' ? options() : options;
   const raw: ChannelSocketClient = onServer ? inertClient() : outside(() => createChannelSocketClient(resolved));
 
-  const state = signal(withStatus(raw.state$.value));
-  const sub = outside(() => raw.state$.subscribe((s) => state.set(withStatus(s))));
+  const state = signal(raw.state$.value);
+  const sub = outside(() => raw.state$.subscribe((s) => state.set(s)));
   inject(DestroyRef).onDestroy(() => {
     outside(() => raw.disconnect()); // first, so the state signal ends on 'closed'
     sub.unsubscribe();

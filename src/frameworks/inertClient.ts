@@ -1,22 +1,21 @@
-import { BehaviorSubject, EMPTY } from 'rxjs';
+import { EMPTY, NEVER } from 'rxjs';
 import type { ChannelSocketClient } from '../client/createClient';
 import { initialState, type ClientState } from '../client/ClientState';
+import { StateSubject } from '../client/StateSubject';
 import type { DefaultEventMap, EventMapOf } from '../protocol/events';
 
-/** The state a server render shows: never opened, closed. One frozen object, so snapshots compare equal. */
-export const SERVER_STATE: ClientState = Object.freeze({
-  ...initialState('ws', ''),
-  lastClose: Object.freeze({ at: 0, reason: 'requested-disconnect' as const }),
-});
+/** The state a server render shows: never opened, `status: 'closed'`. One frozen object, so snapshots compare equal. */
+export const SERVER_STATE: ClientState = Object.freeze(initialState('ws', ''));
 
 /**
  * A client that never connects: what the framework bindings hand out during server rendering. Its state is
- * {@link SERVER_STATE} (status `'closed'`), `events$` completes at once, `send` and `emit` complete without a
- * value, and it holds no socket and no timer, so a server render finishes and the process can exit.
+ * {@link SERVER_STATE}, `events$` completes at once, `send` and `emit` complete without a value, `errors$` stays
+ * silent, and it holds no socket and no timer, so a server render finishes and the process can exit.
  */
 export function inertClient<M extends EventMapOf<M> = DefaultEventMap>(): ChannelSocketClient<M> {
   return {
-    state$: new BehaviorSubject<ClientState>(SERVER_STATE),
+    state$: new StateSubject(SERVER_STATE),
+    errors$: NEVER,
     events$: EMPTY,
     send: () => EMPTY,
     emit: () => EMPTY,

@@ -4,4 +4,4 @@ export { useChannelState } from './useChannelState';
 export { useEvent } from './useEvent';
 export { useRequest, type RequestState, type UseRequestOptions } from './useRequest';
 export { createChannelSocketHooks, type ChannelSocketHooks } from './createChannelSocketHooks';
-export type { ChannelState, ConnectionStatus } from '../frameworks/connectionStatus';
+export type { ClientState, ClientStatus } from '../client/ClientState';

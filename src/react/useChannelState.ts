@@ -1,9 +1,7 @@
 import { useCallback, useSyncExternalStore } from 'react';
-import { withStatus, type ChannelState } from '../frameworks/connectionStatus';
+import type { ClientState } from '../client/ClientState';
 import { SERVER_STATE } from '../frameworks/inertClient';
 import { useChannelSocket } from './useChannelSocket';
-
-const serverSnapshot = withStatus(SERVER_STATE);
 
 /**
  * The connection state of the nearest provider's client, with its `status` (`'connecting' | 'open' |
@@ -15,7 +13,7 @@ const serverSnapshot = withStatus(SERVER_STATE);
  * return <span className={status}>{status} over {type}</span>;
  * ```
  */
-export function useChannelState(): ChannelState {
+export function useChannelState(): ClientState {
   const client = useChannelSocket();
   const subscribe = useCallback(
     (changed: () => void) => {
@@ -24,5 +22,5 @@ export function useChannelState(): ChannelState {
     },
     [client],
   );
-  return useSyncExternalStore(subscribe, () => withStatus(client.state$.value), () => serverSnapshot);
+  return useSyncExternalStore(subscribe, () => client.state$.value, () => SERVER_STATE);
 }
