@@ -55,6 +55,7 @@ function createChannelSocket(options: ClientOptions | (() => ClientOptions)): Ch
   const client: ChannelSocketClient = {
     ...raw,
     send: (event, o) => viaZone(() => raw.send(event, o)),
+    stream$: (event, o) => viaZone(() => raw.stream$(event, o)),
     emit: (event) => viaZone(() => raw.emit(event)),
     disconnect: () => outside(() => raw.disconnect()),
     reconnect: () => outside(() => raw.reconnect()),
