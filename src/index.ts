@@ -12,6 +12,7 @@ export { ProtocolError } from './errors/ProtocolError';
 export { BufferOverflowError } from './errors/BufferOverflowError';
 export { StreamCutError } from './errors/StreamCutError';
 export { ConfigError } from './errors/ConfigError';
+export { RejectedError } from './errors/RejectedError';
 export * from './operators/index';
 export { reply, replyError, replyStream, push, broadcast, effectsFor, defineHandler } from './effects/Effect';
 export type { Effect, Handler, ReplyEffect, ReplyErrorEffect, ReplyStreamEffect, StreamItemOf, PushEffect, BroadcastEffect, PushOf, BroadcastOf, BoundEffects, ReplyValueOf, EventTuple } from './effects/Effect';

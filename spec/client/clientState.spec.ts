@@ -223,3 +223,60 @@ test('disconnect() from inside a buffered emit completion fails the rest of the 
     ts.schedule(() => expect(outcome).toEqual(['e1:ok', `e2:${ErrorCode.Closed}`, `e3:${ErrorCode.Closed}`]), 500);
   });
 });
+
+describe('reconnect waits (issue 10 #12)', () => {
+  const g = globalThis as unknown as Record<string, unknown>;
+  let target: EventTarget;
+  let doc: EventTarget & { visibilityState: string };
+  beforeEach(() => {
+    target = new EventTarget();
+    doc = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
+    g.addEventListener = target.addEventListener.bind(target);
+    g.removeEventListener = target.removeEventListener.bind(target);
+    g.document = doc;
+  });
+  afterEach(() => {
+    delete g.addEventListener;
+    delete g.removeEventListener;
+    delete g.document;
+  });
+
+  test.each(['online', 'visible'])('a %s event cuts a backoff wait short', (what) => {
+    run((t) => {
+      const c = t.client({ keepAlive: false, backoff: () => 60_000, clientId: 'c1' });
+      ts.schedule(() => t.link('c1').drop(), 100);
+      ts.schedule(() => {
+        expect(c.state$.value).toMatchObject({ status: 'reconnecting' });
+        if (what === 'online') target.dispatchEvent(new Event('online'));
+        else {
+          doc.visibilityState = 'visible';
+          doc.dispatchEvent(new Event('visibilitychange'));
+        }
+      }, 1_000);
+      ts.schedule(() => expect(c.state$.value.status).toBe('open'), 1_100);
+    });
+  });
+
+  test('a page becoming hidden does not', () => {
+    run((t) => {
+      const c = t.client({ keepAlive: false, backoff: () => 60_000, clientId: 'c1' });
+      ts.schedule(() => t.link('c1').drop(), 100);
+      ts.schedule(() => doc.dispatchEvent(new Event('visibilitychange')), 1_000);
+      ts.schedule(() => expect(c.state$.value.status).toBe('reconnecting'), 1_100);
+    });
+  });
+
+  test('the default backoff is capped at 5 s, with full jitter after the cap', () => {
+    run((t) => {
+      t.refuseConnections(true);
+      const c = t.client({ keepAlive: false });
+      const waits: number[] = [];
+      c.state$.subscribe((s) => s.nextReconnectAt !== null && waits.push(s.nextReconnectAt - ts.now()));
+      ts.schedule(() => {
+        expect(waits.length).toBeGreaterThanOrEqual(4);
+        expect(Math.max(...waits)).toBeLessThanOrEqual(5_000);
+        expect(new Set(waits.slice(2)).size).toBeGreaterThan(1);
+      }, 9_000);
+    });
+  });
+});

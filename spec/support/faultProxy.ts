@@ -63,7 +63,25 @@ export class FaultProxy {
     this.pairs.clear();
   }
 
+  /**
+   * Stops listening and resets every connection: new connections are refused (ECONNREFUSED), as when the
+   * server is down. `resume()` listens again on the same port.
+   */
+  async pause(): Promise<void> {
+    this.reset();
+    this.lastPort = this.port;
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  /** Listens again on the port it had before `pause()`. */
+  async resume(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(this.lastPort, '127.0.0.1', r));
+  }
+
+  private lastPort = 0;
+
   async close(): Promise<void> {
+    if (!this.server.listening) return this.reset();
     this.reset();
     await new Promise<void>((r) => this.server.close(() => r()));
   }

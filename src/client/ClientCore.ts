@@ -1,7 +1,9 @@
 import { Observable, Subject, type Subscription } from 'rxjs';
 import { ConfigError } from '../errors/ConfigError';
+import { RejectedError } from '../errors/RejectedError';
 import { isDeadlineMs, MAX_TIMER_MS } from '../protocol/durationMs';
 import { StateSubject } from './StateSubject';
+import { wakeSignals } from './wakeSignals';
 import { ChannelClosedError } from '../errors/ChannelClosedError';
 import { ChannelError } from '../errors/ChannelError';
 import { RemoteError } from '../errors/RemoteError';
@@ -66,6 +68,10 @@ export class ClientCore {
   /** Callbacks (send failures) held until the state change that explains them is out. */
   private readonly afterCommit: Array<() => void> = [];
   private badBackoffReported = false;
+  /** Set while a link refused by the server ends: what its in-flight requests fail with. */
+  private rejection: RejectedError | undefined;
+  /** `online` / page-visible events, while the loop runs. */
+  private wake: Subscription | undefined;
   private nextRid = 1;
   private loop: Subscription | undefined;
   private stopped = true;
@@ -155,6 +161,10 @@ export class ClientCore {
   private startLoop(): void {
     this.stopped = false;
     this.patch({});
+    // Back online or visible again: do not wait out the backoff (issue 10 #12). Only while a wait is under way.
+    this.wake ??= wakeSignals().subscribe(() => {
+      if (!this.stopped && this.current().nextReconnectAt !== null) this.restart();
+    });
     this.loop = this.session()
       .pipe(
         reconnectUnchecked<'hs'>({
@@ -180,6 +190,8 @@ export class ClientCore {
     this.batch(() => {
       const wasStopped = this.stopped && !this.loop;
       this.stopped = true;
+      this.wake?.unsubscribe();
+      this.wake = undefined;
       this.pendingReason = reason;
       this.loop?.unsubscribe();
       this.loop = undefined;
@@ -250,8 +262,14 @@ export class ClientCore {
               if (this.linkType === 'ws') {
                 this.patch({ lastWsClose: { at: this.now(), code: sig.code, reason: sig.reason, clean: sig.clean } });
               }
-              const reason = reasonOf(sig.code);
+              const reason = sig.rejected ? 'rejected' : reasonOf(sig.code);
+              if (sig.rejected) {
+                const err = new RejectedError(`the server refused the connection: ${sig.reason}`);
+                this.later(() => this.errors.next(err));
+                this.rejection = err;
+              }
               end(reason);
+              this.rejection = undefined;
               // Logged out everywhere: retrying with the same session is pointless; stay closed until reconnect().
               if (reason === 'logged-out') return this.stop(reason);
               out.error(new LinkDown(reason));
@@ -281,7 +299,7 @@ export class ClientCore {
     this.patch({ open: false, firstOpen: false, lastClose: { at: this.now(), reason } });
     const inflight = [...this.inflight.values()];
     this.inflight.clear();
-    const err = new ChannelClosedError(`link closed with the request in flight (${reason})`);
+    const err = this.rejection ?? new ChannelClosedError(`link closed with the request in flight (${reason})`);
     // A stream in flight is cut (retryable), unless the app itself disconnected.
     const cut = reason !== 'requested-disconnect';
     this.later(() => {

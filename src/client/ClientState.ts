@@ -21,7 +21,9 @@ export type CloseReason =
    * client stops reconnecting (the same session would be let in, or refused, again); call `reconnect()` once
    * the user has signed in again.
    */
-  | 'logged-out';
+  | 'logged-out'
+  /** The server or a proxy refused the connection or a request: origin, CSRF, authorization (`CHSK_REJECTED`). */
+  | 'rejected';
 
 /**
  * Where the client is, in one field: `'connecting'` until the first handshake, `'open'` while a link is up,

@@ -27,7 +27,15 @@ export type TransportSignal =
   | { readonly kind: 'open'; readonly link: TransportLink }
   | { readonly kind: 'message'; readonly data: Frame }
   | { readonly kind: 'error'; readonly message: string }
-  | { readonly kind: 'close'; readonly code: number; readonly reason: string; readonly clean: boolean; readonly opened: boolean }
+  | {
+      readonly kind: 'close';
+      readonly code: number;
+      readonly reason: string;
+      readonly clean: boolean;
+      readonly opened: boolean;
+      /** The server or a proxy refused the connection or a request (HTTP 401/403, `CHSK_REJECTED`). */
+      readonly rejected?: boolean;
+    }
   /**
    * The link now runs on another transport: `auto` fell back from WebSocket to Ajax (with `reason`
    * `'downgrading-ws-to-ajax'`, recorded as `lastClose`), or Ajax moved onto a WebSocket (no reason).

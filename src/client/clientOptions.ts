@@ -70,7 +70,8 @@ export interface ClientOptions {
    * Delay in ms before reconnect attempt n (1-based). A result that is not a number >= 0 (NaN, negative,
    * Infinity, a throw) falls back to the default for that attempt and is reported once on `errors$` as a
    * `ConfigError`; a delay above 2^31-1 ms is clamped.
-   * @default exponentialBackoff({ initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 'full' })
+   * A wait under way is cut short when the browser reports `online` or the page becomes visible again.
+   * @default exponentialBackoff({ initialMs: 1000, maxMs: 5_000, factor: 2, jitter: 'full' })
    */
   backoff?: (attempt: number) => number;
   /** Give up after this many consecutive failed attempts (the client then stays closed). @default Infinity */
@@ -145,9 +146,18 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
   const badSchemas = schemasProblem(o.schemas);
   if (badSchemas) throw new ConfigError(`option 'schemas' ${badSchemas}`);
   check('backoff', o.backoff === undefined || typeof o.backoff === 'function', 'must be a function (attempt) => ms');
-  const defaultBackoff = backoffUnchecked(1000, 30_000, 2, 'full', Math.random);
+  const url = o.url ?? '/chsk';
+  // Without a page (Node, workers without location) a relative URL has nothing to resolve against: say so
+  // now rather than fail each attempt. A custom `transport` decides for itself what the URL means.
+  const hasPage = typeof (globalThis as { location?: { href?: unknown } }).location?.href === 'string';
+  if (!o.transport && !hasPage) {
+    check('url', /^(https?|wss?):\/\//i.test(url), `must be an absolute URL outside a browser page, e.g. 'http://localhost:3000/chsk'; got ${JSON.stringify(o.url)}`);
+  }
+  // A 5 s cap (it was 30 s): after a 20 s outage 2,000 clients took 29 s to come back, Socket.IO's (5 s cap,
+  // jitter before the cap) about 5 s. Full jitter after the cap keeps them spread over [0, 5 s].
+  const defaultBackoff = backoffUnchecked(1000, 5_000, 2, 'full', Math.random);
   return {
-    url: o.url ?? '/chsk',
+    url,
     csrfToken: typeof token === 'function' ? token : () => token,
     packer: o.packer ?? jsonPacker,
     params: o.params ?? {},

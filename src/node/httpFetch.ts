@@ -52,7 +52,12 @@ export function httpFetch(options: HttpFetchOptions = {}): FetchLike {
       if (signal?.aborted) return reject(abortError());
       const secure = url.startsWith('https:');
       const headers = options.headers ? { ...options.headers, ...init.headers } : init.headers;
-      const req = (secure ? httpsRequest : httpRequest)(url, { method: init.method, headers, agent: secure ? agents.https : agents.http });
+      const req = (secure ? httpsRequest : httpRequest)(url, {
+        method: init.method,
+        headers,
+        // A fresh connection for a retry: the pooled ones may have died with the one that failed.
+        agent: init.fresh ? false : secure ? agents.https : agents.http,
+      });
       const onAbort = (): void => void req.destroy(abortError());
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (e) => {

@@ -19,6 +19,8 @@ interface Answer {
 
 /** Close codes for what went wrong on the client's side of an Ajax link. */
 const ABNORMAL = 1006;
+/** Waits before the retries of a failed poll (see `poll`). */
+const POLL_RETRY_MS = [0, 250, 500, 1000, 2000];
 const PROTOCOL_ERROR = 1002;
 
 function messageOf(e: unknown): string {
@@ -52,6 +54,7 @@ export class AjaxLink {
   private maxBody = Infinity;
   /** Polls failed in a row on the network (a poll is idempotent thanks to the ack, so one is retried). */
   private pollFailures = 0;
+  private retry: Subscription | undefined;
   private readonly controllers = new Set<AbortController>();
   private readonly url: string;
   // Client → server.
@@ -137,7 +140,7 @@ export class AjaxLink {
   private poll(): void {
     if (this.done || this.marker) return;
     const headers = { ...this.headers(true), [AjaxHeader.Ack]: String(this.ack) };
-    this.request('GET', this.url, headers, undefined, this.o.requestTimeoutMs).then(
+    this.request('GET', this.url, headers, undefined, this.o.requestTimeoutMs, this.pollFailures > 0).then(
       (a) => {
         if (this.done) return;
         this.pollFailures = 0;
@@ -153,9 +156,15 @@ export class AjaxLink {
       },
       (e: unknown) => {
         if (this.done) return;
-        // A socket reused just as it closed, say: ask again once with the same ack before giving up.
-        if (++this.pollFailures === 1 && !this.aborted(e)) return this.poll();
-        this.end(ABNORMAL, 'poll failed', messageOf(e));
+        // A reset (or a stale keep-alive socket) must not end the link while the server may still hold frames
+        // for it (it keeps them `ajaxGraceMs`, 5 s by default): ask again with the same ack, on a fresh
+        // connection, after 0, 250, 500, 1000 and 2000 ms (3.75 s in all), then give up (issue 10 #13).
+        const wait = POLL_RETRY_MS[this.pollFailures++];
+        if (wait === undefined || this.aborted(e)) return this.end(ABNORMAL, 'poll failed', messageOf(e));
+        this.retry = this.o.scheduler.schedule(() => {
+          this.retry = undefined;
+          this.poll();
+        }, wait);
       },
     );
   }
@@ -310,12 +319,19 @@ export class AjaxLink {
   }
 
   /** One request with a deadline (an RxJS timer aborting it); the body is read before the deadline ends. */
-  private request(method: string, url: string, headers: Record<string, string>, body: string | Uint8Array | undefined, timeoutMs: number): Promise<Answer> {
+  private request(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | Uint8Array | undefined,
+    timeoutMs: number,
+    fresh = false,
+  ): Promise<Answer> {
     const ac = new AbortController();
     this.controllers.add(ac);
     const deadline = this.o.scheduler.schedule(() => ac.abort(), timeoutMs);
     return this.o
-      .fetch(url, { method, headers, body, signal: ac.signal, credentials: 'include' })
+      .fetch(url, { method, headers, body, signal: ac.signal, credentials: 'include', ...(fresh ? { fresh } : {}) })
       .then(async (r): Promise<Answer> => {
         const bytes = r.status === 200 && this.ctx.binary;
         return { status: r.status, headers: r.headers, body: bytes ? new Uint8Array(await r.arrayBuffer()) : await r.text() };
@@ -338,15 +354,17 @@ export class AjaxLink {
       // not JSON: keep the text
     }
     const what = `HTTP ${a.status}${code ? ` ${code}` : ''}: ${message}`;
-    this.end(closeCodeOf(a.status, code), what, what);
+    // CHSK_REJECTED from the server, or a bare 401/403 (a proxy, a dev server with changeOrigin).
+    const rejected = code === ErrorCode.Rejected || ((a.status === 401 || a.status === 403) && code === undefined);
+    this.end(closeCodeOf(a.status, code), what, what, false, rejected);
   }
 
   /** Ends the link and reports it (optionally with an error first). */
-  private end(code: number, reason: string, error?: string, clean = false): void {
+  private end(code: number, reason: string, error?: string, clean = false, rejected = false): void {
     if (this.done) return;
     if (error !== undefined) this.sub.next({ kind: 'error', message: error });
     this.teardown();
-    this.sub.next({ kind: 'close', code, reason, clean, opened: this.opened });
+    this.sub.next({ kind: 'close', code, reason, clean, opened: this.opened, ...(rejected ? { rejected } : {}) });
     this.sub.complete();
   }
 
@@ -354,6 +372,7 @@ export class AjaxLink {
     this.done = true;
     this.upgrades?.unsubscribe();
     this.postTick?.unsubscribe();
+    this.retry?.unsubscribe();
     for (const ac of this.controllers) ac.abort();
     this.controllers.clear();
     this.probe?.dispose();

@@ -20,6 +20,11 @@ export interface FetchInit {
   body?: string | Uint8Array;
   signal?: AbortSignal;
   credentials?: 'include' | 'same-origin' | 'omit';
+  /**
+   * Set on the retry of a failed poll: open a new connection rather than reuse a pooled keep-alive one that
+   * may be dead too. `httpFetch` honours it; a `fetch` that cannot ignores it.
+   */
+  fresh?: boolean;
 }
 
 /** A `fetch` function: the global one of browsers and Node ≥ 18, or any compatible implementation. */

@@ -18,6 +18,11 @@ export interface AutoTransportOptions {
  * the upgrade, a proxy that strips `Upgrade`) or does not open within `connectTimeoutMs`, the same link
  * carries on over Ajax, reporting `{ kind: 'transport', type: 'ajax', reason: 'downgrading-ws-to-ajax' }`.
  *
+ * Once WebSocket has opened on this client, a failure before open is an outage (server down or restarting)
+ * unless there are signs of a blocked upgrade (an HTTP answer other than 101 and not 5xx, or no open within
+ * `connectTimeoutMs`): the close is reported as it is and the client retries WebSocket with its backoff,
+ * with `type` staying `'ws'` and each failed attempt in `lastWsError`/`lastWsClose`.
+ *
  * Once Ajax has worked where WebSocket failed, later links start on Ajax directly (no wasted attempt per
  * reconnect); the Ajax transport's upgrade probes find the way back, and after a successful move later links
  * start on WebSocket again. A WebSocket failure while Ajax fails too (the server is down) changes nothing.
@@ -25,6 +30,8 @@ export interface AutoTransportOptions {
 export function autoTransport(options: AutoTransportOptions): ClientTransport {
   const { ws, ajax, scheduler, connectTimeoutMs } = options;
   let startOnAjax = false;
+  /** WebSocket has opened on this client: the network lets it through. */
+  let wsWorked = false;
 
   const viaAjax = (ctx: ConnectContext): Observable<TransportSignal> =>
     ajax.connect(ctx).pipe(
@@ -43,6 +50,8 @@ export function autoTransport(options: AutoTransportOptions): ClientTransport {
       return new Observable<TransportSignal>((sub) => {
         let opened = false;
         let fellBack = false;
+        /** An HTTP answer other than 101 to the upgrade (a proxy or server that does not pass WebSocket). */
+        let answered = false;
         let fallbackSub: Subscription | undefined;
         const fallBack = (): void => {
           if (fellBack) return;
@@ -52,6 +61,7 @@ export function autoTransport(options: AutoTransportOptions): ClientTransport {
           sub.next({ kind: 'transport', type: 'ajax', reason: 'downgrading-ws-to-ajax' });
           fallbackSub = viaAjax(ctx).subscribe(sub);
         };
+        // A hung upgrade is a sign of a blocked one, whether or not WebSocket worked before.
         const timer = scheduler.schedule(() => {
           if (!opened) fallBack();
         }, connectTimeoutMs);
@@ -60,10 +70,18 @@ export function autoTransport(options: AutoTransportOptions): ClientTransport {
           next: (sig) => {
             if (fellBack) return;
             if (sig.kind === 'open') {
-              opened = true;
+              opened = wsWorked = true;
               timer.unsubscribe();
             }
-            if (sig.kind === 'close' && !sig.opened) return fallBack();
+            // `ws` (Node) says "Unexpected server response: <status>"; a 5xx is a server that is down or
+            // restarting behind a proxy, not a blocked upgrade. Browsers give no detail.
+            if (sig.kind === 'error' && /Unexpected server response: (?!5\d\d)/.test(sig.message)) answered = true;
+            if (sig.kind === 'close' && !sig.opened) {
+              // Once WebSocket has worked on this client, a refused or reset connection is an outage: report
+              // the close, and the client retries WebSocket with its backoff (issue 10 #9).
+              if (!wsWorked || answered) return fallBack();
+              timer.unsubscribe();
+            }
             sub.next(sig);
           },
           error: (e: unknown) => {

@@ -98,6 +98,9 @@ export function webSocketTransport(WebSocketCtor: WebSocketConstructor, deadline
         ws.binaryType = 'arraybuffer';
         let opened = false;
         let done = false;
+        /** `ws` (Node) reports an HTTP answer other than 101 as "Unexpected server response: <status>". */
+        let rejected = false;
+        let lastError = '';
         const giveUp = deadline?.scheduler.schedule(() => {
           stop();
           done = true;
@@ -126,12 +129,15 @@ export function webSocketTransport(WebSocketCtor: WebSocketConstructor, deadline
         };
         ws.onerror = (ev) => {
           const message = (ev as { message?: string })?.message ?? 'WebSocket error';
+          if (/Unexpected server response: 40[13]\b/.test(message)) rejected = true;
+          lastError = message;
           sub.next({ kind: 'error', message });
         };
         ws.onclose = (ev) => {
           done = true;
           giveUp?.unsubscribe();
-          sub.next({ kind: 'close', code: ev.code, reason: ev.reason, clean: ev.wasClean, opened });
+          const refused = rejected && !opened;
+          sub.next({ kind: 'close', code: ev.code, reason: refused ? lastError : ev.reason, clean: ev.wasClean, opened, ...(refused ? { rejected } : {}) });
           sub.complete();
         };
         function stop(): void {
