@@ -7,7 +7,7 @@ function req(headers: Record<string, string>, url = '/chsk'): ChskRequest {
 }
 
 function admit(headers: Record<string, string>, o: ServerOptions) {
-  return admitRequest(req(headers), resolveServerOptions({ userId: () => 'u1', ...o }));
+  return admitRequest(req(headers), resolveServerOptions({ userId: () => 'u1', ...o }), () => undefined);
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
@@ -45,7 +45,7 @@ describe('admitRequest: CSRF', () => {
 
   it('never reads the token from the URL', async () => {
     const r = req({}, `/chsk?csrf-token=${token}&csrfToken=${token}&csrf=${token}&x-csrf-token=${token}`);
-    await expect(admitRequest(r, resolveServerOptions({ csrfToken: () => token }))).resolves.toMatchObject({ ok: false, status: 403 });
+    await expect(admitRequest(r, resolveServerOptions({ csrfToken: () => token }), () => undefined)).resolves.toMatchObject({ ok: false, status: 403 });
   });
 
   it('reads the first csrf. entry and decodes base64url', () => {

@@ -73,6 +73,12 @@ export const ErrorCode = {
    * that fails on `errors$`.
    */
   BadData: 'CHSK_BAD_DATA',
+  /**
+   * An app hook (`upgradeMiddleware`, `csrfToken`, `authorize`, `userId`, `handshakeData`) threw, rejected or
+   * returned something it may not while a request was being admitted: reported on the server's `errors$` with
+   * the hook's name and its error; the client is refused with HTTP 500 `CHSK_REJECTED`.
+   */
+  HookFailed: 'CHSK_HOOK_FAILED',
   /** A `strict` server got an event id that has no entry in `schemas`. */
   UnknownEvent: 'CHSK_UNKNOWN_EVENT',
   /**

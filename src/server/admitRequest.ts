@@ -2,12 +2,28 @@ import { timingSafeEqual } from 'crypto';
 import { ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
 import type { ServerAdapter } from './adapter/ServerAdapter';
+import type { ServerErrorReport } from './ServerErrorReport';
 import type { Rejection, ResolvedServerOptions } from './serverOptions';
 
 /** The verdict on an incoming handshake, poll or POST. */
 export type Admission =
-  | { readonly ok: true; readonly uid: string | null }
+  | { readonly ok: true; readonly uid: string | null; readonly handshakeData?: unknown }
   | { readonly ok: false; readonly status: number; readonly code: string; readonly body: string };
+
+/** Where admission reports an app hook that failed: the server core's `report`. */
+export type Report = (r: ServerErrorReport) => void;
+
+/** The client's side of a failed hook: a plain 500 that names no hook and leaks nothing of its error. */
+export const HOOK_REFUSAL = { status: 500, code: ErrorCode.Rejected, body: 'server error while admitting the request' } as const;
+
+/**
+ * Reports that the app's hook `hook` failed (`CHSK_HOOK_FAILED` on `errors$`, with its error: the app's bug,
+ * which only the server's owner can fix) and returns the client's refusal, 500 `CHSK_REJECTED`.
+ */
+export function hookFailed(report: Report, hook: string, what: string, error?: unknown): Extract<Admission, { ok: false }> {
+  report({ code: ErrorCode.HookFailed, message: `${hook} ${what}`, ...(error !== undefined ? { error } : {}) });
+  return { ok: false, ...HOOK_REFUSAL };
+}
 
 /** The `Sec-WebSocket-Protocol` entry the server selects; the client offers it with its CSRF entry. */
 export const WS_SUBPROTOCOL = 'sente-rx.v1';
@@ -74,14 +90,19 @@ export function presentedCsrfToken(req: ChskRequest): string | undefined {
 /**
  * The origin and CSRF checks alone, which every Ajax poll, POST and upgrade probe passes again (the
  * connection token proves who speaks; these keep other sites from speaking). Undefined when they pass.
- * May throw when the `csrfToken` hook throws.
+ * A `csrfToken` hook that throws is reported and refused (500).
  */
-export function checkOriginAndCsrf(req: ChskRequest, o: ResolvedServerOptions): Admission | undefined {
+export function checkOriginAndCsrf(req: ChskRequest, o: ResolvedServerOptions, report: Report): Admission | undefined {
   if (!originAllowed(req, o.allowedOrigins)) return refuse(403, ErrorCode.Rejected, 'origin not allowed');
   if (o.csrfToken) {
     // Only an explicit `null` switches the check off: an accessor that finds no token (a request without a
     // session, a typo in the field name) returns `undefined` or '', and that must not open the door.
-    const expected = o.csrfToken(req);
+    let expected: string | null | undefined;
+    try {
+      expected = o.csrfToken(req);
+    } catch (error) {
+      return hookFailed(report, 'csrfToken', 'threw', error);
+    }
     if (expected !== null) {
       if (typeof expected !== 'string' || expected.length === 0) return refuse(403, ErrorCode.Rejected, 'no CSRF token for this session');
       const given = presentedCsrfToken(req);
@@ -91,29 +112,57 @@ export function checkOriginAndCsrf(req: ChskRequest, o: ResolvedServerOptions): 
   return undefined;
 }
 
-/**
- * Runs the server's checks in order (origin, CSRF, authorize) and resolves the uid. Never throws: a failing
- * user hook becomes a 500 refusal with `CHSK_REJECTED`.
- */
-export async function admitRequest(req: ChskRequest, o: ResolvedServerOptions): Promise<Admission> {
+/** Awaits one hook; a throw or rejection becomes a {@link HookError} naming it. */
+async function call<T>(hook: string, f: () => T | Promise<T>): Promise<T> {
   try {
-    const refused = checkOriginAndCsrf(req, o);
+    return await f();
+  } catch (error) {
+    throw new HookError(hook, error);
+  }
+}
+
+class HookError {
+  constructor(
+    readonly hook: string,
+    readonly error: unknown,
+  ) {}
+}
+
+/**
+ * Runs the server's checks in order (origin, CSRF, authorize), resolves the uid, then the handshake data.
+ * Never throws: a user hook that throws, rejects or returns what it may not is reported on `errors$`
+ * (`CHSK_HOOK_FAILED`, naming it) and refused with 500 `CHSK_REJECTED`.
+ */
+export async function admitRequest(req: ChskRequest, o: ResolvedServerOptions, report: Report): Promise<Admission> {
+  try {
+    const refused = checkOriginAndCsrf(req, o, report);
     if (refused) return refused;
     if (o.authorize) {
-      const verdict: unknown = await o.authorize(req);
+      const authorize = o.authorize;
+      const verdict: unknown = await call('authorize', () => authorize(req));
       if (typeof verdict === 'object' && verdict !== null) {
         const { status, body } = verdict as Rejection;
-        if (!Number.isInteger(status) || status < 400 || status > 599) return refuse(500, ErrorCode.Rejected, 'authorize returned a rejection without a 4xx/5xx status');
+        if (!Number.isInteger(status) || status < 400 || status > 599) {
+          const message = 'authorize returned a rejection without a 4xx/5xx status';
+          report({ code: ErrorCode.HookFailed, message });
+          return refuse(500, ErrorCode.Rejected, message);
+        }
         return refuse(status, ErrorCode.Rejected, body ?? 'unauthorized');
       }
       // Fail closed: only `true` admits, so a hook that forgets to return refuses rather than admits.
       if (verdict !== true) return refuse(401, ErrorCode.Rejected, 'unauthorized');
     }
-    const uid = await o.userId(req);
-    if (uid !== null && uid !== undefined && typeof uid !== 'string') return refuse(500, ErrorCode.Rejected, 'userId returned a non-string');
-    return { ok: true, uid: uid ?? null };
-  } catch {
-    return refuse(500, ErrorCode.Rejected, 'server error while admitting the request');
+    const uid = await call('userId', () => o.userId(req));
+    if (uid !== null && uid !== undefined && typeof uid !== 'string') {
+      report({ code: ErrorCode.HookFailed, message: `userId returned a ${typeof uid}, not a string or null` });
+      return refuse(500, ErrorCode.Rejected, 'userId returned a non-string');
+    }
+    const hd = o.handshakeData;
+    const handshakeData = hd ? await call('handshakeData', () => hd(req)) : undefined;
+    return { ok: true, uid: uid ?? null, ...(handshakeData !== undefined ? { handshakeData } : {}) };
+  } catch (e) {
+    if (e instanceof HookError) return hookFailed(report, e.hook, 'threw or rejected', e.error);
+    return hookFailed(report, 'admission', 'failed', e);
   }
 }
 

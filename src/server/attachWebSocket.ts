@@ -7,7 +7,7 @@ import { AjaxParam, TOKEN_SUBPROTOCOL_PREFIX } from '../protocol/ajax';
 import { CloseCode, ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
 import { PROTOCOL_VERSION } from '../protocol/messages';
-import { admitRequest, checkOriginAndCsrf, connectionLimit, WS_SUBPROTOCOL } from './admitRequest';
+import { admitRequest, checkOriginAndCsrf, connectionLimit, HOOK_REFUSAL, hookFailed, WS_SUBPROTOCOL, type Report } from './admitRequest';
 import type { AjaxContext } from './ajax/AjaxContext';
 import type { Frame } from '../packers/Packer';
 import type { ConnectionHandle, ServerConnection } from './ServerConnection';
@@ -18,13 +18,32 @@ import { writeWsFrame } from './writeWsFrame';
 /** Client ids: 1–128 characters of `[A-Za-z0-9_-]`. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** Marks a failure of the app's `upgradeMiddleware` apart from our own, for the report. */
+class MiddlewareError {
+  constructor(readonly error: unknown) {}
+}
+
 function runMiddleware(req: ChskRequest, mws: readonly UpgradeMiddleware[]): Promise<void> {
   if (mws.length === 0) return Promise.resolve();
   const res = new ServerResponse(req);
-  return mws.reduce<Promise<void>>(
-    (p, mw) => p.then(() => new Promise<void>((resolve, reject) => mw(req, res, (err?: unknown) => (err ? reject(err) : resolve())))),
-    Promise.resolve(),
-  );
+  return mws
+    .reduce<Promise<void>>(
+      (p, mw) => p.then(() => new Promise<void>((resolve, reject) => mw(req, res, (err?: unknown) => (err ? reject(err) : resolve())))),
+      Promise.resolve(),
+    )
+    .catch((error: unknown) => {
+      throw new MiddlewareError(error);
+    });
+}
+
+/** Reports an upgrade that failed (the app's middleware: `CHSK_HOOK_FAILED`; ours: `CHSK_REJECTED`) and refuses it with 500. */
+function upgradeFailed(socket: Duplex, report: Report, error: unknown): void {
+  if (error instanceof MiddlewareError) {
+    const r = hookFailed(report, 'upgradeMiddleware', 'threw or failed', error.error);
+    return reject(socket, r.status, r.code, r.body);
+  }
+  report({ code: ErrorCode.Rejected, message: 'upgrade failed', error });
+  reject(socket, HOOK_REFUSAL.status, ErrorCode.Rejected, 'server error during upgrade');
 }
 
 function reject(socket: Duplex, status: number, code: string, body: string): void {
@@ -158,6 +177,7 @@ function wire(ws: WebSocket, handle: ConnectionHandle, sockets: Set<WebSocket>, 
  */
 export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: AjaxContext): { detach(): void; sockets: Set<WebSocket> } {
   const o = core.options;
+  const report: Report = (r) => core.report(r);
   const sockets = new Set<WebSocket>();
   /** `handshakeTimeoutMs` timers of the upgrades still being admitted. */
   const admitting = new Set<Subscription>();
@@ -212,10 +232,9 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
     });
     if (!decided) admitting.add(deadline);
     runMiddleware(chskReq, o.upgradeMiddleware)
-      .then(() => admitRequest(chskReq, o))
+      .then(() => admitRequest(chskReq, o, report))
       .then(async (admission) => {
         if (!admission.ok) return decide() && reject(socket, admission.status, admission.code, admission.body);
-        const handshakeData = o.handshakeData ? await o.handshakeData(chskReq) : undefined;
         if (!decide()) return;
         if (core.isClosing || socket.destroyed) return socket.destroy();
         // Counted right before the (synchronous) upgrade, so two concurrent handshakes cannot both slip in.
@@ -227,13 +246,11 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
         if (tooMany) return reject(socket, tooMany.status, tooMany.code, tooMany.body);
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', onSocketError);
-          accept(ws, socket, chskReq, params, admission.uid, handshakeData);
+          accept(ws, socket, chskReq, params, admission.uid, admission.handshakeData);
         });
       })
       .catch((error: unknown) => {
-        if (!decide()) return;
-        core.report({ code: ErrorCode.Rejected, message: 'upgrade failed', error });
-        reject(socket, 500, ErrorCode.Rejected, 'server error during upgrade');
+        if (decide()) upgradeFailed(socket, report, error);
       });
   };
 
@@ -272,7 +289,7 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
     runMiddleware(chskReq, o.upgradeMiddleware)
       .then(() => {
         if (!ajax) return reject(socket, 400, ErrorCode.BadMessage, 'this server has no Ajax transport to upgrade');
-        const refused = checkOriginAndCsrf(chskReq, o);
+        const refused = checkOriginAndCsrf(chskReq, o, report);
         if (refused && !refused.ok) return reject(socket, refused.status, refused.code, refused.body);
         const clientId = params.get(AjaxParam.ClientId) ?? '';
         if (!CLIENT_ID_PATTERN.test(clientId)) return reject(socket, 400, ErrorCode.BadClientId, 'cid must be 1-128 characters of [A-Za-z0-9_-]');
@@ -292,10 +309,7 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
           wire(ws, found.conn.handle!, sockets, core);
         });
       })
-      .catch((error: unknown) => {
-        core.report({ code: ErrorCode.Rejected, message: 'upgrade failed', error });
-        reject(socket, 500, ErrorCode.Rejected, 'server error during upgrade');
-      });
+      .catch((error: unknown) => upgradeFailed(socket, report, error));
   };
 
   httpServer.on('upgrade', onUpgrade);

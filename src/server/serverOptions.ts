@@ -67,7 +67,8 @@ export interface ServerOptions {
   /**
    * Decides whether a connection may open: `true` admits; `false` (or anything else that is not a
    * {@link Rejection}, so a hook that forgets to return fails closed) refuses with 401; a `{ status, body }`
-   * refuses with that 4xx/5xx status and body. A hook that throws or rejects refuses with 500. @default allow all
+   * refuses with that 4xx/5xx status and body. A hook that throws or rejects refuses with 500 and is reported on
+   * `errors$` as `CHSK_HOOK_FAILED` (as is every admission hook that fails). @default allow all
    */
   authorize?: (req: ChskRequest) => boolean | Rejection | Promise<boolean | Rejection>;
   /** Middleware `attach` runs on the upgrade request before the checks (e.g. an express-session parser). @default [] */

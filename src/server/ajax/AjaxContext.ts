@@ -58,12 +58,8 @@ export function clientIdOf(req: IncomingMessage): { ok: true; cid: string } | ({
 export function authenticate(ctx: AjaxContext, req: ChskRequest): { ok: true; conn: AjaxConnection } | ({ ok: false } & Refusal) {
   // Shutting down: connections are being released, so say why instead of a misleading 410.
   if (ctx.core.isClosing) return { ok: false, status: 503, code: ErrorCode.Closed, message: 'server closing' };
-  try {
-    const refused = checkOriginAndCsrf(req, ctx.core.options);
-    if (refused && !refused.ok) return { ok: false, status: refused.status, code: refused.code, message: refused.body };
-  } catch {
-    return { ok: false, status: 500, code: ErrorCode.Rejected, message: 'server error while checking the request' };
-  }
+  const refused = checkOriginAndCsrf(req, ctx.core.options, (r) => ctx.core.report(r));
+  if (refused && !refused.ok) return { ok: false, status: refused.status, code: refused.code, message: refused.body };
   const id = clientIdOf(req);
   if (!id.ok) return id;
   return ctx.registry.find(header(req, AjaxHeader.Token), id.cid);

@@ -45,15 +45,9 @@ async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse
   }
   const id = clientIdOf(req);
   if (!id.ok) return refuse(res, id);
-  const admission = await admitRequest(req, o);
+  const admission = await admitRequest(req, o, (r) => core.report({ ...r, clientId: id.cid }));
   if (!admission.ok) return refuse(res, { status: admission.status, code: admission.code, message: admission.body });
-  let handshakeData: unknown;
-  try {
-    handshakeData = o.handshakeData ? await o.handshakeData(req) : undefined;
-  } catch (error) {
-    core.report({ code: ErrorCode.Rejected, message: 'handshakeData failed', clientId: id.cid, uid: admission.uid, error });
-    return refuse(res, { status: 500, code: ErrorCode.Rejected, message: 'server error during the handshake' });
-  }
+  const { handshakeData } = admission;
   // The client may have gone while the hooks ran; opening a connection for nobody would only wait for its gap.
   if (core.isClosing) return refuse(res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
   if (res.destroyed || res.writableEnded) return;
