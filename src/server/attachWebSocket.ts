@@ -157,7 +157,14 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
 }
 
 function onError(this: WebSocket, error: Error): void {
-  (this as WiredSocket)[kWired].core.report({ code: ErrorCode.BadFrame, message: error.message, error });
+  const { core } = (this as WiredSocket)[kWired];
+  // ws closes with 1009 when a message passes `maxPayload` (our maxFrameBytes): that is a size refusal, the
+  // same CHSK_TOO_LARGE an Ajax body or the core's own check reports, not a frame that failed to unpack.
+  if ((error as Error & { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    core.report({ code: ErrorCode.TooLarge, message: `message over maxFrameBytes (${core.options.maxFrameBytes}): ${error.message}`, error });
+    return;
+  }
+  core.report({ code: ErrorCode.BadFrame, message: error.message, error });
 }
 
 /** Connects a WebSocket to the core's handle with listeners shared by every connection. */

@@ -64,16 +64,21 @@ export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: Se
       true,
     );
   }
-  const tooLarge = { status: 413, code: ErrorCode.TooLarge, message: `body exceeds ${ctx.maxBody} bytes` };
+  const tooLarge = { status: 413, code: ErrorCode.TooLarge, message: `body exceeds ${ctx.maxBody} bytes (maxFrameBytes + framing)` };
+  // Reported like a WebSocket message over maxPayload, so both transports show the same refusal on errors$.
+  const refuseTooLarge = (): void => {
+    ctx.core.report({ code: ErrorCode.TooLarge, message: tooLarge.message, clientId: auth.conn.clientId });
+    refuse(res, tooLarge, true);
+  };
   const declared = Number(header(req, 'content-length') ?? 0);
-  if (declared > ctx.maxBody) return refuse(res, tooLarge, true);
+  if (declared > ctx.maxBody) return refuseTooLarge();
   let body: Buffer | undefined;
   try {
     body = await readBody(req, ctx.maxBody);
   } catch {
     return void res.destroy();
   }
-  if (body === undefined) return refuse(res, tooLarge, true);
+  if (body === undefined) return refuseTooLarge();
   let frames: Frame[];
   try {
     // Text bodies are decoded strictly: invalid UTF-8 is refused, never replaced.
