@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'http';
-import { asapScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asapScheduler, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Frame } from '../../packers/Packer';
 import { AjaxHeader, BINARY_BODY_TYPE, encodeBody, TEXT_BODY_TYPE } from '../../protocol/ajax';
 import { CloseCode, ErrorCode } from '../../protocol/codes';
@@ -49,13 +49,21 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
   private riders = 0;
   private end: End | undefined;
   private disposed = false;
+  /**
+   * Where "the end of the tick" is scheduled. On the default real-time scheduler a microtask (asapScheduler:
+   * a burst still leaves in one answer and a lone reply pays no timer delay); any other configured scheduler
+   * (a TestScheduler) runs it, so the server is driven wholly in its time, as the client's AjaxLink does.
+   */
+  private readonly tick: SchedulerLike;
 
   constructor(
     readonly clientId: string,
     readonly selector: string,
     readonly secret: string,
     private readonly env: AjaxEnv,
-  ) {}
+  ) {
+    this.tick = env.scheduler === asyncScheduler ? asapScheduler : env.scheduler;
+  }
 
   /** True while POSTed frames still reach the core: open, or upgraded (the connection lives on, on the ws). */
   get accepts(): boolean {
@@ -160,7 +168,7 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
     try {
       for (const f of frames) this.handle.receive(f);
     } finally {
-      asapScheduler.schedule(() => {
+      this.tick.schedule(() => {
         this.riders--;
         this.answerPost(answer);
       });
@@ -216,10 +224,10 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
     this.handle?.closed(code, reason);
   }
 
-  /** Answers the held poll soon (coalesceMs 0: at the end of the tick, a microtask, so a burst still leaves in one response and a lone reply pays no timer delay). */
+  /** Answers the held poll soon (coalesceMs 0: at the end of the tick, see {@link tick}). */
   private flushSoon(): void {
     if (!this.held || this.flushTimer) return;
-    const scheduler = this.env.coalesceMs === 0 ? asapScheduler : this.env.scheduler;
+    const scheduler = this.env.coalesceMs === 0 ? this.tick : this.env.scheduler;
     this.flushTimer = scheduler.schedule(() => {
       this.flushTimer = undefined;
       this.flush();
