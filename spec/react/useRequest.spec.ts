@@ -84,3 +84,10 @@ test('a null event sends nothing and reads idle; errors show as error', async ()
   await rtlWaitFor(() => expect(view.getByTestId('x').textContent).toBe('idle/error/ReplyTimeoutError'), { timeout: 5000 });
   view.unmount();
 });
+
+test('a provider that owns its client: a request sent at mount goes out (the client starts before children send)', async () => {
+  const view = render(h(StrictMode, null, h(ChannelSocketProvider, { options: { url: `${server.url}?uid=u1`, WebSocket, type: 'ws' } }, h(Echo, { text: 'first' }))));
+  await rtlWaitFor(() => expect(view.getByTestId('echo').textContent).toBe('FIRST'), { timeout: 5000 });
+  expect(received.filter((id) => id === 'demo/echo')).toHaveLength(1);
+  view.unmount();
+});

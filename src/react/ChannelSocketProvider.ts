@@ -1,4 +1,4 @@
-import { createElement, useEffect, useState, type ReactNode } from 'react';
+import { createElement, useEffect, useLayoutEffect, useState, type ReactNode } from 'react';
 import type { ChannelSocketClient } from '../client/createClient';
 import type { ClientOptions } from '../client/clientOptions';
 import type { DefaultEventMap, EventMapOf } from '../protocol/events';
@@ -16,6 +16,9 @@ export interface ChannelSocketProviderProps<M extends EventMapOf<M> = DefaultEve
   options?: ClientOptions;
   children?: ReactNode;
 }
+
+/** useLayoutEffect in the browser; on the server (where neither runs) useEffect, which React does not warn about. */
+const useConnectEffect = typeof window === 'undefined' ? useEffect : useLayoutEffect;
 
 /**
  * Puts a channel socket client in context for {@link useChannelSocket}, {@link useChannelState},
@@ -38,6 +41,8 @@ export interface ChannelSocketProviderProps<M extends EventMapOf<M> = DefaultEve
 export function ChannelSocketProvider<M extends EventMapOf<M> = DefaultEventMap>(props: ChannelSocketProviderProps<M>): ReactNode {
   const given = props.client as ChannelSocketClient | undefined;
   const [owned] = useState(() => (given ? null : sharedClient(props.options ?? {})));
-  useEffect(() => owned?.acquire(), [owned]);
+  // A layout effect: it runs before the children's effects, so a child that sends on mount (useRequest) finds
+  // the client started rather than stopped (children's effects run before their parent's).
+  useConnectEffect(() => owned?.acquire(), [owned]);
   return createElement(ChannelSocketContext.Provider, { value: given ?? owned!.client }, props.children);
 }
