@@ -1,4 +1,6 @@
-module.exports = {
+const redisAvailable = require('./spec/support/redisAvailable');
+
+const base = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
@@ -6,11 +8,26 @@ module.exports = {
     '^.+\\.mjs$': '<rootDir>/spec/support/esmTransform.cjs',
   },
   transformIgnorePatterns: ['/node_modules/(?!@angular/)'],
-  testMatch: ['<rootDir>/spec/**/*.spec.ts'],
   // Examples import the package by name (as users do); tests run them against the sources.
   moduleNameMapper: {
     '^sente-rx$': '<rootDir>/src/index.ts',
-    '^sente-rx/(client|server|testing|react|angular)$': '<rootDir>/src/$1/index.ts',
+    '^sente-rx/(client|server|testing|react|angular|redis)$': '<rootDir>/src/$1/index.ts',
     '^sente-rx/msgpack$': '<rootDir>/src/packers/msgpack.ts',
   },
 };
+
+// The server suites that run a second time with every server on the Redis adapter (the harness picks the
+// adapter from CHSK_ADAPTER), plus the Redis-only suites (several nodes, faults).
+const onRedis = ['adapter', 'core', 'ajax', 'transports', 'smoke'].map((s) => `<rootDir>/spec/integration/${s}.spec.ts`);
+const redisOnly = '<rootDir>/spec/redis/**/*.spec.ts';
+
+const projects = [{ ...base, displayName: 'memory', testMatch: ['<rootDir>/spec/**/*.spec.ts'], testPathIgnorePatterns: ['/spec/redis/'] }];
+if (redisAvailable()) {
+  projects.push({ ...base, displayName: 'redis', testMatch: [...onRedis, redisOnly], setupFiles: ['<rootDir>/spec/support/useRedisAdapter.js'] });
+} else if (process.env.CI === 'true') {
+  throw new Error('CI=true and Redis does not answer on 127.0.0.1:6379: the Redis suites cannot run (start redis-server; see README, Development)');
+} else {
+  process.stderr.write('NOTICE: Redis does not answer on 127.0.0.1:6379: the Redis adapter suites are skipped (CI runs them).\n');
+}
+
+module.exports = { projects };

@@ -21,6 +21,7 @@ const entries = {
   node: { src: 'src/node/index.ts' },
   react: { src: 'src/react/index.ts', peers: ['react'] },
   angular: { src: 'src/angular/index.ts', peers: ['@angular/core'] },
+  redis: { src: 'src/redis/index.ts', peers: ['ioredis'] },
 };
 
 /**

@@ -191,7 +191,11 @@ describe.each([jsonPacker, msgpackPacker])('core over WebSocket with the $name p
     srv.chsk.events$.subscribe((m) => {
       if (m.id === 'chsk/uidport-open' || m.id === 'chsk/uidport-close') ports.push(`${m.id}:${m.data}`);
     });
+    // With a cluster adapter the arrival is decided in Redis: wait for the event rather than assume it came
+    // before the client's handshake.
+    const opened = waitFor(srv.chsk.events$, (m) => m.id === 'chsk/uidport-open');
     const a = await srv.connected({ params: { uid: 'dave' }, packer });
+    await opened;
     expect(srv.chsk.connectedUids$.value.ws.has('dave')).toBe(true);
     expect(srv.chsk.connectedUids$.value.any.has('dave')).toBe(true);
     expect(ports).toEqual(['chsk/uidport-open:dave']);
@@ -200,10 +204,12 @@ describe.each([jsonPacker, msgpackPacker])('core over WebSocket with the $name p
     const b = await srv.connected({ params: { uid: 'dave' }, packer });
     expect(srv.chsk.connectedUids$.value.any.has('dave')).toBe(true);
     // Now leave for good: dave stays listed during the grace period, then goes.
+    const closed = waitFor(srv.chsk.events$, (m) => m.id === 'chsk/uidport-close');
     b.disconnect();
     await waitFor(c0(srv), () => true);
     expect(srv.chsk.connectedUids$.value.any.has('dave')).toBe(true);
     await waitFor(srv.chsk.connectedUids$, (u) => !u.any.has('dave'));
+    await closed;
     // Exactly one open and one close: the reload inside the grace period did not flap.
     expect(ports).toEqual(['chsk/uidport-open:dave', 'chsk/uidport-close:dave']);
     expect(srv.chsk.connectedUids$.value.ws.has('dave')).toBe(false);

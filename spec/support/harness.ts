@@ -9,6 +9,8 @@ import { createChannelSocketClient, type ChannelSocketClient, type ClientOptions
 import { createChannelSocketServer, type ChannelSocketServer, type ServerOptions } from '../../src/server';
 import { jsonPacker, type DefaultEventMap, type EventMapOf, type Packer } from '../../src';
 import { msgpackPacker } from '../../src/packers/msgpack';
+import { createRedisAdapter } from '../../src/redis';
+import { dropPrefix, testPrefix } from './redis';
 
 /**
  * The adapter every server of this run gets unless a test passes its own: `memory` (default) or `redis`
@@ -69,10 +71,14 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(
   harness: HarnessOptions = {},
 ): Promise<TestServer<M>> {
   const app = express();
+  const prefix = ADAPTER_KIND === 'redis' && !opts.adapter ? testPrefix() : undefined;
+  const adapter = prefix ? createRedisAdapter({ keyPrefix: prefix, heartbeatMs: 200, nodeTimeoutMs: 1000 }) : undefined;
   const chsk = createChannelSocketServer<M>({
     userId: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('uid'),
+    ...(adapter ? { adapter } : {}),
     ...opts,
   });
+  await adapter?.whenReady();
   app.use('/chsk', chsk.router);
   const http = createServer(app);
   let policy: UpgradePolicy = harness.upgrades ?? 'accept';
@@ -120,6 +126,7 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(
       for (const s of hanging) s.destroy();
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
+      if (prefix) await dropPrefix(prefix);
     },
   };
 }

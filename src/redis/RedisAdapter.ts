@@ -1,0 +1,375 @@
+import { Redis } from 'ioredis';
+import { asyncScheduler, interval, type BehaviorSubject, type Subscription } from 'rxjs';
+import { ConfigError } from '../errors/ConfigError';
+import { ErrorCode } from '../protocol/codes';
+import type { TransportType } from '../protocol/events';
+import type { EventMessage } from '../protocol/messages';
+import { LocalConnections } from '../server/adapter/LocalConnections';
+import { MemoryDedupe } from '../server/adapter/MemoryDedupe';
+import { MemoryReplayLog } from '../server/adapter/MemoryReplayLog';
+import { Presence } from '../server/adapter/Presence';
+import type { AdapterHost, AdapterStats, ServerAdapter } from '../server/adapter/ServerAdapter';
+import type { ConnectedUids } from '../server/adapter/UidsView';
+import type { ServerConn } from '../server/ServerConn';
+import { decodeBus, encodeBus, type BusHeader } from './busCodec';
+import { AJAX, ClusterView, WS } from './ClusterView';
+import type { RedisAdapterOptions, ResolvedRedisAdapterOptions } from './redisAdapterOptions';
+import { HEARTBEAT, LISTED, SWEEP } from './scripts';
+
+/** The scripts, as ioredis's defineCommand adds them (EVALSHA, falling back to EVAL). */
+interface Scripts {
+  chskHeartbeat(nodes: string, node: string, ttlMs: string): Promise<number>;
+  chskListed(uidKey: string, nodeKey: string, node: string, uid: string, ws: string, ajax: string): Promise<[number, number]>;
+  chskSweep(nodes: string, prefix: string, ttlMs: string, node?: string): Promise<(string | number)[]>;
+}
+
+/**
+ * The cluster adapter on Redis. Pushes reach local connections at once (the same batcher as one process) and
+ * other nodes through pub/sub: a push to a uid is published once to each node that lists the uid (from this
+ * node's replica of the cluster's presence), a broadcast once to the bus every node subscribes to. Presence
+ * lives in Redis (a hash per uid of node listings, a set per node, a zset of node heartbeats); each node keeps
+ * a replica fed by deltas, so `connectedUids$` is cluster-wide and O(1) per change. A uid's arrival and
+ * departure are decided by an atomic script (the field count of its hash going 0 → n or n → 0), so uidport
+ * events happen once per cluster. While Redis is unreachable local delivery goes on; cross-node pushes are
+ * counted as dropped and the first failure of each outage is reported; on reconnect the node resubscribes,
+ * re-registers its users and reloads the replica.
+ */
+export class RedisAdapter extends LocalConnections implements ServerAdapter {
+  private host: AdapterHost | undefined;
+  private presence: Presence | undefined;
+  private readonly cluster = new ClusterView();
+  readonly connectedUids$: BehaviorSubject<ConnectedUids> = this.cluster.view.connectedUids$;
+  readonly replayLog: MemoryReplayLog;
+  readonly dedupe: MemoryDedupe;
+  private readonly cmd: Redis;
+  private readonly scripts: Scripts;
+  private readonly sub: Redis;
+  private readonly ownsCmd: boolean;
+  private readonly p: string;
+  private readonly bus: string;
+  private readonly direct: string;
+  private sharded = false;
+  private ready: Promise<void> | undefined;
+  private timers: Subscription | undefined;
+  private closed = false;
+  /** Local connections that caused a uid's pending arrival/departure, for the uidport event's context. */
+  private readonly portCtx = new Map<string, ServerConn>();
+  /** Uid keys whose listing could not be written (Redis down): their port events are decided on restore. */
+  private readonly dirty = new Set<string>();
+  private failing = false;
+  private counts = { remoteSent: 0, remoteReceived: 0, remoteDropped: 0, errors: 0, nodes: 1, rttMs: null as number | null };
+
+  constructor(
+    options: RedisAdapterOptions,
+    private readonly o: ResolvedRedisAdapterOptions,
+  ) {
+    super();
+    const now = (): number => (this.host?.scheduler ?? asyncScheduler).now();
+    this.replayLog = new MemoryReplayLog(now, options.replay);
+    this.dedupe = new MemoryDedupe(now, options.dedupe);
+    this.ownsCmd = !options.client;
+    this.cmd =
+      options.client ??
+      new Redis(options.url ?? 'redis://127.0.0.1:6379', { enableOfflineQueue: false, maxRetriesPerRequest: 1, ...options.redisOptions });
+    // Subscriptions live on their own connection; ioredis resubscribes it after a reconnect.
+    this.sub = this.cmd.duplicate({ autoResubscribe: true, enableOfflineQueue: true });
+    this.p = o.keyPrefix;
+    this.bus = `${this.p}bus`;
+    this.direct = `${this.p}bus:${o.nodeId}`;
+    this.cmd.defineCommand('chskHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
+    this.cmd.defineCommand('chskListed', { numberOfKeys: 2, lua: LISTED });
+    this.cmd.defineCommand('chskSweep', { numberOfKeys: 1, lua: SWEEP });
+    this.scripts = this.cmd as unknown as Scripts;
+    for (const c of [this.cmd, this.sub]) c.on('error', (e: Error) => this.fail('connection', e));
+  }
+
+  /** This node's id. */
+  get nodeId(): string {
+    return this.o.nodeId;
+  }
+
+  /** Resolves once subscribed and registered (the first time); servers may push before, locally. */
+  whenReady(): Promise<void> {
+    return this.ready ?? Promise.resolve();
+  }
+
+  start(host: AdapterHost): void {
+    if (this.host) throw new ConfigError('an adapter serves one server: create one per createChannelSocketServer');
+    this.host = host;
+    this.presence = new Presence(host.scheduler, host.graceMs, {
+      listed: (key, ws, ajax) => this.writeListing(key, (ws ? WS : 0) | (ajax ? AJAX : 0), false),
+      port: (key, _open, conn) => void this.portCtx.set(key, conn),
+    });
+    this.sub.on('messageBuffer', (_ch: Buffer, msg: Buffer) => this.onBus(msg));
+    this.sub.on('smessageBuffer', (_ch: Buffer, msg: Buffer) => this.onBus(msg));
+    let first = true;
+    this.cmd.on('ready', () => {
+      if (!first && !this.closed) void this.restore();
+    });
+    this.ready = this.connect().then(() => void (first = false));
+    const every = Math.max(1, this.o.heartbeatMs);
+    this.timers = interval(every, host.scheduler).subscribe(() => void this.tick());
+  }
+
+  override add(conn: ServerConn): void {
+    super.add(conn);
+    this.presence?.opened(conn);
+    this.writeCount(conn.key);
+  }
+
+  override remove(conn: ServerConn): void {
+    super.remove(conn);
+    this.presence?.closed(conn, this.count(conn.key, conn.transport));
+    this.writeCount(conn.key);
+  }
+
+  override switched(conn: ServerConn, from: TransportType): void {
+    super.switched(conn, from);
+    if (from !== conn.transport) this.presence?.moved(conn.key, from, conn.transport, this.count(conn.key, from));
+  }
+
+  async connectionCount(uid: string): Promise<number> {
+    if (!this.up()) return this.countOf(uid);
+    try {
+      let n = 0;
+      for (const v of await this.cmd.hvals(`${this.p}c:${uid}`)) n += Number(v) || 0;
+      return n;
+    } catch (e) {
+      this.fail('connectionCount', e);
+      return this.countOf(uid);
+    }
+  }
+
+  push(key: string, msg: EventMessage, flush: boolean): number {
+    const local = this.host!.deliver(key, msg, flush);
+    let remote = 0;
+    let payload: Buffer | undefined;
+    for (const node of this.cluster.nodesOf(key)) {
+      if (node === this.o.nodeId) continue;
+      payload ??= this.packed(['e', this.o.nodeId, key, 0], msg);
+      if (this.publish(`${this.p}bus:${node}`, payload)) remote++;
+    }
+    return local + remote;
+  }
+
+  broadcast(msg: EventMessage, flush: boolean): number {
+    const local = this.host!.deliver(undefined, msg, flush);
+    // Always on the bus: a node that joined since the last heartbeat must not miss it.
+    return this.publish(this.bus, this.packed(['b', this.o.nodeId, 0], msg)) ? local + Math.max(this.counts.nodes - 1, 0) : local;
+  }
+
+  async disconnect(key: string, code: number, reason: string): Promise<void> {
+    this.host!.closeLocal(key, code, reason);
+    this.publish(this.bus, encodeBus(['d', this.o.nodeId, key, code, reason]));
+  }
+
+  stats(): AdapterStats {
+    return { ...this.counts };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers?.unsubscribe();
+    this.presence?.close();
+    // Leave at once (like Phoenix's permdown on shutdown): our listings go, and other nodes emit the
+    // uidport-close of users who were only here when their sweep sees the published deltas.
+    if (this.up()) {
+      try {
+        const out = await this.scripts.chskSweep(`${this.p}nodes`, this.p, '0', this.o.nodeId);
+        await this.announceSweep(out, false);
+      } catch (e) {
+        this.fail('close', e);
+      }
+    }
+    this.cluster.close();
+    this.sub.disconnect();
+    if (this.ownsCmd) this.cmd.disconnect();
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------
+
+  private up(): boolean {
+    return this.cmd.status === 'ready' && !this.closed;
+  }
+
+  private packed(header: BusHeader, msg: EventMessage): Buffer {
+    const frame = this.host!.packer.pack(msg);
+    const h = [...header] as unknown as (string | number)[];
+    h[h.length - 1] = typeof frame === 'string' ? 0 : 1;
+    return encodeBus(h as unknown as BusHeader, frame);
+  }
+
+  /** Publishes without waiting; false (and counted as dropped) when Redis is unreachable. */
+  private publish(channel: string, payload: Buffer): boolean {
+    if (!this.up()) {
+      this.counts.remoteDropped++;
+      this.fail('publish', new Error('Redis is unreachable'));
+      return false;
+    }
+    this.counts.remoteSent++;
+    // Node channels are sharded when Redis has it (SSUBSCRIBE); the bus is one plain channel.
+    (this.sharded && channel !== this.bus ? this.cmd.spublish(channel, payload) : this.cmd.publish(channel, payload)).catch((e: unknown) => {
+      this.counts.remoteDropped++;
+      this.fail('publish', e);
+    });
+    return true;
+  }
+
+  private onBus(raw: Buffer): void {
+    const m = decodeBus(raw);
+    const host = this.host;
+    if (!m || !host || this.closed) return;
+    const h = m.header;
+    if (h[1] === this.o.nodeId) return; // our own broadcast or delta: already applied here
+    switch (h[0]) {
+      case 'e':
+      case 'b': {
+        this.counts.remoteReceived++;
+        let msg: EventMessage;
+        try {
+          msg = host.packer.unpack(m.frame!) as EventMessage;
+        } catch (e) {
+          return this.fail('decode', e);
+        }
+        host.deliver(h[0] === 'e' ? h[2] : undefined, msg, false);
+        return;
+      }
+      case 'd':
+        host.closeLocal(h[2], h[3], h[4]);
+        return;
+      case 'p':
+        this.cluster.apply(h[1], h[2], h[3]);
+        return;
+    }
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      if (this.cmd.status !== 'ready') await new Promise<void>((resolve) => this.cmd.once('ready', () => resolve()));
+      if (this.o.sharded === 'auto') {
+        const info = await this.cmd.info('server');
+        const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
+        this.sharded = major >= 7;
+      } else this.sharded = this.o.sharded;
+      await (this.sharded ? this.sub.ssubscribe(this.direct) : this.sub.subscribe(this.direct));
+      // The bus carries every node's presence deltas and broadcasts: one channel, so it stays on plain
+      // pub/sub (sharding one channel buys nothing).
+      await this.sub.subscribe(this.bus);
+      await this.tick();
+      await this.resync();
+    } catch (e) {
+      this.fail('connect', e);
+    }
+  }
+
+  /** After Redis came back: subscriptions are restored by ioredis; re-register our users, reload the replica. */
+  private async restore(): Promise<void> {
+    try {
+      await this.tick();
+      const p = this.presence!;
+      const stale = new Set(await this.cmd.smembers(`${this.p}n:${this.o.nodeId}`));
+      for (const key of p.keys()) {
+        stale.delete(key);
+        const s = p.state(key);
+        this.writeListing(key, (s?.ws ? WS : 0) | (s?.ajax ? AJAX : 0), !this.dirty.has(key));
+        this.writeCount(key);
+      }
+      for (const key of stale) this.writeListing(key, 0, !this.dirty.has(key));
+      this.dirty.clear();
+      await this.resync();
+      this.failing = false;
+    } catch (e) {
+      this.fail('restore', e);
+    }
+  }
+
+  /** Reads every uid hash into the replica (after subscribing, so no delta falls between). */
+  private async resync(): Promise<void> {
+    const state = new Map<string, Map<string, number>>();
+    const plen = `${this.p}u:`.length;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.cmd.scan(cursor, 'MATCH', `${this.p}u:*`, 'COUNT', 500);
+      cursor = next;
+      const pipe = this.cmd.pipeline();
+      for (const k of keys) pipe.hgetall(k);
+      const res = (await pipe.exec()) ?? [];
+      keys.forEach((k, i) => {
+        const fields = (res[i]?.[1] ?? {}) as Record<string, string>;
+        const m = new Map<string, number>();
+        for (const f of Object.keys(fields)) {
+          const at = f.lastIndexOf(':');
+          const node = f.slice(0, at);
+          m.set(node, (m.get(node) ?? 0) | (f.slice(at + 1) === 'w' ? WS : AJAX));
+        }
+        if (m.size > 0) state.set(k.slice(plen), m);
+      });
+    } while (cursor !== '0');
+    this.cluster.replace(state);
+  }
+
+  /** Heartbeat, dead-node sweep and round-trip time; every `heartbeatMs`. */
+  private async tick(): Promise<void> {
+    if (!this.up()) return;
+    const t0 = Date.now(); // scheduler-exempt: a wall-clock round trip, not a timer
+    try {
+      this.counts.nodes = Number(await this.scripts.chskHeartbeat(`${this.p}nodes`, this.o.nodeId, String(this.o.nodeTimeoutMs)));
+      this.counts.rttMs = Date.now() - t0; // scheduler-exempt
+      const out = await this.scripts.chskSweep(`${this.p}nodes`, this.p, String(this.o.nodeTimeoutMs));
+      await this.announceSweep(out, true);
+    } catch (e) {
+      this.fail('heartbeat', e);
+    }
+  }
+
+  /** Publishes the deltas of swept nodes and emits uidport-close for the uids they leave empty. */
+  private async announceSweep(out: (string | number)[], ports: boolean): Promise<void> {
+    for (let i = 0; i + 2 < out.length; i += 3) {
+      const node = String(out[i]);
+      const key = String(out[i + 1]);
+      const left = Number(out[i + 2]);
+      this.cluster.apply(node, key, 0);
+      this.publish(this.bus, encodeBus(['p', node, key, 0]));
+      if (ports && left === 0) this.host?.uidPort(key, false, undefined);
+    }
+  }
+
+  /** Writes this node's listing of `key` and publishes the delta; emits uidport events on 0 ↔ n. */
+  private writeListing(key: string, bits: number, quiet: boolean): void {
+    this.cluster.apply(this.o.nodeId, key, bits);
+    if (!this.up()) {
+      this.dirty.add(key);
+      return this.fail('presence', new Error('Redis is unreachable'));
+    }
+    const ws = (bits & WS) !== 0 ? '1' : '0';
+    const ajax = (bits & AJAX) !== 0 ? '1' : '0';
+    this.scripts.chskListed(`${this.p}u:${key}`, `${this.p}n:${this.o.nodeId}`, this.o.nodeId, key, ws, ajax).then(
+      ([before, after]) => {
+        const ctx = this.portCtx.get(key);
+        if (quiet || this.closed) return;
+        if (before === 0 && after > 0) this.portCtx.delete(key), this.host?.uidPort(key, true, ctx);
+        else if (before > 0 && after === 0) this.portCtx.delete(key), this.host?.uidPort(key, false, ctx);
+      },
+      (e: unknown) => (this.dirty.add(key), this.fail('presence', e)),
+    );
+    this.publish(this.bus, encodeBus(['p', this.o.nodeId, key, bits]));
+  }
+
+  /** Writes this node's connection count of `key` (for `maxConnectionsPerUid`). */
+  private writeCount(key: string): void {
+    if (!this.up()) return;
+    const n = this.countOf(key);
+    const k = `${this.p}c:${key}`;
+    (n > 0 ? this.cmd.hset(k, this.o.nodeId, n) : this.cmd.hdel(k, this.o.nodeId)).catch((e: unknown) => this.fail('count', e));
+  }
+
+  /** Counts a failure; reports the first of an outage (and any failure while Redis answers) on `errors$`. */
+  private fail(where: string, e: unknown): void {
+    this.counts.errors++;
+    const down = !this.up();
+    if (down && this.failing) return;
+    this.failing = down;
+    this.host?.report({ code: ErrorCode.AdapterError, message: `Redis adapter (${where}): ${String((e as Error)?.message ?? e)}`, error: e });
+  }
+}

@@ -1,0 +1,3 @@
+export { createRedisAdapter } from './createRedisAdapter';
+export { RedisAdapter } from './RedisAdapter';
+export type { RedisAdapterOptions } from './redisAdapterOptions';
