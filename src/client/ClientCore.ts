@@ -24,6 +24,7 @@ import { checkInOrder } from '../schemas/OrderedChecks';
 import { safeIssues } from '../schemas/DataIssue';
 import type { Outgoing } from './Outgoing';
 import { requestStream, type StreamHost, type StreamOptions } from './requestStream';
+import { MessageIds } from './MessageIds';
 
 /** The link ended; carries the reason the state will show. */
 class LinkDown extends Error {
@@ -73,6 +74,8 @@ export class ClientCore {
   /** `online` / page-visible events, while the loop runs. */
   private wake: Subscription | undefined;
   private nextRid = 1;
+  /** The `mid` of every `e` and `q` this client writes (PROTOCOL.md, "Message ids"). */
+  private readonly mids: MessageIds;
   private loop: Subscription | undefined;
   private stopped = true;
   /** Reason to record when the current link is torn down by us. */
@@ -86,6 +89,7 @@ export class ClientCore {
   ) {
     this.state$ = new StateSubject(initialState(transport.type, o.clientId));
     this.linkType = transport.type;
+    this.mids = new MessageIds(MessageIds.firstFor(o.clientIdChosen, o.scheduler.now()));
     this.checks = o.schemas && o.validate ? new ClientChecks(o.schemas, (rid) => this.inflight.get(rid)?.msg.ev[0]) : undefined;
   }
 
@@ -467,7 +471,7 @@ export class ClientCore {
         if (this.inflight.get(rid) === o) this.inflight.delete(rid);
       };
       const o: Outgoing = {
-        msg: { t: MessageType.Request, ev: toWire(ev), rid },
+        msg: { t: MessageType.Request, ev: toWire(ev), rid, mid: this.mids.next() },
         reply: (v) => (cleanup(), sub.next(v), sub.complete()),
         fail: (e) => (cleanup(), sub.error(e)),
       };
@@ -484,6 +488,7 @@ export class ClientCore {
       scheduler: this.o.scheduler,
       timeoutMs: this.o.timeoutMs,
       nextRid: () => this.nextRid++,
+      nextMid: () => this.mids.next(),
       submit: (o) => this.submit(o),
       forget: (o) => {
         this.waiting.delete(o);
@@ -506,7 +511,7 @@ export class ClientCore {
   emit(ev: readonly [string, unknown]): Observable<void> {
     return new Observable<void>((sub) => {
       const o: Outgoing = {
-        msg: { t: MessageType.Event, ev: toWire(ev) },
+        msg: { t: MessageType.Event, ev: toWire(ev), mid: this.mids.next() },
         sent: () => sub.complete(),
         fail: (e) => sub.error(e),
       };

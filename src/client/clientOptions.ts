@@ -106,6 +106,8 @@ export interface ResolvedClientOptions {
   packer: Packer;
   params: Readonly<Record<string, string>>;
   clientId: string;
+  /** True when the app chose `clientId` (it may come back after a reload: see MessageIds). */
+  clientIdChosen: boolean;
   timeoutMs: number;
   backoff: (attempt: number) => number;
   /** The default backoff, which a misbehaving `backoff` falls back to. */
@@ -162,6 +164,7 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     packer: o.packer ?? jsonPacker,
     params: o.params ?? {},
     clientId,
+    clientIdChosen: o.clientId !== undefined,
     timeoutMs,
     backoff: o.backoff ?? defaultBackoff,
     defaultBackoff,

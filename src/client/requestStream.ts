@@ -32,6 +32,8 @@ export interface StreamHost {
   /** The client's default deadline (`timeoutMs`). */
   readonly timeoutMs: number;
   nextRid(): number;
+  /** The next message id (see MessageIds). */
+  nextMid(): number;
   /** Writes now, or parks in the offline buffer; fails it when that cannot be done. */
   submit(o: Outgoing): void;
   /** Forgets `o`; true when it had been written (the server knows of it). */
@@ -97,7 +99,7 @@ export function requestStream(host: StreamHost, id: string, ev: WireEvent, optio
       sub.next(v);
     };
     const o: Outgoing = {
-      msg: { t: MessageType.Request, ev, rid, w: window },
+      msg: { t: MessageType.Request, ev, rid, mid: host.nextMid(), w: window },
       item: (v) => {
         if (over) return;
         deliver(v);
