@@ -830,7 +830,8 @@ export const CORPUS: readonly HostileCase[] = [
     ref: 'ws CVE-2024-37890 (req.headers.upgrade undefined → crash)',
     kind: 'upgrade',
     request: upgrade({ before: times(2100, ['a', 'b'] as [string, string]) }),
-    expect: { status: 400, code: ErrorCode.BadMessage },
+    // Node 22 and later refuse so many headers themselves (431) before the request reaches ws or sente-rx.
+    expect: Number(process.versions.node.split('.')[0]) >= 22 ? { status: 431 } : { status: 400, code: ErrorCode.BadMessage },
   },
   {
     name: 'sec-websocket-protocol-redos',
