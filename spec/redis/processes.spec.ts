@@ -1,0 +1,190 @@
+/**
+ * Three server PROCESSES on one Redis (each forks spec/redis/support/clusterNode.cjs on the current sources),
+ * clients in this process spread round-robin. The faults use a private redis-server (started on a free port,
+ * no persistence), never the shared one. Every wait is a condition.
+ */
+import WebSocket from 'ws';
+import { filter, firstValueFrom, merge, take, toArray } from 'rxjs';
+import type { DefaultEventMap } from '../../src';
+import { createChannelSocketClient, type ChannelSocketClient } from '../../src/client';
+import { dropPrefix, testPrefix } from '../support/redis';
+import { waitFor } from '../support/harness';
+import { NodeProcess, PrivateRedis, type NodeReport } from './support/processCluster';
+import { transpiledSources } from './support/transpiledSources';
+
+jest.setTimeout(40_000);
+
+const HEARTBEAT_MS = 100;
+const NODE_TIMEOUT_MS = 600;
+
+let lib: { dir: string; remove: () => void };
+beforeAll(() => void (lib = transpiledSources()));
+afterAll(() => lib.remove());
+
+type Client = ChannelSocketClient<DefaultEventMap>;
+
+function cluster(redisUrl: () => string) {
+  const state = { nodes: [] as NodeProcess[], clients: [] as Client[], prefix: '' };
+  beforeEach(async () => {
+    state.prefix = testPrefix();
+    state.nodes = await Promise.all(
+      [0, 1, 2].map((i) =>
+        NodeProcess.start(lib.dir, {
+          url: redisUrl(),
+          prefix: state.prefix,
+          nodeId: `n${i}`,
+          heartbeatMs: HEARTBEAT_MS,
+          nodeTimeoutMs: NODE_TIMEOUT_MS,
+          graceMs: 100,
+        }),
+      ),
+    );
+  });
+  afterEach(async () => {
+    for (const c of state.clients) c.disconnect();
+    state.clients = [];
+    await Promise.all(state.nodes.map((n) => n.stop()));
+  });
+  /** Client i connects to node i % 3. */
+  const connect = async (i: number, uid: string): Promise<Client> => {
+    const c = createChannelSocketClient<DefaultEventMap>({ url: state.nodes[i % 3]!.url, WebSocket, params: { uid } });
+    state.clients.push(c);
+    await waitFor(c.state$, (s) => s.open, 10_000);
+    return c;
+  };
+  const listedEverywhere = (uid: string, nodes = state.nodes) => Promise.all(nodes.map((n) => waitFor(n.uids$, (u) => u.has(uid), 10_000)));
+  const goneEverywhere = (uid: string, nodes = state.nodes) => Promise.all(nodes.map((n) => waitFor(n.uids$, (u) => !u.has(uid), 10_000)));
+  const events = (c: Client, id: string) => c.events$.pipe(filter((e) => e[0] === id));
+  return { state, connect, listedEverywhere, goneEverywhere, events };
+}
+
+describe('three server processes on the shared Redis', () => {
+  const { state, connect, listedEverywhere, goneEverywhere, events } = cluster(() => 'redis://127.0.0.1:6379');
+  afterEach(() => dropPrefix(state.prefix));
+
+  test('send(uid) reaches a uid on another process; a broadcast reaches every client exactly once', async () => {
+    const clients = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => connect(i, `u${i}`)));
+    await Promise.all(clients.map((_, i) => listedEverywhere(`u${i}`)));
+
+    // Every node pushes to every uid: 18 pushes, 12 of them cross-process.
+    const got = clients.map((c) => firstValueFrom(events(c, 'x/hi').pipe(take(3), toArray())));
+    for (const n of state.nodes) for (let i = 0; i < 6; i++) await n.send(`u${i}`, ['x/hi', n.id]);
+    for (const g of got) expect((await g).map((e) => e[1]).sort()).toEqual(['n0', 'n1', 'n2']);
+
+    const seen = clients.map(() => [] as unknown[]);
+    clients.forEach((c, i) => events(c, 'x/all').subscribe((e) => seen[i]!.push(e[1])));
+    const N = 20;
+    const lastOf = (from: string) => Promise.all(clients.map((c) => firstValueFrom(events(c, 'x/all').pipe(filter((e) => e[1] === `${from}-end`)))));
+    const ends = Promise.all(state.nodes.map((n) => lastOf(n.id)));
+    for (let k = 0; k < N; k++) for (const n of state.nodes) await n.broadcast(['x/all', `${n.id}-${k}`]);
+    // Each node's end marker comes after its own broadcasts (one origin: one ordered Redis connection), so a
+    // duplicate of any of them would have arrived before it.
+    for (const n of state.nodes) await n.broadcast(['x/all', `${n.id}-end`]);
+    await ends;
+    const expected = state.nodes.flatMap((n) => [...Array.from({ length: N }, (_, k) => `${n.id}-${k}`), `${n.id}-end`]).sort();
+    for (const s of seen) expect([...s].sort()).toEqual(expected);
+  });
+
+  test('presence is cluster-wide; uidport-open and -close come once per cluster, whatever nodes the tabs use', async () => {
+    const ports: string[] = [];
+    state.nodes.forEach((n) =>
+      n.reports$.subscribe((r: NodeReport) => r.type === 'port' && ports.push(`${r.uid} ${r.id.slice(13)} ${n.id}`)),
+    );
+    // Three uids, each with a tab on every node (9 connections, round-robin).
+    const tabs = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => connect(i, `p${Math.floor(i / 3)}`)));
+    for (const uid of ['p0', 'p1', 'p2']) await listedEverywhere(uid);
+    const opens = merge(...state.nodes.map((n) => n.reports$)).pipe(filter((r) => r.type === 'port' && r.id === 'chsk/uidport-close'));
+    const closed = firstValueFrom(opens.pipe(take(3), toArray()));
+    for (const t of tabs) t.disconnect();
+    for (const uid of ['p0', 'p1', 'p2']) await goneEverywhere(uid);
+    await closed;
+    // A late duplicate would come within a grace period plus a round trip: wait for a later event instead of a
+    // sleep (a fresh uid's open, from the node that gets it), which every node's earlier reports precede.
+    await connect(0, 'late');
+    await waitFor(state.nodes[0]!.reports$, (r) => r.type === 'port' && r.uid === 'late');
+    const summary = ports.filter((p) => !p.startsWith('late')).map((p) => p.split(' ').slice(0, 2).join(' ')).sort();
+    expect(summary).toEqual(['p0 close', 'p0 open', 'p1 close', 'p1 open', 'p2 close', 'p2 open']);
+  });
+
+  test('SIGKILL of a process: the others forget its users within nodeTimeoutMs + heartbeatMs, uidport-close once', async () => {
+    const c = await connect(2, 'dee');
+    const stay = await connect(0, 'sam');
+    await listedEverywhere('dee');
+    await listedEverywhere('sam');
+    const closes: string[] = [];
+    state.nodes.forEach((n) => n.reports$.subscribe((r) => r.type === 'port' && r.id === 'chsk/uidport-close' && closes.push(`${r.uid} ${n.id}`)));
+    const portClose = waitFor(merge(...state.nodes.slice(0, 2).map((n) => n.reports$)), (r) => r.type === 'port' && r.uid === 'dee');
+    const t0 = Date.now();
+    await state.nodes[2]!.kill();
+    c.disconnect(); // its node is gone: stop it retrying
+    await goneEverywhere('dee', state.nodes.slice(0, 2));
+    const elapsed = Date.now() - t0;
+    // The bound is nodeTimeoutMs + heartbeatMs; a shared 2-core machine gets a second of slack.
+    expect(elapsed).toBeLessThan(NODE_TIMEOUT_MS + HEARTBEAT_MS + 1000);
+    await portClose;
+    // Later events from both survivors (a fresh uid on each) come after any duplicate close.
+    await connect(0, 'after0');
+    await connect(1, 'after1');
+    await listedEverywhere('after0', state.nodes.slice(0, 2));
+    await listedEverywhere('after1', state.nodes.slice(0, 2));
+    expect(closes.filter((x) => x.startsWith('dee '))).toHaveLength(1);
+    expect(state.nodes[0]!.uids$.value.has('sam')).toBe(true);
+    expect(stay.state$.value.open).toBe(true);
+  });
+});
+
+describe('three server processes on a private Redis that restarts during traffic', () => {
+  let redis: PrivateRedis;
+  beforeAll(async () => void (redis = await PrivateRedis.start()));
+  afterAll(() => redis?.down());
+  const { state, connect, listedEverywhere, events } = cluster(() => redis.url);
+
+  test('local delivery goes on, cross-node pushes are counted as dropped, then nodes resubscribe and deliver again', async () => {
+    const local = await connect(0, 'ria');
+    const remote = await connect(1, 'rob');
+    await listedEverywhere('ria');
+    await listedEverywhere('rob');
+    const n0 = state.nodes[0]!;
+    const errors: string[] = [];
+    n0.reports$.subscribe((r) => r.type === 'error' && errors.push(r.code));
+
+    // Traffic before: both ways work.
+    const before = firstValueFrom(events(remote, 'x/x'));
+    await n0.send('rob', ['x/x', 'before']);
+    await before;
+
+    await redis.down();
+    // While Redis is down: local pushes keep flowing, and cross-node ones are dropped and counted.
+    const gotLocal = firstValueFrom(events(local, 'x/local').pipe(take(10), toArray()));
+    for (let i = 0; i < 10; i++) {
+      await n0.send('ria', ['x/local', i]);
+      await n0.send('rob', ['x/x', `down-${i}`]);
+    }
+    expect((await gotLocal).map((e) => e[1])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (;;) {
+      const s = await n0.stats();
+      if (s && s.drops.remote > 0 && s.adapter.remoteDropped > 0) break;
+      await firstValueFrom(n0.reports$); // a new report (its stats sample every 50 ms, errors, ...) before asking again
+    }
+    expect(errors).toContain('CHSK_ADAPTER_ERROR');
+
+    await redis.up(); // same port, empty: every node must re-register its users and resubscribe
+    await listedEverywhere('ria');
+    await listedEverywhere('rob');
+    // Cross-node pushes work again, both ways.
+    const back = firstValueFrom(events(remote, 'x/x').pipe(filter((e) => e[1] === 'back')));
+    const back2 = firstValueFrom(events(local, 'x/y'));
+    const retry = setInterval(() => void n0.send('rob', ['x/x', 'back']).catch(() => undefined), 100);
+    const retry2 = setInterval(() => void state.nodes[1]!.send('ria', ['x/y', 'back']).catch(() => undefined), 100);
+    try {
+      await back;
+      await back2;
+    } finally {
+      clearInterval(retry);
+      clearInterval(retry2);
+    }
+    // Presence converged again after the empty restart: a new uid on node 2 is seen by every node.
+    await connect(2, 'new');
+    await listedEverywhere('new');
+  });
+});
