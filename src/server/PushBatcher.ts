@@ -27,6 +27,11 @@ export class PushBatcher {
   private readonly input = { ws: new Subject<PushItem>(), ajax: new Subject<PushItem>() };
   private readonly flushes = { ws: new Subject<void>(), ajax: new Subject<void>() };
   private readonly subs: Subscription[];
+  /**
+   * What each transport's batch holds, by uid key (`all`: broadcasts), so a direct write can tell in O(1)
+   * whether pushes for its connection are still waiting (see {@link flushBefore}).
+   */
+  private readonly held = { ws: { all: 0, keys: new Map<string, number>() }, ajax: { all: 0, keys: new Map<string, number>() } };
 
   constructor(
     /** Where the local connections are: the batcher delivers on this node only (the adapter routes between nodes). */
@@ -56,10 +61,25 @@ export class PushBatcher {
       else ajax++;
     }
     const item: PushItem = { key, msg };
-    if (ws > 0) this.counters.batched++, this.input.ws.next(item);
-    if (ajax > 0) this.counters.batched++, this.input.ajax.next(item);
+    if (ws > 0) this.counters.batched++, this.hold('ws', key, 1), this.input.ws.next(item);
+    if (ajax > 0) this.counters.batched++, this.hold('ajax', key, 1), this.input.ajax.next(item);
     if (flush) for (const t of TRANSPORTS) this.flushes[t].next();
     return ws + ajax;
+  }
+
+  /**
+   * Called before the core writes a frame straight to a connection (a reply, an error, an ack): if pushes for
+   * that connection (its uid key, or broadcasts) wait in a batch, that batch leaves first, so a reply never
+   * overtakes a push made before it, e.g. in the same handler. Both transports are checked: a connection that
+   * moved from Ajax to WebSocket may still have pushes in the Ajax stream's batch. This flushes the whole
+   * transport's batch (everyone's pushes leave early too): cheaper than splitting it, and it only happens when
+   * a reply meets pushes still held for its own connection.
+   */
+  flushBefore(key: string): void {
+    for (const t of TRANSPORTS) {
+      const h = this.held[t];
+      if (h.all > 0 || h.keys.has(key)) this.flushes[t].next();
+    }
   }
 
   /** Sends whatever is pending on every transport. */
@@ -69,6 +89,16 @@ export class PushBatcher {
 
   close(): void {
     for (const s of this.subs) s.unsubscribe();
+  }
+
+  private hold(t: TransportType, key: string | undefined, n: 1 | -1): void {
+    const h = this.held[t];
+    if (key === undefined) h.all += n;
+    else {
+      const left = (h.keys.get(key) ?? 0) + n;
+      if (left > 0) h.keys.set(key, left);
+      else h.keys.delete(key);
+    }
   }
 
   private pack(msgs: readonly EventMessage[]): Frame {
@@ -83,6 +113,7 @@ export class PushBatcher {
     const immediate = this.o.batchMs[t] > 0;
     const counters = this.counters;
     counters.batched -= items.length;
+    for (const i of items) this.hold(t, i.key, -1);
     if (items.every((i) => i.key === undefined)) {
       const frame = this.pack(items.map((i) => i.msg));
       for (const c of this.adapter.allConnections()) if (c.transport === t) c.write(frame, true), counters.framesOut++;

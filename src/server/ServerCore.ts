@@ -218,7 +218,7 @@ export class ServerCore {
   }
 
   private write(conn: ServerConn, m: ServerMessage): void {
-    this.flushAcks(conn);
+    this.beforeWrite(conn);
     conn.write(this.options.packer.pack(m));
   }
 
@@ -230,6 +230,18 @@ export class ServerCore {
   private ack(conn: ServerConn, mid: number): void {
     if (conn.acks) conn.acks.push(mid);
     else this.write(conn, { t: MessageType.Ack, mid });
+  }
+
+  /**
+   * Before a reply, an error or a stream item is written straight to a connection: pushes made earlier (in the
+   * same handler, say) that still wait out their batch window go first, then the collected acks, so nothing
+   * written later overtakes them. The acks written at the end of an incoming frame do not flush pushes: an
+   * emit's ack promises only that the server has the event, and flushing there would undo push batching
+   * for every chatty client.
+   */
+  private beforeWrite(conn: ServerConn): void {
+    this.pushes.flushBefore(conn.key);
+    this.flushAcks(conn);
   }
 
   private flushAcks(conn: ServerConn): void {
@@ -369,7 +381,7 @@ export class ServerCore {
   private openStream(conn: ServerConn, rid: number, window: number, source: unknown): ServerStream {
     const link: StreamLink = {
       write: (m) => {
-        this.flushAcks(conn);
+        this.beforeWrite(conn);
         conn.write(this.options.packer.pack(m));
       },
       done: (s) => {
@@ -445,7 +457,7 @@ export class ServerCore {
           this.report({ code: ErrorCode.HandlerError, message: `reply to "${id}" could not be packed`, clientId: conn.clientId, uid: conn.uid, error });
           return this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.HandlerError, msg: 'the reply could not be packed' });
         }
-        this.flushAcks(conn);
+        this.beforeWrite(conn);
         conn.write(frame);
       }) as ReplyFn<unknown>;
       fn.error = (code: string, message: string) => {
