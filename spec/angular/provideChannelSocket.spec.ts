@@ -79,7 +79,9 @@ test('event() is a signal of the latest push, ended with its context; send repli
 });
 
 test('on the server it is inert: status closed, events$ empty, no socket, no timer', async () => {
-  const env = root([{ provide: PLATFORM_ID, useValue: 'server' }, provideChannelSocket({ url: `${server.url}?uid=u1` })]);
+  // An options function may read browser globals: on the server it is not even called.
+  const options = jest.fn(() => ({ url: `${location.origin}/chsk` }));
+  const env = root([{ provide: PLATFORM_ID, useValue: 'server' }, provideChannelSocket(options)]);
   const chsk = env.runInContext(() => injectChannelSocket<Events>());
   expect(chsk.status()).toBe('closed');
   const pushes: unknown[] = [];
@@ -89,5 +91,6 @@ test('on the server it is inert: status closed, events$ empty, no socket, no tim
   expect(pushes).toEqual([]);
   // No WebSocket option and none global on Node 20: a real client would have thrown CHSK_NO_WEBSOCKET.
   expect(upgrades).toBe(0);
+  expect(options).not.toHaveBeenCalled();
   env.destroy();
 });

@@ -20,7 +20,8 @@ export const CHANNEL_SOCKET = new InjectionToken<ChannelSocket>('sente-rx Channe
  * stable (hydration, service workers and `whenStable` wait for that); its state and pushes reach views through
  * signals, which Angular picks up with or without zone.js. It is disconnected when the injector is destroyed.
  * On the server (`PLATFORM_ID` is `'server'`) it is inert: no socket, no timer, status `'closed'`.
- * `options` may be a function, run in the injection context (to read a token, the document's origin, ...).
+ * `options` may be a function, run in the injection context and only in the browser (to read a token,
+ * `location`, ...).
  */
 export function provideChannelSocket(options: ClientOptions | (() => ClientOptions) = {}): EnvironmentProviders {
   return makeEnvironmentProviders([{ provide: CHANNEL_SOCKET, useFactory: () => createChannelSocket(options) }]);
@@ -31,8 +32,10 @@ function createChannelSocket(options: ClientOptions | (() => ClientOptions)): Ch
   const outside = <T>(f: () => T): T => (zone ? zone.runOutsideAngular(f) : f());
   const inside = (f: () => void): void => (zone && !NgZone.isInAngularZone() ? zone.run(f) : f());
   const onServer = inject(PLATFORM_ID, { optional: true }) === 'server'; // what isPlatformServer() tests
-  const resolved = typeof options === 'function' ? options() : options;
-  const raw: ChannelSocketClient = onServer ? inertClient() : outside(() => createChannelSocketClient(resolved));
+  // An options function runs in the browser only (it may read `location`, `localStorage`, ...).
+  const raw: ChannelSocketClient = onServer
+    ? inertClient()
+    : outside(() => createChannelSocketClient(typeof options === 'function' ? options() : options));
 
   const state = signal(raw.state$.value);
   const sub = outside(() => raw.state$.subscribe((s) => state.set(s)));
