@@ -93,14 +93,16 @@ describe('fast readers are not slow consumers', () => {
     m.t === 'e' ? [(m.ev as string[])[0]] : m.t === 'b' ? (m.ms as Record<string, unknown>[]).flatMap(eventIds) : [];
 
   test('one 8 MiB push to each of 4 loopback clients closes none of them', async () => {
-    const s = await startServer({ wsBatchMs: 0, keepAlive: false });
+    // A longer window than the default: under the full suite's load the readers (in this process) parse
+    // 8 MiB of JSON each on a starved CPU. Any window fails the old per-write judgement.
+    const s = await startServer({ wsBatchMs: 0, keepAlive: false, slowConsumerMs: 5000 });
     try {
       const reports: string[] = [];
       s.chsk.errors$.subscribe((e) => reports.push(e.code));
       const cs = await readers(s.url, 'big');
       const big = 'x'.repeat(8 * 1024 * 1024);
       for (let i = 0; i < clients; i++) s.chsk.send(`big${i}`, ['big/blob', big]);
-      await Promise.all(cs.map((c) => c.next((m) => eventIds(m).includes('big/blob'))));
+      await Promise.all(cs.map((c) => waitFor(c.messages$, (m) => eventIds(m).includes('big/blob'), 20_000)));
       // A marker sent after the blobs arrives too: the link is still open.
       for (let i = 0; i < clients; i++) s.chsk.send(`big${i}`, ['mark/er', i]);
       await Promise.all(cs.map((c) => c.next((m) => eventIds(m).includes('mark/er'))));
@@ -113,7 +115,7 @@ describe('fast readers are not slow consumers', () => {
   }, 30_000);
 
   test('a broadcast of 10 x 1 MiB batched into one frame closes none of them', async () => {
-    const s = await startServer({ keepAlive: false });
+    const s = await startServer({ keepAlive: false, slowConsumerMs: 5000 }); // as above: the readers share this thread
     try {
       const reports: string[] = [];
       s.chsk.errors$.subscribe((e) => reports.push(e.code));
@@ -123,7 +125,7 @@ describe('fast readers are not slow consumers', () => {
       cs.forEach((c, i) => c.messages$.subscribe((m) => (blobs[i] += eventIds(m).filter((id) => id === 'big/blob').length)));
       for (let i = 0; i < 10; i++) s.chsk.broadcast(['big/blob', mib]);
       s.chsk.broadcast(['mark/er', 1]);
-      await Promise.all(cs.map((c) => c.next((m) => eventIds(m).includes('mark/er'))));
+      await Promise.all(cs.map((c) => waitFor(c.messages$, (m) => eventIds(m).includes('mark/er'), 20_000)));
       expect(blobs).toEqual(cs.map(() => 10));
       expect(reports).toEqual([]);
       for (const c of cs) c.ws.close();

@@ -60,6 +60,11 @@ export const ErrorCode = {
   TooManyConnections: 'CHSK_TOO_MANY_CONNECTIONS',
   /** Upgrade middleware and admission hooks did not finish within `handshakeTimeoutMs`: HTTP 503. */
   HandshakeTimeout: 'CHSK_HANDSHAKE_TIMEOUT',
+  /**
+   * Server warning (once, on `errors$`): WebSocket upgrades arrive without `req.session` while Ajax requests
+   * have one, i.e. the session middleware does not run on upgrades (pass it in `upgradeMiddleware`).
+   */
+  UpgradeWithoutSession: 'CHSK_UPGRADE_WITHOUT_SESSION',
   /** A connection broke the protocol `maxProtocolErrors` times and was closed (reason of close code 1008). */
   TooManyErrors: 'CHSK_TOO_MANY_ERRORS',
   /**

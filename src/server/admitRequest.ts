@@ -2,13 +2,23 @@ import { timingSafeEqual } from 'crypto';
 import { ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
 import type { ServerAdapter } from './adapter/ServerAdapter';
-import type { ServerErrorReport } from './ServerErrorReport';
+import type { RejectReason, ServerErrorReport } from './ServerErrorReport';
 import type { Rejection, ResolvedServerOptions } from './serverOptions';
 
+/** A refusal: what the client is answered (`status`, `code`, `body`), and for the report why (`reason`, `detail`). */
+export interface Refused {
+  readonly ok: false;
+  readonly status: number;
+  readonly code: string;
+  readonly body: string;
+  /** Set on refusals of the origin, CSRF and authorize checks: they are reported on `errors$` (`reportRefusal`). */
+  readonly reason?: RejectReason;
+  /** What the report says beyond `body` (never sent to the client). */
+  readonly detail?: string;
+}
+
 /** The verdict on an incoming handshake, poll or POST. */
-export type Admission =
-  | { readonly ok: true; readonly uid: string | null; readonly handshakeData?: unknown }
-  | { readonly ok: false; readonly status: number; readonly code: string; readonly body: string };
+export type Admission = { readonly ok: true; readonly uid: string | null; readonly handshakeData?: unknown } | Refused;
 
 /** Where admission reports an app hook that failed: the server core's `report`. */
 export type Report = (r: ServerErrorReport) => void;
@@ -30,8 +40,12 @@ export const WS_SUBPROTOCOL = 'sente-rx.v1';
 /** Prefix of the subprotocol entry carrying the CSRF token, base64url-encoded. */
 export const CSRF_SUBPROTOCOL_PREFIX = 'csrf.';
 
-function refuse(status: number, code: string, body: string): Admission {
+function refuse(status: number, code: string, body: string): Refused {
   return { ok: false, status, code, body };
+}
+
+function rejected(status: number, body: string, reason: RejectReason, detail: string): Refused {
+  return { ok: false, status, code: ErrorCode.Rejected, body, reason, detail };
 }
 
 function header(req: ChskRequest, name: string): string | undefined {
@@ -92,8 +106,17 @@ export function presentedCsrfToken(req: ChskRequest): string | undefined {
  * connection token proves who speaks; these keep other sites from speaking). Undefined when they pass.
  * A `csrfToken` hook that throws is reported and refused (500).
  */
-export function checkOriginAndCsrf(req: ChskRequest, o: ResolvedServerOptions, report: Report): Admission | undefined {
-  if (!originAllowed(req, o.allowedOrigins)) return refuse(403, ErrorCode.Rejected, 'origin not allowed');
+export function checkOriginAndCsrf(req: ChskRequest, o: ResolvedServerOptions, report: Report): Refused | undefined {
+  if (!originAllowed(req, o.allowedOrigins)) {
+    const allowed = o.allowedOrigins === undefined ? `the request's own host (${JSON.stringify(header(req, 'host') ?? '')})` : JSON.stringify(o.allowedOrigins);
+    return rejected(
+      403,
+      'origin not allowed',
+      'origin',
+      `origin ${JSON.stringify(header(req, 'origin'))} is not allowed (allowed: ${allowed}). Behind a dev proxy with changeOrigin, Host is ` +
+        `rewritten but Origin is not: list the page's origin in allowedOrigins`,
+    );
+  }
   if (o.csrfToken) {
     // Only an explicit `null` switches the check off: an accessor that finds no token (a request without a
     // session, a typo in the field name) returns `undefined` or '', and that must not open the door.
@@ -104,9 +127,25 @@ export function checkOriginAndCsrf(req: ChskRequest, o: ResolvedServerOptions, r
       return hookFailed(report, 'csrfToken', 'threw', error);
     }
     if (expected !== null) {
-      if (typeof expected !== 'string' || expected.length === 0) return refuse(403, ErrorCode.Rejected, 'no CSRF token for this session');
+      if (typeof expected !== 'string' || expected.length === 0) {
+        return rejected(
+          403,
+          'no CSRF token for this session',
+          'no-csrf-token',
+          `csrfToken(req) returned ${expected === '' ? "''" : String(expected)}: no token for this request's session (does the session middleware run on this path, and upgradeMiddleware on WebSocket upgrades?)`,
+        );
+      }
       const given = presentedCsrfToken(req);
-      if (given === undefined || !tokensEqual(given, expected)) return refuse(403, ErrorCode.Rejected, 'bad CSRF token');
+      if (given === undefined || !tokensEqual(given, expected)) {
+        return rejected(
+          403,
+          'bad CSRF token',
+          'csrf',
+          given === undefined
+            ? 'no CSRF token presented (x-csrf-token header, or the csrf. subprotocol entry on WebSocket)'
+            : 'the CSRF token presented does not match csrfToken(req)',
+        );
+      }
     }
   }
   return undefined;
@@ -147,10 +186,10 @@ export async function admitRequest(req: ChskRequest, o: ResolvedServerOptions, r
           report({ code: ErrorCode.HookFailed, message });
           return refuse(500, ErrorCode.Rejected, message);
         }
-        return refuse(status, ErrorCode.Rejected, body ?? 'unauthorized');
+        return rejected(status, body ?? 'unauthorized', 'unauthorized', `authorize(req) refused with ${status}`);
       }
       // Fail closed: only `true` admits, so a hook that forgets to return refuses rather than admits.
-      if (verdict !== true) return refuse(401, ErrorCode.Rejected, 'unauthorized');
+      if (verdict !== true) return rejected(401, 'unauthorized', 'unauthorized', `authorize(req) returned ${String(verdict)}`);
     }
     const uid = await call('userId', () => o.userId(req));
     if (uid !== null && uid !== undefined && typeof uid !== 'string') {

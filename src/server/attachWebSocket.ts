@@ -13,6 +13,7 @@ import type { Frame } from '../packers/Packer';
 import type { ConnectionHandle, ServerConnection } from './ServerConnection';
 import type { ServerCore } from './ServerCore';
 import type { UpgradeMiddleware } from './serverOptions';
+import { reportRefusal } from './reportRefusal';
 import { writeWsFrame } from './writeWsFrame';
 
 /** Client ids: 1–128 characters of `[A-Za-z0-9_-]`. */
@@ -239,9 +240,16 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
     });
     if (!decided) admitting.add(deadline);
     runMiddleware(chskReq, o.upgradeMiddleware)
-      .then(() => admitRequest(chskReq, o, report))
+      .then(() => {
+        ajax?.sessions.upgrade(chskReq);
+        return admitRequest(chskReq, o, report);
+      })
       .then(async (admission) => {
-        if (!admission.ok) return decide() && reject(socket, admission.status, admission.code, admission.body);
+        if (!admission.ok) {
+          if (!decide()) return;
+          reportRefusal(report, admission, 'WebSocket upgrade', params.get('cid') ?? undefined);
+          return reject(socket, admission.status, admission.code, admission.body);
+        }
         if (!decide()) return;
         if (core.isClosing || socket.destroyed) return socket.destroy();
         // Counted right before the (synchronous) upgrade, so two concurrent handshakes cannot both slip in.
@@ -297,7 +305,10 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
       .then(() => {
         if (!ajax) return reject(socket, 400, ErrorCode.BadMessage, 'this server has no Ajax transport to upgrade');
         const refused = checkOriginAndCsrf(chskReq, o, report);
-        if (refused && !refused.ok) return reject(socket, refused.status, refused.code, refused.body);
+        if (refused) {
+          reportRefusal(report, refused, 'Ajax upgrade probe', params.get(AjaxParam.ClientId) ?? undefined);
+          return reject(socket, refused.status, refused.code, refused.body);
+        }
         const clientId = params.get(AjaxParam.ClientId) ?? '';
         if (!CLIENT_ID_PATTERN.test(clientId)) return reject(socket, 400, ErrorCode.BadClientId, 'cid must be 1-128 characters of [A-Za-z0-9_-]');
         const found = ajax.registry.find(token, clientId);

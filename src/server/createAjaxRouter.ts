@@ -4,8 +4,16 @@ import { ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
 import type { AjaxContext } from './ajax/AjaxContext';
 import { applyCors, refuse } from './ajax/ajaxHttp';
+import { checkOriginAndCsrf, type Refused } from './admitRequest';
+import { reportRefusal } from './reportRefusal';
+import type { ResolvedServerOptions } from './serverOptions';
 import { handleAjaxGet } from './ajax/handleAjaxGet';
 import { handleAjaxDelete, handleAjaxPost } from './ajax/handleAjaxPost';
+
+/** The origin refusal of a preflight (the origin check alone: a preflight carries no CSRF token). */
+function rejectedOrigin(req: ChskRequest, o: ResolvedServerOptions): Refused {
+  return checkOriginAndCsrf(req, { ...o, csrfToken: undefined }, () => undefined) ?? { ok: false, status: 403, code: ErrorCode.Rejected, body: 'origin not allowed', reason: 'origin' };
+}
 
 type Handler = (ctx: AjaxContext, req: ChskRequest, res: ServerResponse) => void | Promise<void>;
 
@@ -20,7 +28,12 @@ export function createAjaxRouter(ctx: AjaxContext): Router {
     (h: Handler) =>
     (req: express.Request, res: express.Response): void => {
       const r = req as unknown as ChskRequest;
-      if (applyCors(r, res, ctx.core.options)) return;
+      ctx.sessions.ajax(r);
+      if (applyCors(r, res, ctx.core.options)) {
+        // A preflight from an origin that is not allowed: the browser stops there, so say it here.
+        if (res.statusCode === 403) reportRefusal((x) => ctx.core.report(x), rejectedOrigin(r, ctx.core.options), 'Ajax preflight');
+        return;
+      }
       Promise.resolve()
         .then(() => h(ctx, r, res))
         .catch((error: unknown) => {

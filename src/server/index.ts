@@ -3,7 +3,7 @@ export { createChannelSocketServer, type ChannelSocketServer } from './createCha
 export type { ChannelSocketServerCore, PushOptions } from './serverApi';
 export type { ServerOptions, UpgradeMiddleware, Rejection, RateLimit } from './serverOptions';
 export type { ConnectedUids } from './adapter/UidsView';
-export type { ServerErrorReport } from './ServerErrorReport';
+export type { ServerErrorReport, RejectReason } from './ServerErrorReport';
 export type { ServerStats } from './ServerStats';
 export type { ServerConnection, ConnectionHandle } from './ServerConnection';
 export { MemoryAdapter, type MemoryAdapterOptions } from './adapter/MemoryAdapter';

@@ -7,6 +7,9 @@ import { CLIENT_ID_PATTERN } from '../attachWebSocket';
 import type { ServerCore } from '../ServerCore';
 import { AjaxConnection, type AjaxEnv } from './AjaxConnection';
 import { AjaxRegistry } from './AjaxRegistry';
+import { reportRefusal } from '../reportRefusal';
+import type { ServerErrorReport } from '../ServerErrorReport';
+import { SessionProbe } from '../SessionProbe';
 import { header, queryOf, type Refusal } from './ajaxHttp';
 
 /** The Ajax side of one server: its core, its connections by token, and their settings. */
@@ -16,6 +19,8 @@ export interface AjaxContext {
   readonly env: AjaxEnv;
   /** Largest POST body accepted: one full-size frame with its framing. */
   readonly maxBody: number;
+  /** Warns once when upgrades lack the session Ajax requests have (shared with the ws binding). */
+  readonly sessions: SessionProbe;
 }
 
 export function createAjaxContext(core: ServerCore): AjaxContext {
@@ -31,7 +36,7 @@ export function createAjaxContext(core: ServerCore): AjaxContext {
     report: (code, message, conn) => core.report({ code, message, clientId: conn.clientId }),
     dispose: (conn) => registry.remove(conn),
   };
-  return { core, registry, env, maxBody: o.maxFrameBytes + LENGTH_PREFIX_BYTES };
+  return { core, registry, env, maxBody: o.maxFrameBytes + LENGTH_PREFIX_BYTES, sessions: new SessionProbe((r) => core.report(r)) };
 }
 
 /** Opens a new Ajax connection object with a fresh token and registers it. */
@@ -58,8 +63,12 @@ export function clientIdOf(req: IncomingMessage): { ok: true; cid: string } | ({
 export function authenticate(ctx: AjaxContext, req: ChskRequest): { ok: true; conn: AjaxConnection } | ({ ok: false } & Refusal) {
   // Shutting down: connections are being released, so say why instead of a misleading 410.
   if (ctx.core.isClosing) return { ok: false, status: 503, code: ErrorCode.Closed, message: 'server closing' };
-  const refused = checkOriginAndCsrf(req, ctx.core.options, (r) => ctx.core.report(r));
-  if (refused && !refused.ok) return { ok: false, status: refused.status, code: refused.code, message: refused.body };
+  const report = (r: ServerErrorReport): void => ctx.core.report(r);
+  const refused = checkOriginAndCsrf(req, ctx.core.options, report);
+  if (refused) {
+    reportRefusal(report, refused, `Ajax ${req.method ?? 'request'}`, queryOf(req).get(AjaxParam.ClientId) ?? undefined);
+    return { ok: false, status: refused.status, code: refused.code, message: refused.body };
+  }
   const id = clientIdOf(req);
   if (!id.ok) return id;
   return ctx.registry.find(header(req, AjaxHeader.Token), id.cid);

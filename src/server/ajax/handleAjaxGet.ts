@@ -5,6 +5,7 @@ import type { ChskRequest } from '../../protocol/events';
 import { PROTOCOL_VERSION } from '../../protocol/messages';
 import { admitRequest, connectionLimit } from '../admitRequest';
 import { authenticate, clientIdOf, newAjaxConnection, type AjaxContext } from './AjaxContext';
+import { reportRefusal } from '../reportRefusal';
 import { header, queryOf, refuse } from './ajaxHttp';
 
 /**
@@ -46,7 +47,10 @@ async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse
   const id = clientIdOf(req);
   if (!id.ok) return refuse(res, id);
   const admission = await admitRequest(req, o, (r) => core.report({ ...r, clientId: id.cid }));
-  if (!admission.ok) return refuse(res, { status: admission.status, code: admission.code, message: admission.body });
+  if (!admission.ok) {
+    reportRefusal((r) => core.report(r), admission, 'Ajax handshake', id.cid);
+    return refuse(res, { status: admission.status, code: admission.code, message: admission.body });
+  }
   const { handshakeData } = admission;
   // The client may have gone while the hooks ran; opening a connection for nobody would only wait for its gap.
   if (core.isClosing) return refuse(res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
