@@ -32,13 +32,15 @@ describe('isServerMessage', () => {
     { t: 'b', ms: [{ t: 'pi' }] }, { t: 'b', ms: [{ t: 'b', ms: [] }] }, { t: 'b', ms: 'x' },
     { t: 'si', rid: 1, d: 2 }, { t: 'si', rid: 1 }, { t: 'si', rid: 0 }, { t: 'si' }, { t: 'se', rid: 3 }, { t: 'se', rid: '3' },
     { t: 'b', ms: [{ t: 'si', rid: 1, d: 1 }, { t: 'se', rid: 1 }] }, { t: 'sc', rid: 1 }, { t: 'cr', rid: 1, n: 1 },
+    { t: 'ta', tid: 1 }, { t: 'ta', tid: 0 }, { t: 'tx', tid: 2, code: 'C', msg: 'm' }, { t: 'tx', tid: 2, code: 'C' }, { t: 'tm', tp: 'room/1', ev: ['a/b', 1] },
+    { t: 'tm', tp: 5, ev: ['a/b'] }, { t: 'tm', tp: 'x', ev: [] }, { t: 'tj', tid: 1, tp: 'x' }, { t: 'b', ms: [{ t: 'tm', tp: 'r', ev: ['a'] }, { t: 'ta', tid: 3 }] },
   ];
   it.each(cases.map((c) => [JSON.stringify(c), c]))('agrees with validateServerMessage on %s', (_, c) => {
     expect(agrees(c)).toBe(true);
   });
 
   it('agrees with validateServerMessage on generated messages', () => {
-    const t = fc.constantFrom('hs', 'pi', 'po', 'e', 'r', 'x', 'a', 'b', 'q', 'si', 'se', 'sc', 'cr', undefined);
+    const t = fc.constantFrom('hs', 'pi', 'po', 'e', 'r', 'x', 'a', 'b', 'q', 'si', 'se', 'sc', 'cr', 'ta', 'tx', 'tm', 'tj', undefined);
     const msg = fc.record(
       { t, v: fc.oneof(fc.integer(), fc.string()), uid: fc.oneof(fc.constant(null), fc.string(), fc.integer()), cid: fc.oneof(fc.string(), fc.integer()),
         tk: fc.oneof(fc.string(), fc.integer()), ev: fc.oneof(fc.array(fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), { maxLength: 3 }), fc.string()),

@@ -73,3 +73,33 @@ describe('streamed replies', () => {
     expect(() => validateServerMessage({ t: 'cr', rid: 1, n: 1 })).toThrow(ProtocolError);
   });
 });
+
+describe('topics', () => {
+  it.each([
+    ['tj', { t: 'tj', tid: 1, tp: 'room/1' }],
+    ['tj with params and an offset', { t: 'tj', tid: 2, tp: 'room/1', p: { a: 1 }, o: 0 }],
+    ['tl', { t: 'tl', tid: 1 }],
+  ] as [string, unknown][])('client: accepts %s', (_name, input) => {
+    expect(() => validateClientMessage(input, 10)).not.toThrow();
+  });
+
+  it.each([
+    ['tj without tid', { t: 'tj', tp: 'room/1' }, /'tid'/],
+    ['tj with a numeric topic', { t: 'tj', tid: 1, tp: 5 }, /'tp'/],
+    ['tj with an empty topic', { t: 'tj', tid: 1, tp: '' }, /'tp'/],
+    ['tj with a 1025-character topic', { t: 'tj', tid: 1, tp: 'x'.repeat(1025) }, /'tp'/],
+    ['tj with a negative offset', { t: 'tj', tid: 1, tp: 'a', o: -1 }, /'o'/],
+    ['tl with tid 0', { t: 'tl', tid: 0 }, /'tid'/],
+    ['tm from a client', { t: 'tm', tp: 'a', ev: ['a/b'] }, /type "tm"/],
+  ] as [string, unknown, RegExp][])('client: refuses %s', (_name, input, message) => {
+    expect(() => validateClientMessage(input, 10)).toThrow(message);
+  });
+
+  it('server: ta, tx and tm', () => {
+    expect(() => validateServerMessage({ t: 'ta', tid: 1 })).not.toThrow();
+    expect(() => validateServerMessage({ t: 'tx', tid: 1, code: 'CHSK_TOPIC_REFUSED', msg: 'no' })).not.toThrow();
+    expect(() => validateServerMessage({ t: 'tm', tp: 'room/1', ev: ['a/b', 1] })).not.toThrow();
+    expect(() => validateServerMessage({ t: 'tm', tp: 'room/1', ev: [] })).toThrow(ProtocolError);
+    expect(() => validateServerMessage({ t: 'tx', tid: 1 })).toThrow(ProtocolError);
+  });
+});

@@ -596,6 +596,20 @@ export const CORPUS: readonly HostileCase[] = [
     expect: { answers: [x(ErrorCode.RateLimited, 9), x(ErrorCode.RateLimited, 9)] },
   },
 
+  // --- Topics (PROTOCOL.md, "Topics") -------------------------------------------------------------------------
+  {
+    name: 'topic-join-malformed',
+    kind: 'frames',
+    frames: msgs({ t: 'tj', tp: 'room/1' }, { t: 'tj', tid: 1, tp: 7 }, { t: 'tj', tid: 1, tp: 'x'.repeat(1025) }, { t: 'tj', tid: 1, tp: 'a', o: -1 }, { t: 'tl' }, q(1, ['test/echo', 1])),
+    expect: { answers: [x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), r(1, 1)] },
+  },
+  {
+    name: 'topic-leave-of-unknown-joins-is-ignored',
+    kind: 'frames',
+    frames: msgs({ t: 'tl', tid: 5 }, { t: 'b', ms: [{ t: 'tl', tid: 6 }, { t: 'tl', tid: 7 }] }, q(1, ['test/echo', 1])),
+    expect: { answers: [r(1, 1)] },
+  },
+
   // --- Batches ---------------------------------------------------------------------------------------------
   {
     name: 'batch-nested',

@@ -79,3 +79,43 @@ test('the client snippet: retry restarts a cut stream after the reconnect (virtu
     });
   });
 });
+
+// The README's "Topics" examples, run as written.
+import { publish } from '../../src';
+import { createChannelSocketServer } from '../../src/server';
+
+interface RoomEvents {
+  'room/msg': { data: { from: string; text: string } };
+  'room/say': { data: { room: string; text: string } };
+}
+
+const roomHandler = (msg$: Observable<ServerEventMsg<RoomEvents>>): Observable<Effect<RoomEvents>> =>
+  msg$.pipe(
+    ofEvent('room/say'),
+    map((m) => publish(m.data.room, ['room/msg', { from: m.uid ?? 'anonymous', text: m.data.text }] as const)),
+  );
+
+test('the Topics server snippet type-checks and runs', async () => {
+  const server = createChannelSocketServer<RoomEvents>({
+    authorizeTopic: (req, uid, topic) => uid !== null && topic.startsWith('room/'),
+  });
+  const seen: string[][] = [];
+  server.handle(roomHandler);
+  server.topicUids$('room/42').subscribe((uids) => seen.push([...uids]));
+  expect(seen).toEqual([[]]);
+  await server.close();
+});
+
+test('a member gets what is said in its room; a client in another room does not', () => {
+  const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+  ts.run(({ expectObservable }) => {
+    const t = createTestServer<RoomEvents>({ authorizeTopic: (req, uid, topic) => uid !== null && topic.startsWith('room/') });
+    ts.schedule(() => t.stop(), 1000);
+    t.server.handle(roomHandler);
+    const alice = t.client({ uid: 'alice' });
+    const bob = t.client({ uid: 'bob' });
+    ts.schedule(() => void bob.emit(['room/say', { room: 'room/42', text: 'hi' }]).subscribe(), 10);
+    expectObservable(alice.topic$('room/42'), '^ 100ms !').toBe('10ms m', { m: ['room/msg', { from: 'bob', text: 'hi' }] });
+    expectObservable(bob.topic$('room/7'), '^ 100ms !').toBe('');
+  });
+});

@@ -22,7 +22,7 @@ export class ClientChecks {
   ) {}
 
   readonly check = (m: ServerBatchable): ClientCheck | Promise<ClientCheck> => {
-    if (m.t === 'e') {
+    if (m.t === 'e' || m.t === 'tm') {
       const id = m.ev[0];
       const schema = schemaOf(this.schemas, id)?.data;
       return schema ? run(schema, m.ev[1], id, 'push') : { ok: true, value: m.ev[1] };

@@ -25,6 +25,7 @@ import { safeIssues } from '../schemas/DataIssue';
 import type { Outgoing } from './Outgoing';
 import { requestStream, type StreamHost, type StreamOptions } from './requestStream';
 import { MessageIds } from './MessageIds';
+import { ClientTopics } from './ClientTopics';
 
 /** The link ended; carries the reason the state will show. */
 class LinkDown extends Error {
@@ -54,6 +55,8 @@ export class ClientCore {
   readonly events = new Subject<readonly [string, unknown]>();
   /** What went wrong that no send waits for (see `errors$` in createClient.ts). */
   readonly errors = new Subject<ChannelError>();
+  /** The topics this client holds (`topic$`): joined on every handshake. */
+  readonly topics = new ClientTopics({ ready: () => this.ready, write: (m) => void this.write(m) });
   /** Messages waiting behind an async `schemas` validator, in arrival order. */
   checkQueue: ServerBatchable[] | undefined = undefined;
   private readonly checks: ClientChecks | undefined;
@@ -185,6 +188,7 @@ export class ClientCore {
             this.stopped = true;
             this.patch({ nextReconnectAt: null });
             this.failWaiting(new ChannelClosedError('gave up reconnecting (maxReconnectAttempts)'));
+            this.later(() => this.topics.stopped(new ChannelClosedError('gave up reconnecting (maxReconnectAttempts)')));
           }),
       });
   }
@@ -205,6 +209,7 @@ export class ClientCore {
       const lastClose = wasStopped || last?.reason === reason ? last : { at: this.now(), reason };
       this.patch({ open: false, reconnectAttempt: 0, nextReconnectAt: null, lastClose });
       this.failWaiting(new ChannelClosedError(`closed (${reason})`));
+      this.later(() => this.topics.stopped(new ChannelClosedError(`closed (${reason})`)));
     });
   }
 
@@ -298,6 +303,7 @@ export class ClientCore {
   }
 
   private linkDown(reason: CloseReason): void {
+    this.topics.down();
     this.link = undefined;
     this.ready = false;
     this.patch({ open: false, firstOpen: false, lastClose: { at: this.now(), reason } });
@@ -334,6 +340,7 @@ export class ClientCore {
         // What waited goes out before anyone hears of the open: a send made by a state$ subscriber reacting
         // to it must not overtake the buffer (issue 10 #2).
         this.pump();
+        this.topics.opened();
         this.patch({
           type: this.linkType,
           open: true,
@@ -362,7 +369,10 @@ export class ClientCore {
 
   /** Checks a message against `schemas` (in arrival order, also with async validators), then delivers it. */
   private receive(m: ServerBatchable): void {
-    if (!this.checks) return this.onMessage(m, m.t === MessageType.Event ? m.ev[1] : m.t === MessageType.Reply || m.t === MessageType.StreamItem ? m.d : undefined);
+    if (!this.checks) {
+      const value = m.t === MessageType.Event || m.t === MessageType.TopicEvent ? m.ev[1] : m.t === MessageType.Reply || m.t === MessageType.StreamItem ? m.d : undefined;
+      return this.onMessage(m, value);
+    }
     checkInOrder(this, m, this.checks.check, this.checked);
   }
 
@@ -392,6 +402,12 @@ export class ClientCore {
       case MessageType.StreamItem:
         this.inflight.get(m.rid)?.item?.(value);
         return; // items of a stream that was cancelled or ended are ignored
+      case MessageType.TopicJoined:
+        return this.topics.joined(m.tid);
+      case MessageType.TopicClosed:
+        return this.topics.closed(m.tid, m.code, m.msg);
+      case MessageType.TopicEvent:
+        return this.topics.event(m.tp, m.ev, value);
       case MessageType.StreamEnd: {
         const o = this.inflight.get(m.rid);
         if (o) this.inflight.delete(m.rid), o.end?.();

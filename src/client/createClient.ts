@@ -50,6 +50,15 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
    * `StreamCutError` (`CHSK_STREAM_CUT`, `retryable`) when the link drops mid-stream, `ChannelClosedError` on
    * `disconnect()`, `ReplyTimeoutError` past `timeoutMs` / `idleTimeoutMs`.
    */
+  /**
+   * A topic's events: cold, and shared per (topic, params) on this client: the first subscriber joins (the server
+   * asks its `authorizeTopic(req, uid, topic, params)`), the last unsubscribe leaves. After a reconnect every
+   * topic held is joined again. Errors with `TopicRefusedError` (`CHSK_TOPIC_REFUSED`) when the server refuses,
+   * `RemoteError` with `CHSK_TOPIC_REMOVED` when it removes this client (`removeFromTopic`), `CHSK_BAD_TOPIC`,
+   * `CHSK_TOO_MANY_TOPICS` or `CHSK_RATE_LIMITED` for the server's limits, `ChannelClosedError` on
+   * `disconnect()`. `params` are compared by their JSON.
+   */
+  topic$<K extends EventId<M> = EventId<M>>(topic: string, params?: unknown): Observable<Event<M, K>>;
   stream$<K extends StreamId<M>>(event: readonly [K, EventData<M, K>], options?: StreamOptions): Observable<EventStreamItem<M, K>>;
   /** Closes the link and stops reconnecting. Waiting and in-flight sends fail with `ChannelClosedError`. */
   disconnect(): void;
@@ -72,6 +81,7 @@ export function createClient<M extends EventMapOf<M>>(options: ClientOptions, tr
     errors$: core.errors.asObservable(),
     send: (event, opts) => core.request(event, opts?.timeoutMs ?? o.timeoutMs) as Observable<never>,
     emit: (event) => core.emit(event),
+    topic$: (topic, params) => core.topics.topic$(topic, params) as Observable<never>,
     stream$: (event, opts) => core.stream(event, opts) as Observable<never>,
     disconnect: () => core.stop('requested-disconnect'),
     reconnect: () => core.restart(),

@@ -39,11 +39,25 @@ export interface BroadcastEffect<M = DefaultEventMap> {
   readonly event: Event<M>;
 }
 
+/** Publish an event to every member of a topic. */
+export interface PublishEffect<M = DefaultEventMap> {
+  readonly kind: 'publish';
+  readonly topic: string;
+  readonly event: Event<M>;
+}
+
+/** A publish of a concrete event `E`; assignable to `PublishEffect<M>` exactly when `E` is an event of `M`. */
+export interface PublishOf<E extends EventTuple> {
+  readonly kind: 'publish';
+  readonly topic: string;
+  readonly event: E;
+}
+
 /**
  * What a handler asks the server to do, as plain data: handlers stay pure functions from Observables to
  * Observables, and a marble test compares effects with `toEqual`.
  */
-export type Effect<M = DefaultEventMap> = ReplyEffect | ReplyErrorEffect | ReplyStreamEffect | PushEffect<M> | BroadcastEffect<M>;
+export type Effect<M = DefaultEventMap> = ReplyEffect | ReplyErrorEffect | ReplyStreamEffect | PushEffect<M> | BroadcastEffect<M> | PublishEffect<M>;
 
 /**
  * A server handler: messages in, effects out. Run it with `chsk.handle(handler)`; test it with
@@ -120,6 +134,13 @@ export function broadcast(event: EventTuple): BroadcastOf<EventTuple> {
   return { kind: 'broadcast', event };
 }
 
+/** Effect: publish `event` to every member of `topic` (see README, "Topics"). Typed like {@link push}. */
+export function publish<M>(topic: string, event: NoInfer<Event<M>>): PublishEffect<M>;
+export function publish<const E extends EventTuple>(topic: string, event: E): PublishOf<E>;
+export function publish(topic: string, event: EventTuple): PublishOf<EventTuple> {
+  return { kind: 'publish', topic, event };
+}
+
 /** The effect makers bound to one event map: see {@link effectsFor}. */
 export interface BoundEffects<M> {
   reply<T extends ServerEventMsg<M>>(to: T, value: ReplyValueOf<T>): ReplyEffect;
@@ -127,6 +148,7 @@ export interface BoundEffects<M> {
   replyStream<T extends ServerEventMsg<M>>(to: T, source: StreamSource<StreamItemOf<T>>): ReplyStreamEffect;
   push(uid: string | null, event: Event<M>): PushEffect<M>;
   broadcast(event: Event<M>): BroadcastEffect<M>;
+  publish(topic: string, event: Event<M>): PublishEffect<M>;
 }
 
 /**
@@ -138,7 +160,7 @@ export function effectsFor<M>(): BoundEffects<M> {
   return BOUND as BoundEffects<M>;
 }
 
-const BOUND: BoundEffects<never> = { reply, replyError, replyStream, push: push as BoundEffects<never>['push'], broadcast: broadcast as BoundEffects<never>['broadcast'] };
+const BOUND: BoundEffects<never> = { reply, replyError, replyStream, push: push as BoundEffects<never>['push'], broadcast: broadcast as BoundEffects<never>['broadcast'], publish: publish as BoundEffects<never>['publish'] };
 
 /**
  * Types a handler for `M` where it is written, so its effects are checked there (not only where it is

@@ -98,6 +98,14 @@ export const ErrorCode = {
   StreamCut: 'CHSK_STREAM_CUT',
   /** A handler answered with `replyStream` a request sent with `send` (use `stream$`), or `reply.stream` got no stream source. */
   NotAStream: 'CHSK_NOT_A_STREAM',
+  /** `authorizeTopic` refused a join (or threw, or no `authorizeTopic` is set: every topic is refused by default). */
+  TopicRefused: 'CHSK_TOPIC_REFUSED',
+  /** The server removed the connection (or its uid) from a topic (`removeFromTopic`), e.g. after a permission change. */
+  TopicRemoved: 'CHSK_TOPIC_REMOVED',
+  /** A topic name longer than `maxTopicLength` or outside its charset (`[A-Za-z0-9_.:@/-]`). */
+  BadTopic: 'CHSK_BAD_TOPIC',
+  /** The connection already holds `maxTopicsPerConnection` joins. */
+  TooManyTopics: 'CHSK_TOO_MANY_TOPICS',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCode}. */

@@ -20,6 +20,12 @@ function isBatchable(m: Obj): boolean {
       return typeof m.code === 'string' && typeof m.msg === 'string' && (m.rid === undefined || isReplyId(m.rid)) && (m.mid === undefined || isMessageId(m.mid));
     case 'a':
       return isMessageId(m.mid);
+    case 'ta':
+      return isReplyId(m.tid);
+    case 'tx':
+      return isReplyId(m.tid) && typeof m.code === 'string' && typeof m.msg === 'string';
+    case 'tm':
+      return typeof m.tp === 'string' && isEvent(m.ev);
     default:
       return false;
   }

@@ -27,6 +27,16 @@ export const MessageType = {
   StreamCancel: 'sc',
   /** C→S: the client grants a stream more items (flow control). */
   Credit: 'cr',
+  /** C→S: join a topic. */
+  TopicJoin: 'tj',
+  /** C→S: leave a topic. */
+  TopicLeave: 'tl',
+  /** S→C: the join was accepted. */
+  TopicJoined: 'ta',
+  /** S→C: the join was refused, or the server removed the connection from the topic. */
+  TopicClosed: 'tx',
+  /** S→C: an event published to a topic. */
+  TopicEvent: 'tm',
 } as const;
 
 /** An event on the wire: `[id]` when it carries no data, else `[id, data]`. */
@@ -156,14 +166,72 @@ export interface BatchMessage<T> {
   readonly ms: readonly T[];
 }
 
+/**
+ * C→S: join topic `tp` under the client's subscription id `tid` (a safe integer ≥ 1, unique among the
+ * connection's joins). The server asks its `authorizeTopic(req, uid, tp, p)` and answers `ta` or `tx`.
+ */
+export interface TopicJoinMessage {
+  readonly t: 'tj';
+  readonly tid: number;
+  /** The topic name. */
+  readonly tp: string;
+  /** The app's parameters of the join, handed to `authorizeTopic`. */
+  readonly p?: unknown;
+  /** Reserved for resume (delivery work): the last offset of the topic the client saw. Ignored for now. */
+  readonly o?: number;
+}
+
+/** C→S: leave the topic joined under `tid`. No answer. */
+export interface TopicLeaveMessage {
+  readonly t: 'tl';
+  readonly tid: number;
+}
+
+/** S→C: the join `tid` was accepted; the topic's events follow as `tm`. */
+export interface TopicJoinedMessage {
+  readonly t: 'ta';
+  readonly tid: number;
+  /** Reserved for resume (delivery work): whether the events after the join's `o` were replayed. */
+  readonly rc?: boolean;
+}
+
+/**
+ * S→C: the join `tid` is over on the server's side: refused (`CHSK_TOPIC_REFUSED`, `CHSK_BAD_TOPIC`,
+ * `CHSK_TOO_MANY_TOPICS`, `CHSK_RATE_LIMITED`) or removed (`CHSK_TOPIC_REMOVED`). Nothing more follows for it.
+ */
+export interface TopicClosedMessage {
+  readonly t: 'tx';
+  readonly tid: number;
+  readonly code: string;
+  readonly msg: string;
+}
+
+/** S→C: event `ev` published to topic `tp`; one message per connection, whatever its joins of `tp`. */
+export interface TopicEventMessage {
+  readonly t: 'tm';
+  readonly tp: string;
+  readonly ev: WireEvent;
+  /** Reserved for resume (delivery work): the event's offset in the topic's stream. */
+  readonly seq?: number;
+}
+
 /** What a client sends that carries an event: an event or a request (what handlers and schemas see). */
 export type ClientSendMessage = EventMessage | RequestMessage;
 /** A message a client may put inside a batch. */
-export type ClientBatchable = EventMessage | RequestMessage | StreamCancelMessage | CreditMessage;
+export type ClientBatchable = EventMessage | RequestMessage | StreamCancelMessage | CreditMessage | TopicJoinMessage | TopicLeaveMessage;
 /** Every message a client may send. */
 export type ClientMessage = ClientBatchable | PingMessage | PongMessage | BatchMessage<ClientBatchable>;
 /** A message a server may put inside a batch. */
-export type ServerBatchable = EventMessage | ReplyMessage | ErrorMessage | AckMessage | StreamItemMessage | StreamEndMessage;
+export type ServerBatchable =
+  | EventMessage
+  | ReplyMessage
+  | ErrorMessage
+  | AckMessage
+  | StreamItemMessage
+  | StreamEndMessage
+  | TopicJoinedMessage
+  | TopicClosedMessage
+  | TopicEventMessage;
 /** Every message a server may send. */
 export type ServerMessage =
   | HandshakeMessage

@@ -90,6 +90,14 @@ export function validateEvent(ev: unknown, fromClient: boolean): WireEvent {
   return ev as unknown as WireEvent;
 }
 
+/** Longest topic name the wire accepts (the server's `maxTopicLength`, 256 by default, is the real limit). */
+export const MAX_TOPIC_WIRE_LENGTH = 1024;
+
+function topicId(m: Obj): number {
+  if (!isReplyId(m.tid)) bad(`topic message expects 'tid' to be a safe integer >= 1, but got ${show(m.tid)}`);
+  return m.tid;
+}
+
 function optionalMid(m: Obj): void {
   if (m.mid !== undefined && !isMessageId(m.mid)) {
     bad(`message expects 'mid' to be a safe integer >= 1, but got ${show(m.mid)}`);
@@ -114,6 +122,16 @@ function clientBatchable(m: Obj): ClientBatchable {
     case 'cr':
       replyId(m);
       if (!isReplyId(m.n)) bad(`credit expects 'n' to be a safe integer >= 1, but got ${show(m.n)}`);
+      return m as unknown as ClientBatchable;
+    case 'tj':
+      topicId(m);
+      if (typeof m.tp !== 'string' || m.tp.length === 0 || m.tp.length > MAX_TOPIC_WIRE_LENGTH) {
+        bad(`topic join expects 'tp' to be a non-empty string of at most ${MAX_TOPIC_WIRE_LENGTH} characters, but got ${show(m.tp)}`);
+      }
+      if (m.o !== undefined && !(typeof m.o === 'number' && Number.isSafeInteger(m.o) && m.o >= 0)) bad(`topic join expects 'o' to be a safe integer >= 0, but got ${show(m.o)}`);
+      return m as unknown as ClientBatchable;
+    case 'tl':
+      topicId(m);
       return m as unknown as ClientBatchable;
     default:
       return bad(`unknown or misplaced client message type ${show(m.t)}`);
@@ -165,6 +183,17 @@ function serverBatchable(m: Obj): ServerBatchable {
       break;
     case 'a':
       if (!isMessageId(m.mid)) bad(`acknowledgement expects 'mid' to be a safe integer >= 1, but got ${show(m.mid)}`);
+      break;
+    case 'ta':
+      topicId(m);
+      break;
+    case 'tx':
+      topicId(m);
+      if (typeof m.code !== 'string' || typeof m.msg !== 'string') bad(`topic close expects string 'code' and 'msg'`);
+      break;
+    case 'tm':
+      if (typeof m.tp !== 'string') bad(`topic event expects a string 'tp'`);
+      validateEvent(m.ev, false);
       break;
     default:
       bad(`unknown or misplaced server message type ${show(m.t)}`);

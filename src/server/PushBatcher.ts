@@ -2,15 +2,18 @@ import { Subject, type Subscription } from 'rxjs';
 import { batch } from '../operators/batch';
 import type { Frame } from '../packers/Packer';
 import type { TransportType } from '../protocol/events';
-import { MessageType, type EventMessage } from '../protocol/messages';
+import { MessageType, type EventMessage, type TopicEventMessage } from '../protocol/messages';
+import type { ServerConn } from './ServerConn';
 import type { ServerAdapter } from './adapter/ServerAdapter';
 import type { ResolvedServerOptions } from './serverOptions';
 import type { StatsCounters } from './ServerStats';
 
-/** One push: to the connections of a uid key, or to everyone (`key` undefined). */
+/** One push: to the connections of a uid key, to everyone (`key` undefined), or to a topic's `members`. */
 interface PushItem {
   readonly key: string | undefined;
-  readonly msg: EventMessage;
+  readonly msg: EventMessage | TopicEventMessage;
+  /** A topic publish: its members, read when the batch leaves. */
+  readonly members?: () => Iterable<ServerConn>;
 }
 
 const TRANSPORTS: readonly TransportType[] = ['ws', 'ajax'];
@@ -82,6 +85,26 @@ export class PushBatcher {
     }
   }
 
+  /**
+   * Queues a topic publish for `members` (this node's members of the topic), batched with the pushes on the same
+   * windows so a burst of publishes costs one frame per member per window, packed once for members that get the
+   * same messages. Returns how many connections it is queued for.
+   */
+  publish(msg: TopicEventMessage, members: () => Iterable<ServerConn>, flush: boolean): number {
+    let ws = 0;
+    let ajax = 0;
+    for (const c of members()) {
+      if (!c.open) continue;
+      if (c.transport === 'ws') ws++;
+      else ajax++;
+    }
+    const item: PushItem = { key: undefined, msg, members };
+    if (ws > 0) this.counters.batched++, this.hold('ws', undefined, 1), this.input.ws.next(item);
+    if (ajax > 0) this.counters.batched++, this.hold('ajax', undefined, 1), this.input.ajax.next(item);
+    if (flush) for (const t of TRANSPORTS) this.flushes[t].next();
+    return ws + ajax;
+  }
+
   /** Sends whatever is pending on every transport. */
   flushAll(): void {
     for (const t of TRANSPORTS) this.flushes[t].next();
@@ -101,7 +124,7 @@ export class PushBatcher {
     }
   }
 
-  private pack(msgs: readonly EventMessage[]): Frame {
+  private pack(msgs: readonly (EventMessage | TopicEventMessage)[]): Frame {
     return this.o.packer.pack(msgs.length === 1 ? msgs[0] : { t: MessageType.Batch, ms: msgs });
   }
 
@@ -114,13 +137,14 @@ export class PushBatcher {
     const counters = this.counters;
     counters.batched -= items.length;
     for (const i of items) this.hold(t, i.key, -1);
+    if (items.some((i) => i.members)) return this.deliverPerConnection(t, items, immediate);
     if (items.every((i) => i.key === undefined)) {
       const frame = this.pack(items.map((i) => i.msg));
       for (const c of this.adapter.allConnections()) if (c.transport === t) c.write(frame, true), counters.framesOut++;
       return;
     }
-    const perKey = new Map<string, EventMessage[]>();
-    const add = (key: string, msg: EventMessage): void => {
+    const perKey = new Map<string, Array<EventMessage | TopicEventMessage>>();
+    const add = (key: string, msg: EventMessage | TopicEventMessage): void => {
       const list = perKey.get(key);
       if (list) list.push(msg);
       else perKey.set(key, [msg]);
@@ -134,7 +158,7 @@ export class PushBatcher {
         }
       }
     }
-    const singles = new Map<EventMessage, Frame>();
+    const singles = new Map<EventMessage | TopicEventMessage, Frame>();
     for (const [key, msgs] of perKey) {
       let frame: Frame | undefined;
       for (const c of this.adapter.connectionsOf(key)) {
@@ -148,6 +172,32 @@ export class PushBatcher {
         c.write(frame, immediate);
         counters.framesOut++;
       }
+    }
+  }
+
+  /**
+   * A flush holding topic publishes: each connection gets, in call order, the items that target it (its uid's
+   * pushes, broadcasts, its topics' publishes); connections that get the same items share one packed frame (the
+   * usual case, a burst to one topic, packs once for all its members).
+   */
+  private deliverPerConnection(t: TransportType, items: readonly PushItem[], immediate: boolean): void {
+    const lists = new Map<ServerConn, number[]>();
+    items.forEach((item, i) => {
+      const targets = item.members ? item.members() : item.key === undefined ? this.adapter.allConnections() : this.adapter.connectionsOf(item.key);
+      for (const c of targets) {
+        if (c.transport !== t || !c.open) continue;
+        const list = lists.get(c);
+        if (list) list.push(i);
+        else lists.set(c, [i]);
+      }
+    });
+    const frames = new Map<string, Frame>();
+    for (const [c, list] of lists) {
+      const key = list.join(',');
+      let frame = frames.get(key);
+      if (!frame) frames.set(key, (frame = this.pack(list.map((i) => items[i]!.msg))));
+      c.write(frame, immediate);
+      this.counters.framesOut++;
     }
   }
 }

@@ -6,6 +6,12 @@ import type { ServerConnection } from './ServerConnection';
 import type { ServerStream } from './ServerStream';
 import type { TokenBucket } from './TokenBucket';
 
+/** One topic join of a connection: its topic, and whether `authorizeTopic` has said yes yet. */
+export interface TopicJoin {
+  readonly topic: string;
+  joined: boolean;
+}
+
 /** How the core guards a connection's outgoing buffer (one shared object per server). */
 export interface WriteGuard {
   /** Bytes a connection may have waiting in its socket before it counts as a slow consumer. */
@@ -39,6 +45,10 @@ export class ServerConn {
    * request gets `requestTimeoutMs`). Created on first request.
    */
   pending: Map<number, PendingRequest> | undefined = undefined;
+  /** Topic joins by topic id (`tid`), pending or accepted. Created on first join. */
+  joins: Map<number, TopicJoin> | undefined = undefined;
+  /** The connection's topic join rate (`topicJoinRate`), made on its first join. */
+  joinBucket: TokenBucket | undefined = undefined;
   /** Streamed replies in progress, by reply id (a reply id stays taken until its stream ends). Created on first stream. */
   streams: Map<number, ServerStream> | undefined = undefined;
   /** One timer for the oldest deadline in `pending`, re-armed lazily when it fires (not one timer per request). */

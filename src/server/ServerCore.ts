@@ -35,6 +35,8 @@ import { DataGate, type DataRefusal } from './DataGate';
 import { checkInOrder } from '../schemas/OrderedChecks';
 import type { DataIssue } from '../schemas/DataIssue';
 import { ServerStream, type StreamLink } from './ServerStream';
+import { ServerTopics } from './ServerTopics';
+import { LocalTopics } from './TopicRegistry';
 
 export type { ServerErrorReport } from './ServerErrorReport';
 
@@ -58,6 +60,8 @@ export class ServerCore {
   readonly adapter: ServerAdapter;
   readonly pushes: PushBatcher;
   readonly counters = new StatsCounters();
+  /** Topic joins, leaves, publishes and removals (membership in the adapter's registry, or this process's). */
+  readonly topics: ServerTopics;
   private readonly keepAlive: KeepAliveSweep | undefined;
   private readonly writeGuard: WriteGuard;
   private nextConnId = 1;
@@ -77,6 +81,19 @@ export class ServerCore {
       overflow: (conn) => this.slowConsumer(conn),
     };
     this.pushes = new PushBatcher(this.adapter, options, this.counters);
+    this.topics = new ServerTopics(
+      {
+        scheduler: options.scheduler,
+        authorizeTopic: options.authorizeTopic,
+        maxTopicsPerConnection: options.maxTopicsPerConnection,
+        maxTopicLength: options.maxTopicLength,
+        topicJoinRate: options.topicJoinRate,
+        write: (conn, m) => this.write(conn, m),
+        deliver: (msg, members) => this.pushes.publish(msg, members, false),
+        report: (r) => this.report(r),
+      },
+      this.adapter.topics ?? new LocalTopics(options.scheduler),
+    );
     this.adapter.start({
       scheduler: options.scheduler,
       graceMs: { ws: options.wsGraceMs, ajax: options.ajaxGraceMs },
@@ -183,6 +200,7 @@ export class ServerCore {
       c.link.close(code, reason);
       this.closed(c);
     }
+    this.topics.registry.close();
     const adapterClosed = this.adapter.close();
     this.events.complete();
     this.errors.complete();
@@ -398,6 +416,8 @@ export class ServerCore {
   /** Validates a message's data (`schemas`) in arrival order, then dispatches it or refuses it. */
   private admit(conn: ServerConn, m: ClientBatchable): void {
     if (m.t === MessageType.StreamCancel || m.t === MessageType.Credit) return this.streamMessage(conn, m);
+    if (m.t === MessageType.TopicJoin) return this.topics.join(conn, m);
+    if (m.t === MessageType.TopicLeave) return this.topics.leave(conn, m);
     if (!this.gate) return this.dispatch(conn, m, m.ev[1]);
     if (conn.checkQueue && conn.checkQueue.length >= this.options.maxPendingRequests) {
       return this.refuse(conn, new ProtocolError(ErrorCode.TooManyPending, `too many messages waiting for validation (maxPendingRequests: ${this.options.maxPendingRequests})`), m);
@@ -548,6 +568,7 @@ export class ServerCore {
     const streams = conn.streams;
     conn.streams = undefined;
     if (streams) for (const s of streams.values()) s.cancel();
+    this.topics.closed(conn);
     this.adapter.remove(conn);
   }
 

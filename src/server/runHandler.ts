@@ -12,6 +12,7 @@ export interface HandlerHost<M> {
   readonly events$: Observable<ServerEventMsg<M>>;
   send(uid: string | null, event: Event<M>): number;
   broadcast(event: Event<M>): number;
+  publish(topic: string, event: Event<M>): number;
   report(r: ServerErrorReport): void;
 }
 
@@ -98,6 +99,9 @@ export function runHandler<M>(host: HandlerHost<M>, handler: Handler<M>): Subscr
         return;
       case 'broadcast':
         host.broadcast(e.event);
+        return;
+      case 'publish':
+        host.publish(e.topic, e.event);
         return;
     }
   };

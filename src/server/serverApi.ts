@@ -5,6 +5,7 @@ import { MessageType, type EventMessage } from '../protocol/messages';
 import { GuardedObservable } from './GuardedObservable';
 import type { ConnectedUids } from './adapter/UidsView';
 import { runHandler } from './runHandler';
+import type { TopicMember } from './ServerTopics';
 import type { ServerCore } from './ServerCore';
 import type { ServerErrorReport } from './ServerErrorReport';
 import type { ServerStats } from './ServerStats';
@@ -43,6 +44,23 @@ export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventM
   send(uid: string | null, event: Event<M>, options?: PushOptions): number;
   /** Pushes an event to every connected client. Returns the number of connections it is queued for. */
   broadcast(event: Event<M>, options?: PushOptions): number;
+  /**
+   * Publishes an event to every member of `topic` (each client whose `topic$(topic, params)` the server's
+   * `authorizeTopic` let in), packed once for all of them. Answers how many connections it was written to.
+   */
+  publish(topic: string, event: Event<M>): number;
+  /**
+   * The uid keys (`NIL_UID` for users without one) with a connection in `topic`: the set now, then after each
+   * change (coalesced per tick, O(1) per join or leave). On this process, or the cluster's when the adapter has
+   * topics.
+   */
+  topicUids$(topic: string): Observable<ReadonlySet<string>>;
+  /**
+   * Removes every connection of a uid (`{ uid }`), or one client (`{ clientId }`), from `topic` (after a
+   * permission change, say): their `topic$` errors with `CHSK_TOPIC_REMOVED` and `reason`. Answers how many
+   * connections were removed.
+   */
+  removeFromTopic(topic: string, who: TopicMember, reason?: string): number;
   /** Sends every push waiting in a batch window now. */
   flush(): void;
   /**
@@ -84,11 +102,14 @@ export function serverApi<M extends EventMapOf<M>>(core: ServerCore, close: () =
     connectedUids$: core.adapter.connectedUids$,
     send: (uid, event, opts) => core.push(uid ?? NIL_UID, pushMessage(event), opts?.flush),
     broadcast: (event, opts) => core.push(undefined, pushMessage(event), opts?.flush),
+    publish: (topic, event) => core.topics.publish(topic, pushMessage(event).ev),
+    topicUids$: (topic) => core.topics.registry.uids$(topic),
+    removeFromTopic: (topic, who, reason) => core.topics.remove(topic, who, reason ?? 'removed from the topic by the server'),
     flush: () => core.pushes.flushAll(),
     disconnect: (uid, reason) => core.disconnect(uid ?? NIL_UID, reason ?? 'logged out'),
     stats$: core.counters.stats$(core.adapter, core.options.scheduler, core.options.statsIntervalMs),
     handle: (handler) =>
-      runHandler<M>({ events$: api.events$, send: api.send, broadcast: api.broadcast, report: (r) => core.report(r) }, handler),
+      runHandler<M>({ events$: api.events$, send: api.send, broadcast: api.broadcast, publish: api.publish, report: (r) => core.report(r) }, handler),
     close,
   };
   return api;

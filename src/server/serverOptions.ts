@@ -3,6 +3,7 @@ import { ConfigError } from '../errors/ConfigError';
 import { jsonPacker } from '../packers/jsonPacker';
 import type { Packer } from '../packers/Packer';
 import type { ChskRequest } from '../protocol/events';
+import type { AuthorizeTopic } from './ServerTopics';
 import type { ServerAdapter } from './adapter/ServerAdapter';
 import { schemasProblem, type EventSchemas } from '../schemas/EventSchemas';
 
@@ -87,6 +88,21 @@ export interface ServerOptions {
    * memory on the server. @default 1024
    */
   maxStreamWindow?: number;
+  /**
+   * Whether `uid` may join `topic` with the client's `params` (`topic$(topic, params)`): sync or async. A refusal,
+   * a throw or a rejection errors the client's `topic$` with `TopicRefusedError` (`CHSK_TOPIC_REFUSED`).
+   * @default none: every topic is refused
+   */
+  authorizeTopic?: AuthorizeTopic;
+  /** Most topics one connection may hold (joined or being authorized); more get `CHSK_TOO_MANY_TOPICS`. @default 100 */
+  maxTopicsPerConnection?: number;
+  /** Longest topic name, in characters (names use `[A-Za-z0-9_.:@/-]`; others get `CHSK_BAD_TOPIC`). @default 256 */
+  maxTopicLength?: number;
+  /**
+   * Topic joins per connection: a token bucket (joins per second, burst); a join past it gets
+   * `CHSK_RATE_LIMITED`. `false` switches it off. @default { perSecond: 20, burst: 100 }
+   */
+  topicJoinRate?: { perSecond: number; burst: number } | false;
   /**
    * Deepest nesting of arrays and objects in an incoming message (the message object is level 1, an event's
    * data level 3); deeper frames are refused with `CHSK_BAD_FRAME`. @default 64
@@ -202,11 +218,11 @@ export interface ServerOptions {
 }
 
 export type ResolvedServerOptions = Required<
-  Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs' | 'rateLimit' | 'schemas'>
+  Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs' | 'rateLimit' | 'schemas' | 'authorizeTopic'>
 > & {
   batchMs: { ws: number; ajax: number };
   rateLimit: Required<RateLimit> | false;
-} & Pick<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'schemas'>;
+} & Pick<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'schemas' | 'authorizeTopic'>;
 
 function defaultUserId(req: ChskRequest): string | null {
   const uid = req.session?.uid;
@@ -291,6 +307,13 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     maxBatchSize: positive('maxBatchSize', o.maxBatchSize ?? 1000, true),
     maxPendingRequests: positive('maxPendingRequests', o.maxPendingRequests ?? 1000, true),
     maxStreamWindow: positive('maxStreamWindow', o.maxStreamWindow ?? 1024, true),
+    authorizeTopic: hook('authorizeTopic', o.authorizeTopic),
+    maxTopicsPerConnection: positive('maxTopicsPerConnection', o.maxTopicsPerConnection ?? 100, true),
+    maxTopicLength: positive('maxTopicLength', o.maxTopicLength ?? 256, true),
+    topicJoinRate:
+      o.topicJoinRate === false
+        ? false
+        : { perSecond: positive('topicJoinRate.perSecond', o.topicJoinRate?.perSecond ?? 20), burst: positive('topicJoinRate.burst', o.topicJoinRate?.burst ?? 100, true) },
     maxDepth: positive('maxDepth', o.maxDepth ?? 64, true),
     rateLimit: rateLimit(o.rateLimit),
     maxProtocolErrors: positive('maxProtocolErrors', o.maxProtocolErrors ?? 100, true),

@@ -7,6 +7,7 @@ import type { ServerErrorReport } from '../ServerErrorReport';
 import type { DedupeStore } from './Dedupe';
 import type { ReplayLog } from './ReplayLog';
 import type { ConnectedUids } from './UidsView';
+import type { TopicRegistry } from '../TopicRegistry';
 
 /**
  * What the server core gives its adapter: this node's side of the work. The adapter calls it for what must
@@ -94,6 +95,12 @@ export interface ServerAdapter {
   readonly replayLog: ReplayLog;
   /** Message-id dedupe per (uid, client id). */
   readonly dedupe: DedupeStore;
+  /**
+   * Topic membership and presence (`publish`, `topicUids$`). Optional: without it the core keeps topics in this
+   * process (`LocalTopics`), which is the whole story for `MemoryAdapter`; a cluster adapter provides one that
+   * reaches members on every node.
+   */
+  readonly topics?: TopicRegistry;
   /** Local connections per transport. */
   readonly perTransport: Readonly<Record<TransportType, number>>;
   /** Counters for `stats$`. */

@@ -1,0 +1,134 @@
+import type { SchedulerLike } from 'rxjs';
+import { ErrorCode } from '../protocol/codes';
+import type { ChskRequest } from '../protocol/events';
+import { MessageType, type ServerMessage, type TopicEventMessage, type TopicJoinMessage, type TopicLeaveMessage, type WireEvent } from '../protocol/messages';
+import type { ServerConn, TopicJoin } from './ServerConn';
+import type { ServerErrorReport } from './ServerErrorReport';
+import { TokenBucket } from './TokenBucket';
+import type { TopicRegistry } from './TopicRegistry';
+
+/** The characters a topic name may use (with `/` for namespaces: `room/42`, `user:7/inbox`). */
+export const TOPIC_NAME = /^[A-Za-z0-9_.:@/-]+$/;
+
+/** Decides whether `uid` may join `topic` with `params`; see the `authorizeTopic` server option. */
+export type AuthorizeTopic = (req: ChskRequest, uid: string | null, topic: string, params: unknown) => boolean | Promise<boolean>;
+
+/** What {@link ServerTopics} needs from the core and its options. */
+export interface TopicsHost {
+  readonly scheduler: SchedulerLike;
+  readonly authorizeTopic: AuthorizeTopic | undefined;
+  readonly maxTopicsPerConnection: number;
+  readonly maxTopicLength: number;
+  readonly topicJoinRate: { readonly perSecond: number; readonly burst: number } | false;
+  /** Writes a message to one connection (after its pending acks). */
+  write(conn: ServerConn, m: ServerMessage): void;
+  /** Queues a topic event for `members` through the push batcher; answers how many connections it is queued for. */
+  deliver(msg: TopicEventMessage, members: () => Iterable<ServerConn>): number;
+  report(r: ServerErrorReport): void;
+}
+
+
+/** Who `removeFromTopic` removes: every connection of a uid, or one client. */
+export type TopicMember = { readonly uid: string | null } | { readonly clientId: string };
+
+/**
+ * The core's topic logic: joins (limits, name, rate, `authorizeTopic`, sync or async), leaves, publishes and
+ * removals. Membership itself lives in a {@link TopicRegistry} (the adapter's, or this process's).
+ */
+export class ServerTopics {
+  constructor(
+    private readonly host: TopicsHost,
+    readonly registry: TopicRegistry,
+  ) {}
+
+  join(conn: ServerConn, m: TopicJoinMessage): void {
+    const joins = (conn.joins ??= new Map());
+    const { tid, tp: topic } = m;
+    const refuse = (code: string, msg: string): void => this.host.write(conn, { t: MessageType.TopicClosed, tid, code, msg });
+    if (joins.has(tid)) return refuse(ErrorCode.BadMessage, `topic id ${tid} is already in use on this connection`);
+    if (topic.length > this.host.maxTopicLength || !TOPIC_NAME.test(topic)) {
+      return refuse(ErrorCode.BadTopic, `a topic name is 1-${this.host.maxTopicLength} characters of [A-Za-z0-9_.:@/-]`);
+    }
+    if (joins.size >= this.host.maxTopicsPerConnection) {
+      return refuse(ErrorCode.TooManyTopics, `this connection already holds ${joins.size} topics (maxTopicsPerConnection)`);
+    }
+    const rate = this.host.topicJoinRate;
+    if (rate) {
+      const scheduler = this.host.scheduler;
+      conn.joinBucket ??= new TokenBucket(rate.perSecond, rate.burst, () => scheduler.now());
+      if (!conn.joinBucket.take()) return refuse(ErrorCode.RateLimited, `joining topics faster than topicJoinRate (${rate.perSecond}/s, burst ${rate.burst})`);
+    }
+    const join: TopicJoin = { topic, joined: false };
+    joins.set(tid, join);
+    const decide = (ok: boolean): void => {
+      if (!conn.open || conn.joins?.get(tid) !== join) return; // left or closed meanwhile
+      if (!ok) {
+        joins.delete(tid);
+        return refuse(ErrorCode.TopicRefused, `not allowed to join "${topic}"`);
+      }
+      join.joined = true;
+      this.registry.join(conn, topic);
+      this.host.write(conn, { t: MessageType.TopicJoined, tid });
+    };
+    const failed = (error: unknown): void => {
+      this.host.report({ code: ErrorCode.TopicRefused, message: `authorizeTopic failed for "${topic}"`, clientId: conn.clientId, uid: conn.uid, error });
+      decide(false);
+    };
+    const authorize = this.host.authorizeTopic;
+    if (!authorize) return decide(false);
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = authorize(conn.req, conn.uid, topic, m.p);
+    } catch (error) {
+      return failed(error);
+    }
+    if (verdict instanceof Promise) verdict.then((ok) => decide(ok === true), failed);
+    else decide(verdict === true);
+  }
+
+  leave(conn: ServerConn, m: TopicLeaveMessage): void {
+    const join = conn.joins?.get(m.tid);
+    if (!join) return;
+    conn.joins!.delete(m.tid);
+    if (join.joined && !this.holds(conn, join.topic)) this.registry.leave(conn, join.topic);
+  }
+
+  /** The connection closed: it leaves every topic. */
+  closed(conn: ServerConn): void {
+    const joins = conn.joins;
+    conn.joins = undefined;
+    if (!joins) return;
+    const left = new Set<string>();
+    for (const j of joins.values()) if (j.joined && !left.has(j.topic)) left.add(j.topic), this.registry.leave(conn, j.topic);
+  }
+
+  /**
+   * Publishes `ev` to every member of `topic` through the push batcher (the same windows as pushes, so order with
+   * them is kept); answers how many connections it is queued for.
+   */
+  publish(topic: string, ev: WireEvent): number {
+    return this.host.deliver({ t: MessageType.TopicEvent, tp: topic, ev }, () => this.registry.membersOf(topic));
+  }
+
+  /** Removes the matching members from `topic`: each of their joins of it ends with `CHSK_TOPIC_REMOVED`. */
+  remove(topic: string, who: TopicMember, reason: string): number {
+    let n = 0;
+    for (const c of [...this.registry.membersOf(topic)]) {
+      if ('clientId' in who ? c.clientId !== who.clientId : c.uid !== who.uid) continue;
+      n++;
+      for (const [tid, j] of [...(c.joins ?? [])]) {
+        if (j.topic !== topic) continue;
+        c.joins!.delete(tid);
+        this.host.write(c, { t: MessageType.TopicClosed, tid, code: ErrorCode.TopicRemoved, msg: reason });
+      }
+      this.registry.leave(c, topic);
+    }
+    return n;
+  }
+
+  /** True while another accepted join of the connection holds `topic` (two params, one membership). */
+  private holds(conn: ServerConn, topic: string): boolean {
+    for (const j of conn.joins?.values() ?? []) if (j.joined && j.topic === topic) return true;
+    return false;
+  }
+}

@@ -1,0 +1,120 @@
+import { BehaviorSubject, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { ServerConn } from './ServerConn';
+
+/**
+ * Who is in which topic, and how a publish reaches them. The core joins and leaves connections through it and
+ * delivers a publish to its `membersOf`; {@link LocalTopics} keeps this process's members. A cluster adapter provides its own
+ * (`ServerAdapter.topics`) to carry publishes and presence between nodes; without one, topics are per process.
+ */
+export interface TopicRegistry {
+  /** Connection `conn` is now a member of `topic` (idempotent per connection and topic). */
+  join(conn: ServerConn, topic: string): void;
+  /** Connection `conn` left `topic`. */
+  leave(conn: ServerConn, topic: string): void;
+  /** The members of `topic` on this node. */
+  membersOf(topic: string): Iterable<ServerConn>;
+  /** The uid keys in `topic` (`NIL_UID` for members without a uid): emits the set now and after every change. */
+  uids$(topic: string): Observable<ReadonlySet<string>>;
+  /** Completes every `uids$`. */
+  close(): void;
+}
+
+const NONE: readonly ServerConn[] = [];
+
+/** One topic's members and, for presence, how many member connections each uid key has. */
+interface Topic {
+  readonly conns: Set<ServerConn>;
+  readonly uids: Map<string, number>;
+  view: UidsOfTopic | undefined;
+}
+
+/**
+ * The uid set of one topic as `topicUids$` shows it. A change marks it stale and, while observed, schedules one
+ * emission at the end of the tick (delay 0 on the scheduler): O(1) per change and one O(n) snapshot per tick with
+ * changes, as for `connectedUids$`.
+ */
+class UidsOfTopic extends BehaviorSubject<ReadonlySet<string>> {
+  private pending: Subscription | undefined;
+  constructor(
+    private readonly topic: Topic,
+    private readonly scheduler: SchedulerLike,
+  ) {
+    super(new Set(topic.uids.keys()));
+  }
+  changed(): void {
+    if (!this.observed || this.closed || this.isStopped) return;
+    this.pending ??= this.scheduler.schedule(() => {
+      this.pending = undefined;
+      this.next(new Set(this.topic.uids.keys()));
+    });
+  }
+  override complete(): void {
+    this.pending?.unsubscribe();
+    super.complete();
+  }
+}
+
+/**
+ * This process's topics: a Set of member connections per topic (made on the first join, dropped with the last
+ * leave) and a count per uid key for presence. Join and leave are O(1).
+ */
+export class LocalTopics implements TopicRegistry {
+  private readonly topics = new Map<string, Topic>();
+
+  constructor(private readonly scheduler: SchedulerLike) {}
+
+  join(conn: ServerConn, topic: string): void {
+    let t = this.topics.get(topic);
+    if (!t) this.topics.set(topic, (t = { conns: new Set(), uids: new Map(), view: undefined }));
+    if (t.conns.has(conn)) return;
+    t.conns.add(conn);
+    const n = t.uids.get(conn.key) ?? 0;
+    t.uids.set(conn.key, n + 1);
+    if (n === 0) t.view?.changed();
+  }
+
+  leave(conn: ServerConn, topic: string): void {
+    const t = this.topics.get(topic);
+    if (!t || !t.conns.delete(conn)) return;
+    const n = t.uids.get(conn.key) ?? 1;
+    if (n > 1) t.uids.set(conn.key, n - 1);
+    else {
+      t.uids.delete(conn.key);
+      t.view?.changed();
+    }
+    if (t.conns.size === 0 && !t.view?.observed) {
+      t.view?.complete();
+      this.topics.delete(topic);
+    }
+  }
+
+  membersOf(topic: string): Iterable<ServerConn> {
+    return this.topics.get(topic)?.conns ?? NONE;
+  }
+
+  uids$(topic: string): Observable<ReadonlySet<string>> {
+    return new Observable<ReadonlySet<string>>((sub) => {
+      let t = this.topics.get(topic);
+      if (!t) this.topics.set(topic, (t = { conns: new Set(), uids: new Map(), view: undefined }));
+      const topicRec = t;
+      if (!topicRec.view || topicRec.view.closed || topicRec.view.isStopped) topicRec.view = new UidsOfTopic(topicRec, this.scheduler);
+      else if (topicRec.view.value.size !== topicRec.uids.size || [...topicRec.uids.keys()].some((k) => !topicRec.view!.value.has(k))) {
+        topicRec.view.next(new Set(topicRec.uids.keys()));
+      }
+      const inner = topicRec.view.subscribe(sub);
+      return () => {
+        inner.unsubscribe();
+        // The last watcher of an empty topic: forget it.
+        if (!topicRec.view?.observed && topicRec.conns.size === 0 && this.topics.get(topic) === topicRec) {
+          topicRec.view?.complete();
+          this.topics.delete(topic);
+        }
+      };
+    });
+  }
+
+  close(): void {
+    for (const t of this.topics.values()) t.view?.complete();
+    this.topics.clear();
+  }
+}
