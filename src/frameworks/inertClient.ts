@@ -9,7 +9,7 @@ export const SERVER_STATE: ClientState = Object.freeze(initialState('ws', ''));
 
 /**
  * A client that never connects: what the framework bindings hand out during server rendering. Its state is
- * {@link SERVER_STATE}, `events$` completes at once, `send`, `stream$` and `emit` complete without a value, `errors$` stays
+ * {@link SERVER_STATE}, `events$` completes at once, `send`, `stream$`, `topic$` and `emit` complete without a value, `errors$` stays
  * silent, and it holds no socket and no timer, so a server render finishes and the process can exit.
  */
 export function inertClient<M extends EventMapOf<M> = DefaultEventMap>(): ChannelSocketClient<M> {
@@ -19,6 +19,7 @@ export function inertClient<M extends EventMapOf<M> = DefaultEventMap>(): Channe
     events$: EMPTY,
     send: () => EMPTY,
     stream$: () => EMPTY,
+    topic$: () => EMPTY,
     emit: () => EMPTY,
     disconnect: () => undefined,
     reconnect: () => undefined,
