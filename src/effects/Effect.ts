@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { DefaultEventMap, Event, ReplyFn, ServerEventMsg, StreamSource } from '../protocol/events';
+import type { ChskRequest, DefaultEventMap, Event, ReplyFn, ServerEventMsg, StreamSource } from '../protocol/events';
 
 /** Answer a request. Performed by calling the message's `reply`; ignored for messages that asked none. */
 export interface ReplyEffect {
@@ -61,9 +61,9 @@ export type Effect<M = DefaultEventMap> = ReplyEffect | ReplyErrorEffect | Reply
 
 /**
  * A server handler: messages in, effects out. Run it with `chsk.handle(handler)`; test it with
- * `TestScheduler` and no server at all.
+ * `TestScheduler` and no server at all. `Req` is the app's request type, as `msg.req` (see `ServerOptions<Req>`).
  */
-export type Handler<M = DefaultEventMap> = (msg$: Observable<ServerEventMsg<M>>) => Observable<Effect<M>>;
+export type Handler<M = DefaultEventMap, Req = ChskRequest> = (msg$: Observable<ServerEventMsg<M, Req>>) => Observable<Effect<M>>;
 
 /** The reply type a message accepts: from its `reply` function (`unknown` for untyped messages, `never` for none). */
 export type ReplyValueOf<T> = T extends { readonly reply?: ReplyFn<infer R> | undefined } ? R : never;
@@ -143,9 +143,9 @@ export function publish(topic: string, event: EventTuple): PublishOf<EventTuple>
 
 /** The effect makers bound to one event map: see {@link effectsFor}. */
 export interface BoundEffects<M> {
-  reply<T extends ServerEventMsg<M>>(to: T, value: ReplyValueOf<T>): ReplyEffect;
+  reply<T extends ServerEventMsg<M, unknown>>(to: T, value: ReplyValueOf<T>): ReplyEffect;
   replyError(to: { readonly reply?: unknown }, code: string, message: string): ReplyErrorEffect;
-  replyStream<T extends ServerEventMsg<M>>(to: T, source: StreamSource<StreamItemOf<T>>): ReplyStreamEffect;
+  replyStream<T extends ServerEventMsg<M, unknown>>(to: T, source: StreamSource<StreamItemOf<T>>): ReplyStreamEffect;
   push(uid: string | null, event: Event<M>): PushEffect<M>;
   broadcast(event: Event<M>): BroadcastEffect<M>;
   publish(topic: string, event: Event<M>): PublishEffect<M>;
@@ -166,8 +166,8 @@ const BOUND: BoundEffects<never> = { reply, replyError, replyStream, push: push 
  * Types a handler for `M` where it is written, so its effects are checked there (not only where it is
  * handed to `chsk.handle`): `export const chat = defineHandler<ChatEvents>()((msg$) => ...)`.
  */
-export function defineHandler<M>(): (handler: Handler<M>) => Handler<M> {
-  return identity as (handler: Handler<M>) => Handler<M>;
+export function defineHandler<M, Req = ChskRequest>(): (handler: Handler<M, Req>) => Handler<M, Req> {
+  return identity as (handler: Handler<M, Req>) => Handler<M, Req>;
 }
 
 const identity = <T>(x: T): T => x;

@@ -66,8 +66,11 @@ export interface ChskRequest {
   session?: { uid?: string | null } & object;
 }
 
-/** A server-side event message for one id `K`. */
-export interface ServerEventMsgFor<M, K extends EventId<M>> {
+/**
+ * A server-side event message for one id `K`. `Req` is the app's request type (what its middleware puts on the
+ * request: a session, a user), as given to the server (`ChannelSocketServer<M, Req>`).
+ */
+export interface ServerEventMsgFor<M, K extends EventId<M>, Req = ChskRequest> {
   /** The event as the client sent it. */
   readonly event: Event<M, K>;
   /** `event[0]`. */
@@ -80,8 +83,11 @@ export interface ServerEventMsgFor<M, K extends EventId<M>> {
   readonly clientId: string;
   /** The transport the message arrived on. */
   readonly transport: TransportType;
-  /** The request behind the connection (for WebSocket, the upgrade request, for its whole life). */
-  readonly req: ChskRequest;
+  /**
+   * The request behind the connection (for WebSocket, the upgrade request, for its whole life), or what
+   * `keepRequest` kept of it.
+   */
+  readonly req: Req;
   /**
    * Present only when the client asked for a reply. Call it once; later calls are ignored. A request nobody
    * answers within the server's `requestTimeoutMs` gets a `CHSK_NO_REPLY` error reply.
@@ -100,7 +106,7 @@ export interface ReplyFn<R, S = unknown> {
 }
 
 /** Library events on the server's `events$`: a user's first connection opened or last one closed. */
-export interface UidPortMsg {
+export interface UidPortMsg<Req = ChskRequest> {
   readonly event: readonly ['chsk/uidport-open' | 'chsk/uidport-close', string];
   readonly id: 'chsk/uidport-open' | 'chsk/uidport-close';
   /** The uid (or `NIL_UID`). */
@@ -108,12 +114,12 @@ export interface UidPortMsg {
   readonly uid: string | null;
   readonly clientId: string;
   readonly transport: TransportType;
-  readonly req: ChskRequest;
+  readonly req: Req;
   readonly reply?: undefined;
 }
 
 /** Every message the server's `events$` can carry: a union discriminated by `id`. */
-export type ServerEventMsg<M = DefaultEventMap> = { [K in EventId<M>]: ServerEventMsgFor<M, K> }[EventId<M>] | UidPortMsg;
+export type ServerEventMsg<M = DefaultEventMap, Req = ChskRequest> = { [K in EventId<M>]: ServerEventMsgFor<M, K, Req> }[EventId<M>] | UidPortMsg<Req>;
 
 /** The uid under which users without a uid appear in `connectedUids$`; `send(NIL_UID, ev)` reaches them. */
 export const NIL_UID = 'chsk/nil-uid';

@@ -2,7 +2,7 @@ import type { Server } from 'http';
 import type { Router } from 'express';
 import { firstValueFrom, from, race, timer } from 'rxjs';
 import { CloseCode } from '../protocol/codes';
-import type { DefaultEventMap, EventMapOf } from '../protocol/events';
+import type { ChskRequest, DefaultEventMap, EventMapOf } from '../protocol/events';
 import type { EventSchemas, InferEventMap } from '../schemas/EventSchemas';
 import { createAjaxContext } from './ajax/AjaxContext';
 import { attachWebSocket } from './attachWebSocket';
@@ -11,8 +11,8 @@ import { serverApi, type ChannelSocketServerCore } from './serverApi';
 import { ServerCore } from './ServerCore';
 import { resolveServerOptions, type ServerOptions } from './serverOptions';
 
-/** The server side of a channel socket. See README, "Server API". */
-export interface ChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap> extends ChannelSocketServerCore<M> {
+/** The server side of a channel socket. See README, "Server API". `Req`: the app's request type (`ServerOptions<Req>`). */
+export interface ChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap, Req extends ChskRequest = ChskRequest> extends ChannelSocketServerCore<M, Req> {
   /** Express router: GET = Ajax handshake and long-poll, POST = Ajax sends. Mount it at the same path. */
   readonly router: Router;
   /**
@@ -34,13 +34,22 @@ export interface ChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap> 
  *
  * Given `schemas` (Standard Schema validators per event id), the event map is inferred from them and every
  * incoming event is validated before user code sees it; otherwise pass the map as a type argument.
+ *
+ * The app's request type `Req` (what its middleware puts on the request) types every hook and `msg.req`: it is
+ * inferred from a hook whose parameter is annotated (`userId: (req: AppRequest) => ...`), or passed after the
+ * map (`createChannelSocketServer<Events, AppRequest>(...)`).
  */
-export function createChannelSocketServer<const S extends EventSchemas>(options: ServerOptions & { schemas: S }): ChannelSocketServer<InferEventMap<S>>;
-export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap>(options?: ServerOptions): ChannelSocketServer<M>;
-export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap>(
-  options: ServerOptions = {},
-): ChannelSocketServer<M> {
-  const o = resolveServerOptions(options);
+export function createChannelSocketServer<const S extends EventSchemas, Req extends ChskRequest = ChskRequest>(
+  options: ServerOptions<Req> & { schemas: S },
+): ChannelSocketServer<InferEventMap<S>, Req>;
+export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap, Req extends ChskRequest = ChskRequest>(
+  options?: ServerOptions<Req>,
+): ChannelSocketServer<M, Req>;
+export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEventMap, Req extends ChskRequest = ChskRequest>(
+  options: ServerOptions<Req> = {},
+): ChannelSocketServer<M, Req> {
+  // The core works on the bare request type: `Req` only says what the app's middleware put on it.
+  const o = resolveServerOptions(options as unknown as ServerOptions);
   const core = new ServerCore(o);
   const ajax = createAjaxContext(core);
   const attachments: ReturnType<typeof attachWebSocket>[] = [];
@@ -61,7 +70,7 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
     })());
 
   return {
-    ...serverApi<M>(core, close),
+    ...(serverApi<M>(core, close) as unknown as ChannelSocketServerCore<M, Req>),
     router: createAjaxRouter(ajax),
     attach(httpServer) {
       attachments.push(attachWebSocket(core, httpServer, ajax));

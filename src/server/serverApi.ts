@@ -1,6 +1,6 @@
 import type { BehaviorSubject, Observable, Subscriber, Subscription } from 'rxjs';
 import type { Handler } from '../effects/Effect';
-import { NIL_UID, type DefaultEventMap, type Event, type EventMapOf, type ServerEventMsg } from '../protocol/events';
+import { NIL_UID, type ChskRequest, type DefaultEventMap, type Event, type EventMapOf, type ServerEventMsg } from '../protocol/events';
 import { MessageType, type EventMessage } from '../protocol/messages';
 import { GuardedObservable } from './GuardedObservable';
 import type { ConnectedUids } from './adapter/UidsView';
@@ -16,15 +16,18 @@ export interface PushOptions {
   flush?: boolean;
 }
 
-/** The transport-independent half of the server API, shared by the real server and the testing kit. */
-export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventMap> {
+/**
+ * The transport-independent half of the server API, shared by the real server and the testing kit. `Req` is the
+ * app's request type (`msg.req`), see `ServerOptions<Req>`.
+ */
+export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventMap, Req = ChskRequest> {
   /**
    * Every event message from every client, plus `chsk/uidport-open` / `chsk/uidport-close`. Completes on `close()`.
    * A subscriber that throws (or whose pipeline errors with no `error` callback) is reported on `errors$` as
    * `CHSK_HANDLER_ERROR` and never takes the process down; a throwing `next` stays subscribed. Prefer `handle()`,
    * which also answers the request with `CHSK_HANDLER_ERROR` and restarts the handler.
    */
-  readonly events$: Observable<ServerEventMsg<M>>;
+  readonly events$: Observable<ServerEventMsg<M, Req>>;
   /** Bad input and failures in user code the server survived. Completes on `close()`. */
   readonly errors$: Observable<ServerErrorReport>;
   /**
@@ -81,7 +84,7 @@ export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventM
    * Errors are reported on `errors$` and the handler is restarted; other handlers and the server go on.
    * Unsubscribe the result to stop it.
    */
-  handle(handler: Handler<M>): Subscription;
+  handle(handler: Handler<M, Req>): Subscription;
   /** Ends every socket, timer and subscription; `events$`, `errors$` and `connectedUids$` complete. */
   close(): Promise<void>;
 }

@@ -14,8 +14,8 @@ import { schemasProblem, type EventSchemas } from '../schemas/EventSchemas';
  * Express helpers (`req.get`, `res.json`) does not. Declared with method syntax so an Express `RequestHandler`
  * (typed for Express's req/res) is accepted as one.
  */
-export type UpgradeMiddleware = {
-  bivarianceHack(req: ChskRequest, res: import('http').ServerResponse, next: (err?: unknown) => void): void;
+export type UpgradeMiddleware<Req = ChskRequest> = {
+  bivarianceHack(req: Req, res: import('http').ServerResponse, next: (err?: unknown) => void): void;
 }['bivarianceHack'];
 
 /** A rejection an `authorize` hook may return instead of `false`: the HTTP status and body to answer with. */
@@ -39,14 +39,22 @@ export interface RateLimit {
   closeAfter?: number;
 }
 
-/** Options of `createChannelSocketServer`. Every field is optional; defaults are listed per field. */
-export interface ServerOptions {
+/**
+ * Options of `createChannelSocketServer`. Every field is optional; defaults are listed per field.
+ *
+ * `Req` is the app's request type: what its middleware leaves on the request (an express-session `session`
+ * with the app's `SessionData`, passport's `user`). Every hook gets it, and `msg.req` has it, with no cast:
+ * annotate one hook's parameter (`userId: (req: AppRequest) => req.session.user.id`) and the server infers it,
+ * or pass it (`createChannelSocketServer<Events, AppRequest>(...)`). The library cannot check it at run time:
+ * it must describe what the app's middleware (`upgradeMiddleware` for WebSocket) really sets.
+ */
+export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
   /** URL path of the endpoint, used by `attach` to pick upgrade requests. @default '/chsk' */
   path?: string;
   /** Who a connection belongs to; `null` means a user without a uid. @default (req) => req.session?.uid ?? null */
-  userId?: (req: ChskRequest) => string | null | undefined | Promise<string | null | undefined>;
+  userId?: (req: Req) => string | null | undefined | Promise<string | null | undefined>;
   /** Data sent to the client in the handshake (`state$.handshakeData`). @default none */
-  handshakeData?: (req: ChskRequest) => unknown;
+  handshakeData?: (req: Req) => unknown;
   /**
    * What a connection keeps of its handshake request, for `msg.req` in its events: called once when the
    * connection opens, after the hooks. The default keeps the whole request (`IncomingMessage`, with whatever
@@ -54,7 +62,7 @@ export interface ServerOptions {
    * object with what your handlers read (`(req) => ({ headers: {}, session: req.session }) as ChskRequest`,
    * say) to save most of that; `msg.req` is then that object. @default the request itself
    */
-  keepRequest?: (req: ChskRequest) => ChskRequest;
+  keepRequest?: (req: Req) => Req;
   /**
    * The reference CSRF token for a request, or `null` to switch the check off for it (explicitly: `undefined`
    * or an empty string refuses the request with 403, so an accessor that finds no token never disables the
@@ -62,7 +70,7 @@ export interface ServerOptions {
    * `Sec-WebSocket-Protocol` entry `csrf.<base64url(token)>`; never the URL. Compared in constant time and
    * never sent back. See SECURITY.md. @default no check
    */
-  csrfToken?: (req: ChskRequest) => string | null | undefined;
+  csrfToken?: (req: Req) => string | null | undefined;
   /** Allowed `Origin`s: `'*'` or an exact list. @default same origin as the request's Host */
   allowedOrigins?: '*' | readonly string[];
   /**
@@ -71,9 +79,13 @@ export interface ServerOptions {
    * refuses with that 4xx/5xx status and body. A hook that throws or rejects refuses with 500 and is reported on
    * `errors$` as `CHSK_HOOK_FAILED` (as is every admission hook that fails). @default allow all
    */
-  authorize?: (req: ChskRequest) => boolean | Rejection | Promise<boolean | Rejection>;
-  /** Middleware `attach` runs on the upgrade request before the checks (e.g. an express-session parser). @default [] */
-  upgradeMiddleware?: readonly UpgradeMiddleware[];
+  authorize?: (req: Req) => boolean | Rejection | Promise<boolean | Rejection>;
+  /**
+   * Middleware `attach` runs on the upgrade request before the checks (e.g. an express-session parser). Each
+   * one may be typed for the bare request (express-session's handler is) or for the app's `Req`; with a
+   * custom `Req`, annotate an inline middleware's parameters. @default []
+   */
+  upgradeMiddleware?: readonly (UpgradeMiddleware<Req> | UpgradeMiddleware)[];
   /** Frame serialisation. @default jsonPacker */
   packer?: Packer;
   /** Largest incoming WebSocket frame or Ajax body, in bytes. @default 1_048_576 */
