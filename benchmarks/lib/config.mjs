@@ -148,6 +148,24 @@ export function scenarios(mode) {
       ],
     },
     {
+      // The cost of validating with a schema: the same server answers bench/echo (no schema) and
+      // bench/echo-zod (Zod checks its data), in alternating halves over one connection, so both figures come
+      // from the same process on the same machine state.
+      id: 'reqrep-zod',
+      title: 'req/reply without and with a Zod schema, concurrency 64',
+      file: 'reqrepSchema',
+      libs: ['sente'],
+      server: { sente: { zodEcho: true } },
+      params: { ...m.reqrep64, concurrency: 64, transport: 'ws' },
+      runs: 'runs',
+      metrics: [
+        throughput('rps', 'requests/s, no schema', 'req/s'),
+        throughput('rpsZod', 'requests/s, Zod schema', 'req/s'),
+        cost('serverUsPerReq', 'server CPU per request, no schema', 'µs'),
+        cost('serverUsPerReqZod', 'server CPU per request, Zod schema', 'µs'),
+      ],
+    },
+    {
       id: 'ajax-reqrep',
       title: 'Ajax req/reply, concurrency 1',
       file: 'reqrep',

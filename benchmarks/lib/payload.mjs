@@ -4,6 +4,8 @@
 export const EV = {
   /** C→S request: the server replies with the data it got. */
   echo: 'bench/echo',
+  /** C→S request like `echo`, whose data a Zod schema checks on the sente-rx server (the reqrep-zod row). */
+  echoZod: 'bench/echo-zod',
   /** C→S event { n }: the server pushes n `bench/ev` events to the sender. */
   push: 'bench/push',
   /** S→C pushed event. */

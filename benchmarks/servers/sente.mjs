@@ -2,6 +2,8 @@
 // would run it. The uid of a connection is its `uid` query parameter. Options from the runner:
 //   wsBatchMs, ajaxBatchMs (passed through when set; an unknown option is ignored by builds without batching),
 //   keepUrlOnly (keepRequest: (req) => ({ url: req.url })),
+//   zodEcho: `bench/echo-zod` gets Zod schemas for its data and reply (`bench/echo` stays without), so one run
+//     measures a request with and without validation on the same server (the reqrep-zod row),
 //   extra: any further server options (run.mjs --sente-server='{"keepAlive":false}'), for experiments.
 // `rateLimit: false`: the default per-connection limit (200 msgs/s, burst 400) refuses exactly what these
 // scenarios do, thousands of requests per second over one connection.
@@ -21,6 +23,12 @@ export async function start(opts) {
   if (opts.ajaxBatchMs !== undefined) batching.ajaxBatchMs = opts.ajaxBatchMs;
   // keepUrlOnly: msg.req keeps only the URL instead of the whole upgrade request (the keepRequest option).
   if (opts.keepUrlOnly) batching.keepRequest = (req) => ({ url: req.url });
+  if (opts.zodEcho) {
+    // Zod is a dev dependency: imported only for this row.
+    const { z } = await import('zod');
+    const echo = z.object({ n: z.number().int(), text: z.string().max(1000) });
+    batching.schemas = { [EV.echoZod]: { data: echo, reply: echo } };
+  }
   const chsk = createChannelSocketServer({
     userId: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('uid'),
     rateLimit: false,
@@ -34,6 +42,7 @@ export async function start(opts) {
   chsk.events$.subscribe((m) => {
     switch (m.id) {
       case EV.echo:
+      case EV.echoZod:
         return m.reply?.(m.data);
       case EV.push:
         return pushLoop(m.data.n, (i) => chsk.send(m.uid, [EV.ev, { n: i, text: 'hello world' }]));
