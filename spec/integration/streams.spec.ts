@@ -4,7 +4,7 @@
  */
 import { finalize, firstValueFrom, interval, lastValueFrom, map, Subject, take, toArray } from 'rxjs';
 import WebSocket from 'ws';
-import { createChannelSocketClient } from '../../src/client';
+import { createChannelSocketClient, type ChannelSocketClient } from '../../src/client';
 import { ErrorCode, ofEvent, replyStream, type StreamCutError } from '../../src';
 import { FaultProxy } from '../support/faultProxy';
 import { MATRIX, startServer, waitFor, type TestServer } from '../support/harness';
@@ -136,4 +136,39 @@ describe.each(MATRIX)('streamed replies, $type / $packerName', ({ type, packer }
     expect(got.slice(0, 4)).toEqual([0, 1, 2, 3]);
     await expect(stopped).resolves.toBe('closed');
   }, 20_000);
+});
+
+describe('a cancel that overtakes its request (async schemas)', () => {
+  it('a request still being validated when its cancel arrives never reaches a handler (its stream would run for nobody)', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: async (v: unknown) => (await gate, { value: v }),
+      },
+    };
+    const s = await startServer<Streams>({ schemas: { 'rows/ticks': { data: slow } } }, { client: { type: 'ws' } });
+    try {
+      const seen: string[] = [];
+      s.chsk.events$.subscribe((m) => {
+        if (!m.id.startsWith('chsk/')) seen.push(m.id);
+        if (m.id === 'rows/ticks') m.reply?.stream(interval(5));
+        if (m.id === 'rows/all') (m.reply as unknown as ((v: unknown) => void) | undefined)?.(0);
+      });
+      const c = await s.connected();
+      const sub = c.stream$(['rows/ticks', null]).subscribe();
+      // the request is written at once and waits for its validator; the cancel follows it
+      sub.unsubscribe();
+      // a topic join is answered at once (no authorizeTopic: refused), after the cancel was handled
+      await expect(firstValueFrom(c.topic$('probe'))).rejects.toMatchObject({ code: ErrorCode.TopicRefused });
+      release();
+      // a request behind it is answered once the stream's request has left the validation queue
+      await firstValueFrom((c as unknown as ChannelSocketClient).send(['rows/all', { n: 0 }]));
+      expect(seen).toEqual(['rows/all']);
+    } finally {
+      await s.stop();
+    }
+  });
 });

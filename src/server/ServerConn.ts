@@ -49,6 +49,8 @@ export class ServerConn {
   joins: Map<number, TopicJoin> | undefined = undefined;
   /** The connection's topic join rate (`topicJoinRate`), made on its first join. */
   joinBucket: TokenBucket | undefined = undefined;
+  /** Requests cancelled (`sc`) while async validation was under way: dropped when they leave it. At most `maxPendingRequests`. */
+  cancelled: Set<number> | undefined = undefined;
   /** Streamed replies in progress, by reply id (a reply id stays taken until its stream ends). Created on first stream. */
   streams: Map<number, ServerStream> | undefined = undefined;
   /** One timer for the oldest deadline in `pending`, re-armed lazily when it fires (not one timer per request). */

@@ -390,9 +390,17 @@ export class ServerCore {
     return true;
   }
 
-  /** A cancel or credit that {@link streamControl} did not take: a cancel of a request not yet answered forgets it. */
+  /**
+   * A cancel or credit that {@link streamControl} did not take. A cancel of a request not yet answered forgets it;
+   * one whose request still waits for its async validation (cancels are not queued behind it) is remembered, and
+   * the request is dropped when it comes out of the queue instead of reaching a handler.
+   */
   private streamMessage(conn: ServerConn, m: StreamCancelMessage | CreditMessage): void {
-    if (m.t === MessageType.StreamCancel) this.take(conn, m.rid);
+    if (m.t !== MessageType.StreamCancel || this.take(conn, m.rid) || !conn.checkQueue) return;
+    // Validation is under way (the request may be the one being checked, not yet in the queue). Bounded like the
+    // queue; an honest client only cancels rids it sent, so an entry never meets a later request by mistake.
+    const cancelled = (conn.cancelled ??= new Set());
+    if (cancelled.size < this.options.maxPendingRequests) cancelled.add(m.rid);
   }
 
   /** Starts a streamed reply to request `rid` (see {@link ServerStream}). */
@@ -451,6 +459,7 @@ export class ServerCore {
     let reply: ReplyFn<unknown> | undefined;
     if (m.t === MessageType.Request) {
       const rid = m.rid;
+      if (conn.cancelled?.delete(rid)) return; // cancelled while it waited for validation
       const pending = (conn.pending ??= new Map());
       if (pending.has(rid) || conn.streams?.has(rid)) {
         return this.refuse(conn, new ProtocolError(ErrorCode.DuplicateReplyId, `reply id ${rid} is already waiting for a reply`), m);
