@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'child_process';
-import { existsSync } from 'fs';
+import { existsSync, mkdirSync } from 'fs';
 import { join } from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-// The chat demo in real Chromium: two tabs of one user both receive that user's pushes, another user does
-// not, and state$ is live on the page. Needs Debian's chromium and a build (CI installs and builds both).
+// The playground (chat demo) in real Chromium: two tabs of one user both receive that user's pushes, another
+// user does not, state$ is live on the page, and each of the playground's buttons does what it says. With
+// UPDATE_SCREENSHOT=1 the playground test also writes docs/playground.png (README shows it); CI leaves it alone. Needs Debian's chromium and a build (CI installs and builds both).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const root = join(__dirname, '..', '..');
 const ready = existsSync(CHROMIUM) && existsSync(join(root, 'dist', 'browser', 'sente-rx.min.js'));
@@ -60,10 +61,11 @@ maybe('chat demo in Chromium', () => {
     await page.fill('input[name=name]', name);
     await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button')]);
   };
+  // The connection card carries state$'s open flag and uid (as shown: '' when not logged in) as data attributes.
   const openAs = (page: Page, uid: string) =>
     page.waitForFunction((u) => {
-      const s = JSON.parse(document.getElementById('state')!.textContent || '{}');
-      return s.open === true && s.uid === u;
+      const s = document.getElementById('state')!.dataset;
+      return s.open === 'true' && s.uid === u;
     }, uid);
 
   test('two tabs of one user both receive that user pushes; another user does not', async () => {
@@ -146,6 +148,83 @@ maybe('chat demo in Chromium', () => {
       first.demo.kill();
       await ctx.close();
     }
+  }, 90_000);
+
+  test('playground: cut the link and come back, flood pushes, a deadline met and missed, a streamed job, names online, forced Ajax', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await ctx.newPage();
+    const problems = watchConsole(page);
+    await login(page, 'grace');
+    await openAs(page, 'grace');
+    const other = await (await browser.newContext()).newPage();
+    await login(other, 'heidi');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#online li')).map((li) => li.textContent).join(',') === 'grace,heidi');
+    expect(await page.isHidden('#nobody')).toBe(true);
+    expect(await page.textContent('#transport')).toBe('WebSocket');
+
+    // Cut: the server drops the TCP connection; the page shows the drop, a countdown, then open again.
+    // The first retry comes quickly: record what the pill and the countdown said on the way.
+    await page.evaluate(() => {
+      const seen: string[] = ((window as unknown as { seen: string[] }).seen = []);
+      const watch = (id: string) =>
+        new MutationObserver(() => seen.push(`${id}: ${document.getElementById(id)!.textContent}`)).observe(document.getElementById(id)!, { childList: true, characterData: true, subtree: true });
+      watch('pill');
+      watch('retry');
+    });
+    await page.click('#cut');
+    await page.waitForSelector('#lastDrop:has-text("the link dropped without a goodbye")');
+    await openAs(page, 'grace');
+    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    expect(seen).toContain('pill: reconnecting');
+    expect(seen.some((x) => /^retry: in \d+\.\d s \(attempt 1\)$/.test(x))).toBe(true);
+    expect(seen.at(-1)).toMatch(/^(pill: open|retry: not needed)$/);
+    await page.waitForSelector('#recovery:has-text("back after")');
+    expect(await page.textContent('#retry')).toBe('not needed');
+
+    // Flood: every push arrives, in order; the other user's tab counts none.
+    await page.click('#flood');
+    await page.waitForSelector('#floodResult:has-text("1,000 of 1,000 received")');
+    expect(await page.textContent('#floodResult')).toMatch(/in \d+ ms, in order$/);
+    expect(await other.textContent('#floodResult')).toBe('–');
+
+    // A deadline: met, then missed (CHSK_TIMEOUT), then the connection is still fine.
+    await page.fill('#delay', '100');
+    await page.fill('#deadline', '2000');
+    await page.click('#ask button');
+    await page.waitForSelector('#askResult:has-text("answered 42 after")');
+    await page.fill('#delay', '1500');
+    await page.fill('#deadline', '300');
+    await page.click('#ask button');
+    await page.waitForSelector('#askResult:has-text("CHSK_TIMEOUT: no answer within 300 ms, gave up")');
+
+    // A streamed reply: ten progress items, then done.
+    await page.click('#job');
+    await page.waitForSelector('#jobResult:has-text("done")');
+    expect(await page.evaluate(() => (document.getElementById('jobBar') as HTMLProgressElement).value)).toBe(10);
+
+    // heidi leaves: her name goes from the list.
+    await other.context().close();
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#online li')).map((li) => li.textContent).join(',') === 'grace');
+    expect(await page.evaluate(() => document.body.innerText)).not.toContain('chsk/');
+    if (process.env.UPDATE_SCREENSHOT === '1') {
+      mkdirSync(join(root, 'docs'), { recursive: true });
+      await page.screenshot({ path: join(root, 'docs', 'playground.png'), fullPage: true });
+    }
+
+    // Forced Ajax: the same page over long-polling, and cutting it works there too.
+    await page.click('#switch');
+    await page.waitForURL(/transport=ajax/);
+    await openAs(page, 'grace');
+    expect(await page.textContent('#transport')).toBe('Ajax long-polling (forced)');
+    expect(await page.textContent('#status')).toBe('connected over Ajax long-polling, logged in as grace');
+    // On Ajax the cut drops the held poll; a lost poll is retried, so the link stays up and pushes still arrive.
+    await page.click('#cut');
+    await page.waitForSelector('#cutResult:has-text("the server dropped the held long-poll")');
+    await page.click('#flood');
+    await page.waitForSelector('#floodResult:has-text("1,000 of 1,000 received")');
+    expect(await page.textContent('#pill')).toBe('open');
+    expect(problems).toEqual([]);
+    await ctx.close();
   }, 90_000);
 
   test('on Ajax in a real browser, replies ride back on the POST answers and pushes still arrive on the held poll', async () => {
