@@ -60,6 +60,8 @@ export const ErrorCode = {
   TooManyConnections: 'CHSK_TOO_MANY_CONNECTIONS',
   /** Upgrade middleware and admission hooks did not finish within `handshakeTimeoutMs`: HTTP 503. */
   HandshakeTimeout: 'CHSK_HANDSHAKE_TIMEOUT',
+  /** Ajax: a POST body was not complete within `postTimeoutMs` (HTTP 408; the TCP connection is closed). */
+  BodyTimeout: 'CHSK_BODY_TIMEOUT',
   /**
    * Server warning (once, on `errors$`): WebSocket upgrades arrive without `req.session` while Ajax requests
    * have one, i.e. the session middleware does not run on upgrades (pass it in `upgradeMiddleware`).

@@ -205,6 +205,12 @@ export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
    * a burst leave in one response. `0` means the end of the current tick. @default 0
    */
   ajaxCoalesceMs?: number;
+  /**
+   * Time an Ajax POST body may take to arrive in full; past it the POST is answered 408 `CHSK_BODY_TIMEOUT`
+   * (reported on `errors$`) and its TCP connection closed, so a body trickled byte by byte cannot hold memory
+   * and a socket for Node's 300 s request timeout. @default 30_000
+   */
+  postTimeoutMs?: number;
   /** How long `close()` waits for clients to acknowledge before cutting their sockets. @default 1000 */
   closeTimeoutMs?: number;
   /**
@@ -351,6 +357,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     longPollTimeoutMs: duration('longPollTimeoutMs', o.longPollTimeoutMs ?? 20_000),
     maxAjaxQueue: positive('maxAjaxQueue', o.maxAjaxQueue ?? 1000, true),
     ajaxCoalesceMs: duration('ajaxCoalesceMs', o.ajaxCoalesceMs ?? 0, { zero: true }),
+    postTimeoutMs: duration('postTimeoutMs', o.postTimeoutMs ?? 30_000),
     closeTimeoutMs: duration('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
     adapter: o.adapter,
     statsIntervalMs: duration('statsIntervalMs', o.statsIntervalMs ?? 1000),

@@ -6,6 +6,7 @@ import { ErrorCode } from '../../protocol/codes';
 import type { ChskRequest } from '../../protocol/events';
 import { authenticate, type AjaxContext } from './AjaxContext';
 import { header, refuse } from './ajaxHttp';
+import { readBody } from './readBody';
 
 /** True when the request's content type is the one the packer's bodies use. */
 function contentTypeFits(req: ChskRequest, binary: boolean): boolean {
@@ -14,36 +15,6 @@ function contentTypeFits(req: ChskRequest, binary: boolean): boolean {
   if (type !== 'text/plain') return false;
   const charset = params.find((p) => p.startsWith('charset='));
   return charset === undefined || charset.slice(8).replace(/"/g, '') === 'utf-8';
-}
-
-/** Reads the body up to `limit` bytes; `undefined` when it is larger (reading stops there). */
-function readBody(req: ChskRequest & { body?: unknown }, limit: number): Promise<Buffer | undefined> {
-  // An app-level body parser (express.raw / express.text) may have read it already.
-  if (Buffer.isBuffer(req.body)) return Promise.resolve(req.body.byteLength > limit ? undefined : req.body);
-  if (typeof req.body === 'string') {
-    const b = Buffer.from(req.body, 'utf8');
-    return Promise.resolve(b.byteLength > limit ? undefined : b);
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer): void => {
-      size += c.byteLength;
-      if (size > limit) {
-        cleanup();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(c);
-    };
-    const onEnd = (): void => (cleanup(), resolve(Buffer.concat(chunks, size)));
-    const onError = (e: Error): void => (cleanup(), reject(e));
-    const onAborted = (): void => (cleanup(), reject(new Error('request aborted')));
-    const cleanup = (): void => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
-    };
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
-  });
 }
 
 /**
@@ -72,13 +43,18 @@ export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: Se
   };
   const declared = Number(header(req, 'content-length') ?? 0);
   if (declared > ctx.maxBody) return refuseTooLarge();
-  let body: Buffer | undefined;
+  const o = ctx.core.options;
+  let body: Awaited<ReturnType<typeof readBody>>;
   try {
-    body = await readBody(req, ctx.maxBody);
+    body = await readBody(req, ctx.maxBody, o.postTimeoutMs, o.scheduler);
   } catch {
     return void res.destroy();
   }
-  if (body === undefined) return refuseTooLarge();
+  if (body === 'too-large') return refuseTooLarge();
+  if (body === 'timeout') {
+    ctx.core.report({ code: ErrorCode.BodyTimeout, message: `a POST body was not complete within postTimeoutMs (${o.postTimeoutMs} ms)`, clientId: auth.conn.clientId });
+    return refuse(res, { status: 408, code: ErrorCode.BodyTimeout, message: `body not complete within ${o.postTimeoutMs} ms` }, true);
+  }
   let frames: Frame[];
   try {
     // Text bodies are decoded strictly: invalid UTF-8 is refused, never replaced.
