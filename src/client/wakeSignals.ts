@@ -1,4 +1,4 @@
-import { EMPTY, filter, fromEvent, merge, map, type Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 
 interface EventSourceLike {
   addEventListener(type: string, listener: () => void): void;
@@ -17,14 +17,22 @@ const isSource = (x: unknown): x is EventSourceLike =>
  * no such global (Node, workers without `document`) it completes at once.
  */
 export function wakeSignals(): Observable<void> {
-  const g = globalThis as { document?: DocumentLike };
-  const online: Observable<void> = isSource(globalThis) ? fromEvent(globalThis, 'online').pipe(map(() => undefined)) : EMPTY;
-  const doc = g.document;
-  const visible: Observable<void> = isSource(doc)
-    ? fromEvent(doc, 'visibilitychange').pipe(
-        filter(() => doc.visibilityState === 'visible'),
-        map(() => undefined),
-      )
-    : EMPTY;
-  return merge(online, visible);
+  // Hand-written rather than merge(fromEvent(...), fromEvent(...)): those pulled about 1.5 KB min+gzip of rxjs
+  // (fromEvent, merge, mergeMap, innerFrom, the scheduled* helpers) into every browser bundle for two listeners.
+  return new Observable<void>((subscriber) => {
+    const doc = (globalThis as { document?: DocumentLike }).document;
+    const wake = (): void => subscriber.next();
+    const shown = (): void => {
+      if (doc?.visibilityState === 'visible') subscriber.next();
+    };
+    const win = isSource(globalThis) ? globalThis : null;
+    const page = isSource(doc) ? doc : null;
+    win?.addEventListener('online', wake);
+    page?.addEventListener('visibilitychange', shown);
+    if (!win && !page) subscriber.complete();
+    return () => {
+      win?.removeEventListener('online', wake);
+      page?.removeEventListener('visibilitychange', shown);
+    };
+  });
 }
