@@ -32,4 +32,8 @@ if (redisAvailable()) {
   process.stderr.write('NOTICE: Redis does not answer on 127.0.0.1:6379: the Redis adapter suites are skipped (CI runs them).\n');
 }
 
-module.exports = { projects };
+// forceExit: with the two projects, jest's own process (not a test worker) has twice been seen hanging after
+// writing its results: stuck in Node's exit-time handle cleanup (gdb: node::Environment::CleanupHandles looping
+// uv_run, no JS on the stack, no test left running), so CI waited until its limit. Every suite closes what it
+// opens (servers, clients, Redis connections); this only makes the runner exit once the results are out.
+module.exports = { projects, forceExit: true };

@@ -15,7 +15,7 @@ const maybe = ready ? describe : describe.skip;
 /** Starts the example's server; resolves with its base URL once it listens. */
 function startExample(port = 0): Promise<{ proc: ChildProcess; base: string }> {
   const proc = spawn(process.execPath, [join(root, 'examples/react-chat/server.mjs')], {
-    env: { ...process.env, PORT: String(port), HMR: '0' },
+    env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
