@@ -8,6 +8,7 @@ import { filter, firstValueFrom, merge, take, toArray } from 'rxjs';
 import type { DefaultEventMap } from '../../src';
 import type { ChannelSocketClient } from '../../src/client';
 import type { ServerEventMsg } from '../../src/protocol/events';
+import { MessageType } from '../../src/protocol/messages';
 import { createRedisAdapter, type RedisAdapter } from '../../src/redis';
 import { dropPrefix, testPrefix } from '../support/redis';
 import { startServer, waitFor, type TestServer } from '../support/harness';
@@ -110,6 +111,19 @@ describe('three nodes on Redis', () => {
     nodes.push(n);
     return n;
   }
+
+  test('the replay logs and the dedupe window are shared: what one node wrote, another reads', async () => {
+    const [a, b] = [nodes[0]!.adapter, nodes[1]!.adapter];
+    expect(await a.dedupe.claim('lee', 'c1', 5)).toEqual({ state: 'new' });
+    expect(await b.dedupe.claim('lee', 'c1', 5)).toEqual({ state: 'pending' }); // re-sent to another node
+    await a.dedupe.complete('lee', 'c1', 5, undefined);
+    expect(await b.dedupe.claim('lee', 'c1', 5)).toEqual({ state: 'done', reply: undefined });
+    const p1 = await a.replayLog.append('u:lee', { t: MessageType.Event, ev: ['x/a', 1] }, 10);
+    const p2 = await b.replayLog.append('u:lee', { t: MessageType.Event, ev: ['x/b', 2] }, 10);
+    expect([p1.offset, p2.offset, p2.epoch]).toEqual([1, 2, p1.epoch]);
+    const r = await nodes[2]!.adapter.replayLog.readSince('u:lee', { offset: 0, epoch: p1.epoch });
+    expect(r.ok && r.entries.map((e) => e.msg.ev)).toEqual([['x/a', 1], ['x/b', 2]]);
+  });
 
   test('a node that dies (no close, its Redis links cut) is forgotten within the bound: users gone, uidport-close once', async () => {
     const c = await connect(2, 'dee');

@@ -5,8 +5,6 @@ import { ErrorCode } from '../protocol/codes';
 import type { TransportType } from '../protocol/events';
 import type { EventMessage } from '../protocol/messages';
 import { LocalConnections } from '../server/adapter/LocalConnections';
-import { MemoryDedupe } from '../server/adapter/MemoryDedupe';
-import { MemoryReplayLog } from '../server/adapter/MemoryReplayLog';
 import { Presence } from '../server/adapter/Presence';
 import type { AdapterHost, AdapterStats, ServerAdapter } from '../server/adapter/ServerAdapter';
 import type { ConnectedUids } from '../server/adapter/UidsView';
@@ -14,6 +12,8 @@ import type { ServerConn } from '../server/ServerConn';
 import { decodeBus, encodeBus, type BusHeader } from './busCodec';
 import { AJAX, ClusterView, WS } from './ClusterView';
 import type { RedisAdapterOptions, ResolvedRedisAdapterOptions } from './redisAdapterOptions';
+import { RedisDedupe } from './RedisDedupe';
+import { RedisReplayLog } from './RedisReplayLog';
 import { HEARTBEAT, LISTED, SWEEP } from './scripts';
 
 /** The scripts, as ioredis's defineCommand adds them (EVALSHA, falling back to EVAL). */
@@ -39,8 +39,10 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   private presence: Presence | undefined;
   private readonly cluster = new ClusterView();
   readonly connectedUids$: BehaviorSubject<ConnectedUids> = this.cluster.view.connectedUids$;
-  readonly replayLog: MemoryReplayLog;
-  readonly dedupe: MemoryDedupe;
+  /** Replay logs in Redis (streams with offsets as ids, epochs in meta hashes): every node reads them. */
+  readonly replayLog: RedisReplayLog;
+  /** Message-id dedupe in Redis: a message re-sent to another node is seen there. */
+  readonly dedupe: RedisDedupe;
   private readonly cmd: Redis;
   private readonly scripts: Scripts;
   private readonly sub: Redis;
@@ -64,9 +66,6 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     private readonly o: ResolvedRedisAdapterOptions,
   ) {
     super();
-    const now = (): number => (this.host?.scheduler ?? asyncScheduler).now();
-    this.replayLog = new MemoryReplayLog(now, options.replay);
-    this.dedupe = new MemoryDedupe(now, options.dedupe);
     this.ownsCmd = !options.client;
     this.cmd =
       options.client ??
@@ -80,6 +79,9 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.cmd.defineCommand('chskListed', { numberOfKeys: 2, lua: LISTED });
     this.cmd.defineCommand('chskSweep', { numberOfKeys: 1, lua: SWEEP });
     this.scripts = this.cmd as unknown as Scripts;
+    const now = (): number => (this.host?.scheduler ?? asyncScheduler).now();
+    this.replayLog = new RedisReplayLog(this.cmd, this.p, now, options.replay);
+    this.dedupe = new RedisDedupe(this.cmd, this.p, now, options.dedupe);
     for (const c of [this.cmd, this.sub]) c.on('error', (e: Error) => this.fail('connection', e));
   }
 

@@ -1,3 +1,5 @@
 export { createRedisAdapter } from './createRedisAdapter';
 export { RedisAdapter } from './RedisAdapter';
 export type { RedisAdapterOptions } from './redisAdapterOptions';
+export { RedisReplayLog, type AppendPublish } from './RedisReplayLog';
+export { RedisDedupe } from './RedisDedupe';

@@ -28,9 +28,9 @@ export interface RedisAdapterOptions {
    * Sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis ≥ 7): `'auto'` uses it when the server has it. @default 'auto'
    */
   sharded?: boolean | 'auto';
-  /** Bounds of each replay log (in this node's memory for now). */
+  /** Bounds of each replay log (a Redis stream per log, read by every node). */
   replay?: Partial<ReplayLimits>;
-  /** Bounds of the dedupe window (in this node's memory for now). */
+  /** Bounds of the message-id dedupe window (in Redis, seen by every node). */
   dedupe?: Partial<DedupeLimits>;
 }
 

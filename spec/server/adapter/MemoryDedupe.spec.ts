@@ -1,37 +1,48 @@
-import { MemoryDedupe } from '../../../src/server/adapter/MemoryDedupe';
+// The DedupeStore contract, over MemoryDedupe and RedisDedupe (when Redis answers): the same tests.
 import { MessageType } from '../../../src/protocol/messages';
+import { MemoryDedupe } from '../../../src/server/adapter/MemoryDedupe';
+import { storeImpls } from './storeImpls';
 
-describe('MemoryDedupe', () => {
+describe.each(storeImpls().map((impl) => [impl.name, impl] as const))('DedupeStore: %s', (_name, impl) => {
   let now = 0;
   const clock = () => now;
   beforeEach(() => (now = 0));
 
-  test('new, then pending until completed, then done with the stored reply', () => {
-    const d = new MemoryDedupe(clock);
-    expect(d.claim('u', 'c', 1)).toEqual({ state: 'new' });
-    expect(d.claim('u', 'c', 1)).toEqual({ state: 'pending' });
+  test('new, then pending until completed, then done with the stored reply', async () => {
+    const d = impl.dedupe(clock);
+    expect(await d.claim('u', 'c', 1)).toEqual({ state: 'new' });
+    expect(await d.claim('u', 'c', 1)).toEqual({ state: 'pending' });
     const reply = { t: MessageType.Reply, rid: 7, d: { ok: true } } as const;
-    d.complete('u', 'c', 1, reply);
-    expect(d.claim('u', 'c', 1)).toEqual({ state: 'done', reply });
-    d.complete('u', 'c', 2, undefined); // never claimed: nothing recorded
-    expect(d.claim('u', 'c', 2)).toEqual({ state: 'new' });
+    await d.complete('u', 'c', 1, reply);
+    expect(await d.claim('u', 'c', 1)).toEqual({ state: 'done', reply });
+    await d.complete('u', 'c', 2, undefined); // never claimed: nothing recorded
+    expect(await d.claim('u', 'c', 2)).toEqual({ state: 'new' });
+    await d.complete('u', 'c', 2, undefined); // an emit: done, no reply
+    expect(await d.claim('u', 'c', 2)).toEqual({ state: 'done', reply: undefined });
   });
 
-  test('keys by uid and client id together, never by client id alone', () => {
-    const d = new MemoryDedupe(clock);
-    expect(d.claim('alice', 'c', 1).state).toBe('new');
-    expect(d.claim('bob', 'c', 1).state).toBe('new');
-    expect(d.claim('alice', 'c2', 1).state).toBe('new');
-    expect(d.claim('alice', 'c', 1).state).toBe('pending');
+  test('keys by uid and client id together, never by client id alone', async () => {
+    const d = impl.dedupe(clock);
+    expect((await d.claim('alice', 'c', 1)).state).toBe('new');
+    expect((await d.claim('bob', 'c', 1)).state).toBe('new');
+    expect((await d.claim('alice', 'c2', 1)).state).toBe('new');
+    expect((await d.claim('alice', 'c', 1)).state).toBe('pending');
   });
 
-  test('is bounded per client by entries (oldest first) and by the window', () => {
-    const d = new MemoryDedupe(clock, { maxEntries: 3, windowMs: 1000 });
-    for (const mid of [1, 2, 3, 4]) d.claim('u', 'c', mid);
-    expect(d.claim('u', 'c', 1).state).toBe('new'); // evicted by 4; claiming again evicts 2
-    expect(d.claim('u', 'c', 3).state).toBe('pending');
+  test('is bounded per client by entries (oldest first) and by the window', async () => {
+    const d = impl.dedupe(clock, { maxEntries: 3, windowMs: 1000 });
+    for (const mid of [1, 2, 3, 4]) await d.claim('u', 'c', mid);
+    expect((await d.claim('u', 'c', 1)).state).toBe('new'); // evicted by 4; claiming again evicts 2
+    expect((await d.claim('u', 'c', 3)).state).toBe('pending');
     now = 1001;
-    expect(d.claim('u', 'c', 4).state).toBe('new'); // past the window
-    d.sweep();
+    expect((await d.claim('u', 'c', 4)).state).toBe('new'); // past the window
+    if (d instanceof MemoryDedupe) d.sweep();
+  });
+
+  test('concurrent claims of one id (two nodes at once): exactly one is new', async () => {
+    const a = impl.dedupe(clock);
+    const b = _name === 'redis' ? impl.dedupe(clock) : a;
+    const verdicts = await Promise.all([a.claim('u', 'c', 9), b.claim('u', 'c', 9), a.claim('u', 'c', 9), b.claim('u', 'c', 9)]);
+    expect(verdicts.filter((v) => v.state === 'new')).toHaveLength(1);
   });
 });

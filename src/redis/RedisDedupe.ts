@@ -1,0 +1,55 @@
+import type { Redis } from 'ioredis';
+import { DEFAULT_DEDUPE_LIMITS, type DedupeLimits, type DedupeStore, type DedupeVerdict, type StoredReply } from '../server/adapter/Dedupe';
+import { CLAIM, COMPLETE } from './replayScripts';
+
+interface Scripts {
+  chskClaim(hash: string, order: string, mid: string, now: string, windowMs: string, maxEntries: string): Promise<string>;
+  chskComplete(hash: string, order: string, mid: string, reply: string): Promise<number>;
+}
+
+const NEW: DedupeVerdict = { state: 'new' };
+const PENDING: DedupeVerdict = { state: 'pending' };
+
+/**
+ * Message-id dedupe in Redis, so a message re-sent to another node after a cut is not handled twice: per
+ * (uid, client id) a hash of mid → pending/done (with the request's reply) and a zset of claim order for the
+ * entry bound, one round trip per claim (a Lua script: the claim is atomic across nodes). The window runs on
+ * the caller's clock like `MemoryDedupe`; key TTLs free idle clients.
+ */
+export class RedisDedupe implements DedupeStore {
+  private limits: DedupeLimits;
+  private readonly s: Scripts;
+
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+    private readonly now: () => number,
+    limits: Partial<DedupeLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_DEDUPE_LIMITS, ...limits };
+    redis.defineCommand('chskClaim', { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand('chskComplete', { numberOfKeys: 2, lua: COMPLETE });
+    this.s = redis as unknown as Scripts;
+  }
+
+  /** Replaces the bounds (the server's `dedupe` option, given when the adapter starts). */
+  setLimits(limits: Partial<DedupeLimits>): void {
+    this.limits = { ...this.limits, ...limits };
+  }
+
+  async claim(uid: string, clientId: string, mid: number): Promise<DedupeVerdict> {
+    const v = await this.s.chskClaim(...this.keys(uid, clientId), String(mid), String(this.now()), String(this.limits.windowMs), String(this.limits.maxEntries));
+    if (v === '') return NEW;
+    if (v === 'p') return PENDING;
+    return { state: 'done', reply: v.length > 1 ? (JSON.parse(v.slice(1)) as StoredReply) : undefined };
+  }
+
+  async complete(uid: string, clientId: string, mid: number, reply: StoredReply | undefined): Promise<void> {
+    await this.s.chskComplete(...this.keys(uid, clientId), String(mid), reply === undefined ? '' : JSON.stringify(reply));
+  }
+
+  private keys(uid: string, clientId: string): [string, string] {
+    const k = `${uid}\u0000${clientId}`;
+    return [`${this.prefix}d:${k}`, `${this.prefix}dz:${k}`];
+  }
+}
