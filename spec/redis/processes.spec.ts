@@ -15,13 +15,22 @@ import { transpiledSources } from './support/transpiledSources';
 jest.setTimeout(40_000);
 
 const HEARTBEAT_MS = 100;
-const NODE_TIMEOUT_MS = 600;
+const NODE_TIMEOUT_MS = 1500; // well above a loaded event loop's stalls: a live node is never swept
 
 let lib: { dir: string; remove: () => void };
 beforeAll(() => void (lib = transpiledSources()));
 afterAll(() => lib.remove());
 
 type Client = ChannelSocketClient<DefaultEventMap>;
+
+/** Asks `cond` again every 20 ms until it holds (a condition in another process), failing after `ms`. */
+async function until(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function cluster(redisUrl: () => string) {
   const state = { nodes: [] as NodeProcess[], clients: [] as Client[], prefix: '' };
@@ -100,8 +109,9 @@ describe('three server processes on the shared Redis', () => {
     await closed;
     // A late duplicate would come within a grace period plus a round trip: wait for a later event instead of a
     // sleep (a fresh uid's open, from the node that gets it), which every node's earlier reports precede.
+    const lateOpen = waitFor(state.nodes[0]!.reports$, (r) => r.type === 'port' && r.uid === 'late', 15_000); // before it can happen
     await connect(0, 'late');
-    await waitFor(state.nodes[0]!.reports$, (r) => r.type === 'port' && r.uid === 'late');
+    await lateOpen;
     const summary = ports.filter((p) => !p.startsWith('late')).map((p) => p.split(' ').slice(0, 2).join(' ')).sort();
     expect(summary).toEqual(['p0 close', 'p0 open', 'p1 close', 'p1 open', 'p2 close', 'p2 open']);
   });
@@ -113,7 +123,7 @@ describe('three server processes on the shared Redis', () => {
     await listedEverywhere('sam');
     const closes: string[] = [];
     state.nodes.forEach((n) => n.reports$.subscribe((r) => r.type === 'port' && r.id === 'chsk/uidport-close' && closes.push(`${r.uid} ${n.id}`)));
-    const portClose = waitFor(merge(...state.nodes.slice(0, 2).map((n) => n.reports$)), (r) => r.type === 'port' && r.uid === 'dee');
+    const portClose = waitFor(merge(...state.nodes.slice(0, 2).map((n) => n.reports$)), (r) => r.type === 'port' && r.uid === 'dee', 15_000);
     const t0 = Date.now();
     await state.nodes[2]!.kill();
     c.disconnect(); // its node is gone: stop it retrying
@@ -161,19 +171,19 @@ describe('three server processes on a private Redis that restarts during traffic
       await n0.send('rob', ['x/x', `down-${i}`]);
     }
     expect((await gotLocal).map((e) => e[1])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    for (;;) {
+    // stats$ samples every 50 ms in the node: ask until a sample shows the drops (bounded).
+    await until(async () => {
       const s = await n0.stats();
-      if (s && s.drops.remote > 0 && s.adapter.remoteDropped > 0) break;
-      await firstValueFrom(n0.reports$); // a new report (its stats sample every 50 ms, errors, ...) before asking again
-    }
+      return s !== null && s.drops.remote > 0 && s.adapter.remoteDropped > 0;
+    });
     expect(errors).toContain('CHSK_ADAPTER_ERROR');
 
     await redis.up(); // same port, empty: every node must re-register its users and resubscribe
     await listedEverywhere('ria');
     await listedEverywhere('rob');
     // Cross-node pushes work again, both ways.
-    const back = firstValueFrom(events(remote, 'x/x').pipe(filter((e) => e[1] === 'back')));
-    const back2 = firstValueFrom(events(local, 'x/y'));
+    const back = waitFor(events(remote, 'x/x'), (e) => e[1] === 'back', 15_000);
+    const back2 = waitFor(events(local, 'x/y'), () => true, 15_000);
     const retry = setInterval(() => void n0.send('rob', ['x/x', 'back']).catch(() => undefined), 100);
     const retry2 = setInterval(() => void state.nodes[1]!.send('ria', ['x/y', 'back']).catch(() => undefined), 100);
     try {

@@ -268,6 +268,11 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   /** After Redis came back: subscriptions are restored by ioredis; re-register our users, reload the replica. */
   private async restore(): Promise<void> {
     try {
+      // Resubscribed first: a PING answered on the subscriber connection comes after ioredis's resubscribe
+      // commands, so every delta published from here on reaches us. Without it, another node's re-registration
+      // could be published before we listen and after we read, and we would never learn where its users are.
+      if (this.sub.status !== 'ready') await new Promise<void>((resolve) => this.sub.once('ready', () => resolve()));
+      await this.sub.ping();
       await this.tick();
       const p = this.presence!;
       const stale = new Set(await this.cmd.smembers(`${this.p}n:${this.o.nodeId}`));
