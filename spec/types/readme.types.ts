@@ -1,51 +1,30 @@
-// The README's server snippet must compile as written (express-session middleware on upgrades, userId from the
-// session). Compiled by `npm run typecheck`, never run.
-import express from 'express';
-import session from 'express-session';
-import { createServer } from 'http';
-import { createChannelSocketServer } from '../../src/server';
+// The README's first server and its events.ts are spec/testing/quickstart/ (type-checked by tsconfig.json, run and
+// compared with the README word for word by spec/testing/quickStart.spec.ts). Compiled by `npm run typecheck`, never run.
 import { mergeMap } from 'rxjs';
-import { broadcast, ofEvent, reply } from '../../src';
+import { ofEvent } from '../../src';
+import { createChannelSocketServer } from '../../src/server';
+import { schemas, type ChatEvents } from '../testing/quickstart/events';
+import { chsk } from '../testing/quickstart/server';
 
-interface ChatEvents {
-  'chat/send': { data: { text: string }; reply: { ok: boolean } };
-  'chat/msg': { data: { from: string; text: string } };
-}
-
-const app = express();
-const sessions = session({ secret: 'change me', resave: false, saveUninitialized: true });
-app.use(sessions);
-const chsk = createChannelSocketServer<ChatEvents>({
-  upgradeMiddleware: [sessions],
-  userId: (req) => req.session?.uid ?? null,
-});
-app.use('/chsk', chsk.router);
-const http = createServer(app);
-chsk.attach(http);
-chsk.handle((msg$) =>
-  msg$.pipe(
-    ofEvent('chat/send'),
-    mergeMap((m) => {
-      const text = typeof m.data?.text === 'string' ? m.data.text : '';
-      return [broadcast<ChatEvents>(['chat/msg', { from: m.uid ?? 'anonymous', text }]), reply(m, { ok: text.length > 0 })];
-    }),
-  ),
-);
 // The plain subscriber form compiles too (and a throwing subscriber is reported, never a crash).
-chsk.events$.pipe(ofEvent('chat/send')).subscribe((m) => m.reply?.({ ok: true }));
+chsk.events$.pipe(ofEvent('chat/send')).subscribe((m) => m.reply?.({ ok: m.data.text.length > 0 }));
+// @ts-expect-error the schema's reply is { ok: boolean }
+chsk.events$.pipe(ofEvent('chat/send')).subscribe((m) => m.reply?.({ ok: 'yes' }));
 
-// The README's Node client snippet: the `ws` package's WebSocket is accepted as is.
+// The README's Node client snippet: the `ws` package's WebSocket is accepted as is; the map comes from the schemas.
 import WebSocket from 'ws';
 import { createChannelSocketClient, createWebSocketClient } from '../../src/client';
 
-const client = createChannelSocketClient<ChatEvents>({ url: 'http://localhost:3000/chsk', WebSocket });
+const client = createChannelSocketClient({ url: 'http://localhost:3000/chsk', WebSocket, schemas, autoConnect: false });
 client.state$.subscribe((s) => console.log('open?', s.open, 'uid', s.uid));
 client.events$.subscribe(([id, data]) => console.log(id, data));
 client.send(['chat/send', { text: 'hello' }], { timeoutMs: 5000 }).subscribe({
   next: (reply) => console.log('server said', reply.ok),
   error: (err: { code: string }) => console.error(err.code),
 });
-createWebSocketClient<ChatEvents>({ url: 'http://localhost:3000/chsk', WebSocket });
+// @ts-expect-error the schema says text is a string
+client.send(['chat/send', { text: 42 }]);
+createWebSocketClient<ChatEvents>({ url: 'http://localhost:3000/chsk', WebSocket, autoConnect: false });
 
 // The README's handler and testing-kit snippets are spec/testing/readme.spec.ts (type-checked by tsconfig.json).
 
