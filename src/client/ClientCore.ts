@@ -93,7 +93,8 @@ export class ClientCore {
     this.state$ = new StateSubject(initialState(transport.type, o.clientId));
     this.linkType = transport.type;
     this.mids = new MessageIds(MessageIds.firstFor(o.clientIdChosen, o.scheduler.now()));
-    this.checks = o.schemas && o.validate ? new ClientChecks(o.schemas, (rid) => this.inflight.get(rid)?.msg.ev[0]) : undefined;
+    this.checks =
+      (o.schemas || o.strict) && o.validate ? new ClientChecks(o.schemas ?? {}, (rid) => this.inflight.get(rid)?.msg.ev[0], o.strict) : undefined;
   }
 
   private now(): number {

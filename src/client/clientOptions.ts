@@ -98,6 +98,12 @@ export interface ClientOptions {
    * @default true
    */
   validate?: boolean;
+  /**
+   * Refuse a push (or topic event) whose id has no entry in `schemas`: it goes to `errors$` as a `DataError` with
+   * code `CHSK_UNKNOWN_EVENT`, not to `events$`. Replies and stream items are unaffected; `validate: false` turns
+   * it off with the other checks. @default false
+   */
+  strict?: boolean;
 }
 
 export interface ResolvedClientOptions {
@@ -119,6 +125,7 @@ export interface ResolvedClientOptions {
   scheduler: SchedulerLike;
   schemas: EventSchemas | undefined;
   validate: boolean;
+  strict: boolean;
 }
 
 /** A random client id from the platform's CSPRNG. */
@@ -146,6 +153,7 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
   const attempts = o.maxReconnectAttempts ?? Infinity;
   check('maxReconnectAttempts', attempts === Infinity || (Number.isInteger(attempts) && attempts >= 0), 'must be an integer >= 0 or Infinity');
   const badSchemas = schemasProblem(o.schemas);
+  check('strict', o.strict === undefined || typeof o.strict === 'boolean', `must be a boolean, got ${typeof o.strict}`);
   if (badSchemas) throw new ConfigError(`option 'schemas' ${badSchemas}`);
   check('backoff', o.backoff === undefined || typeof o.backoff === 'function', 'must be a function (attempt) => ms');
   const url = o.url ?? '/chsk';
@@ -175,5 +183,6 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     scheduler: o.scheduler ?? asyncScheduler,
     schemas: o.schemas,
     validate: o.validate ?? true,
+    strict: o.strict ?? false,
   };
 }

@@ -27,7 +27,7 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
   readonly state$: ReadonlyBehaviorSubject<ClientState>;
   /**
    * Problems no send waits for: a bad `backoff` result (`ConfigError`), a push that failed its schema
-   * (`DataError`, `CHSK_BAD_DATA`; it is not delivered on `events$`), and more as the protocol grows (refusals
+   * (`DataError`, `CHSK_BAD_DATA`; it is not delivered on `events$`), with `strict` a push without a schema (`DataError`, `CHSK_UNKNOWN_EVENT`), and more as the protocol grows (refusals
    * without a waiting send, link failures). Never errors or completes.
    */
   readonly errors$: Observable<ChannelError>;
