@@ -36,7 +36,7 @@ chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => c
   senteReact: `
 import { createElement as h } from 'react';
 import { createChannelSocketClient } from ${JSON.stringify(`${distDir}/esm/client.mjs`)};
-import { ChannelSocketProvider, useChannelState, useEvent, useRequest } from ${JSON.stringify(`${distDir}/esm/react.mjs`)};
+import { ChannelSocketProvider, useChannelState, useEvent, useRequest, useTopic } from ${JSON.stringify(`${distDir}/esm/react.mjs`)};
 const chsk = createChannelSocketClient({ url: '/chsk' });
 chsk.events$.subscribe((ev) => console.log('push', ev));
 chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
@@ -44,7 +44,8 @@ function App() {
   const s = useChannelState();
   useEvent('demo/push', (d) => console.log(d));
   const r = useRequest(['demo/echo', { text: 'hi' }]);
-  return h('b', null, s.status, r.status);
+  const t = useTopic('room/1', (ev) => console.log(ev));
+  return h('b', null, s.status, r.status, String(t.error));
 }
 console.log(h(ChannelSocketProvider, { options: { url: '/chsk' } }, h(App)));
 `,
@@ -56,7 +57,7 @@ chsk.events$.subscribe((ev) => console.log('push', ev));
 chsk.send(['demo/echo', { text: 'hi' }], { timeoutMs: 5000 }).subscribe((r) => console.log('reply', r));
 console.log(provideChannelSocket({ url: '/chsk' }), () => {
   const c = injectChannelSocket();
-  return [c.status(), c.event('demo/push')];
+  return [c.status(), c.event('demo/push'), c.topic('room/1')];
 });
 `,
   socketio: `

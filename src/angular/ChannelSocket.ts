@@ -1,7 +1,7 @@
 import type { Signal } from '@angular/core';
 import type { ChannelSocketClient } from '../client/createClient';
 import type { ClientState, ClientStatus } from '../client/ClientState';
-import type { DefaultEventMap, EventData, EventId, EventMapOf } from '../protocol/events';
+import type { DefaultEventMap, Event, EventData, EventId, EventMapOf } from '../protocol/events';
 import type { Injector } from '@angular/core';
 
 /** Options of {@link ChannelSocket.event}. */
@@ -10,6 +10,12 @@ export interface EventSignalOptions<T> {
   initialValue?: T;
   /** Where to find the `DestroyRef` that ends the subscription, when called outside an injection context. */
   injector?: Injector;
+}
+
+/** What {@link ChannelSocket.topic} returns: a signal of the topic's latest event `[id, data]`, and why it ended. */
+export interface TopicSignal<E> extends Signal<E | undefined> {
+  /** `TopicRefusedError` (`CHSK_TOPIC_REFUSED`), `CHSK_TOPIC_REMOVED`, `CHSK_CLOSED`, ... once the membership ended. */
+  readonly error: Signal<Error | undefined>;
 }
 
 /** What {@link injectChannelSocket} returns: the client, and its state as signals. */
@@ -28,4 +34,11 @@ export interface ChannelSocket<M extends EventMapOf<M> = DefaultEventMap> {
    * initialiser) or pass `injector`: the subscription ends with that context.
    */
   event<K extends EventId<M>>(id: K, options?: EventSignalOptions<EventData<M, K>>): Signal<EventData<M, K> | undefined>;
+  /**
+   * Holds `topic` (with `params`) for the life of the injection context (or of `options.injector`): the client
+   * joins it (the server asks its `authorizeTopic`), rejoins after every reconnect, and leaves when the context
+   * is destroyed. The signal holds the latest event `[id, data]`; `.error()` says why the membership ended.
+   * Joins are shared with every other holder of the same topic and params on this client.
+   */
+  topic<K extends EventId<M> = EventId<M>>(topic: string, params?: unknown, options?: EventSignalOptions<Event<M, K>>): TopicSignal<Event<M, K>>;
 }

@@ -59,22 +59,36 @@ function createChannelSocket(options: ClientOptions | (() => ClientOptions)): Ch
     ...raw,
     send: (event, o) => viaZone(() => raw.send(event, o)),
     stream$: (event, o) => viaZone(() => raw.stream$(event, o)),
+    topic$: (topic, params) => viaZone(() => raw.topic$(topic, params)),
     emit: (event) => viaZone(() => raw.emit(event)),
     disconnect: () => outside(() => raw.disconnect()),
     reconnect: () => outside(() => raw.reconnect()),
   };
 
+  /** The injector whose `DestroyRef` ends a signal's subscription (asserting an injection context without one). */
+  const contextOf = (o: { injector?: Injector }, fn: Parameters<typeof assertInInjectionContext>[0]): Injector => {
+    if (!o.injector) assertInInjectionContext(fn);
+    return o.injector ?? inject(Injector);
+  };
   return {
     client,
     state: state.asReadonly(),
     status: computed(() => state().status),
     event(id, o = {}) {
-      if (!o.injector) assertInInjectionContext(this.event);
-      const injector = o.injector ?? inject(Injector);
+      const injector = contextOf(o, this.event);
       const value = signal(o.initialValue);
       const s = outside(() => raw.events$.subscribe((ev) => ev[0] === id && value.set(ev[1])));
       injector.get(DestroyRef).onDestroy(() => s.unsubscribe());
       return value.asReadonly();
+    },
+    topic(topic, params, o = {}) {
+      const injector = contextOf(o, this.topic);
+      const value = signal(o.initialValue);
+      const error = signal<Error | undefined>(undefined);
+      // Joined outside the zone, delivered inside it (as send's replies are).
+      const s = client.topic$(topic, params).subscribe({ next: (ev) => value.set(ev as typeof o.initialValue), error: (e: Error) => error.set(e) });
+      injector.get(DestroyRef).onDestroy(() => s.unsubscribe());
+      return Object.assign(value.asReadonly(), { error: error.asReadonly() });
     },
   };
 }

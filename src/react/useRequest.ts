@@ -1,8 +1,8 @@
-import { useEffect, useRef, useState } from 'react';
-import { asyncScheduler, type Subscription } from 'rxjs';
+import { useState } from 'react';
 import type { ChannelSocketClient } from '../client/createClient';
 import type { DefaultEventMap, EventData, EventMapOf, EventReply, RequestId } from '../protocol/events';
 import { useChannelSocket } from './useChannelSocket';
+import { useHeldSubscription } from './useHeldSubscription';
 
 /** Options of {@link useRequest}. */
 export interface UseRequestOptions {
@@ -20,13 +20,6 @@ export interface RequestState<R> {
   readonly error: Error | undefined;
   /** Sends the request again. */
   refresh(): void;
-}
-
-interface Flight {
-  readonly key: string;
-  readonly client: ChannelSocketClient;
-  sub?: Subscription;
-  cancel?: Subscription;
 }
 
 interface Outcome {
@@ -55,36 +48,14 @@ export function useRequest<M extends EventMapOf<M> = DefaultEventMap, K extends 
   const [round, setRound] = useState(0);
   const key = event === null ? null : `${round}:${JSON.stringify(event)}`;
   const [outcome, setOutcome] = useState<Outcome>({ key: null, status: 'idle', data: undefined, error: undefined });
-  const live = useRef<Flight | null>(null);
   const { timeoutMs } = options;
-
-  useEffect(() => {
-    if (key === null || event === null) return;
-    const cur = live.current;
-    if (cur && cur.key === key && cur.client === client && cur.cancel) {
-      // StrictMode's remount (or a remount within one tick): keep the request already in flight.
-      cur.cancel.unsubscribe();
-      cur.cancel = undefined;
-      return () => release(cur);
-    }
-    const flight: Flight = { key, client };
-    live.current = flight;
-    const settle = (o: Omit<Outcome, 'key'>) => live.current === flight && setOutcome({ key, ...o });
-    flight.sub = client.send(event as readonly [string, unknown], { timeoutMs }).subscribe({
-      next: (data) => settle({ status: 'success', data, error: undefined }),
-      error: (error: Error) => settle({ status: 'error', data: undefined, error }),
-    });
-    return () => release(flight);
-    // `key` stands for `event` (its JSON) and the refresh round.
-  }, [client, key, timeoutMs]); // eslint-disable-line react-hooks/exhaustive-deps
+  useHeldSubscription(client, key, (live) =>
+    client.send(event as readonly [string, unknown], { timeoutMs }).subscribe({
+      next: (data) => live() && setOutcome({ key, status: 'success', data, error: undefined }),
+      error: (error: Error) => live() && setOutcome({ key, status: 'error', data: undefined, error }),
+    }),
+  );
 
   const shown = outcome.key === key ? outcome : { status: key === null ? ('idle' as const) : ('loading' as const), data: undefined, error: undefined };
   return { status: shown.status, data: shown.data as EventReply<M, K> | undefined, error: shown.error, refresh: () => setRound((r) => r + 1) };
-
-  function release(flight: Flight): void {
-    flight.cancel = asyncScheduler.schedule(() => {
-      flight.sub?.unsubscribe();
-      if (live.current === flight) live.current = null;
-    });
-  }
 }
