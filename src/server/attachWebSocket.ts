@@ -189,6 +189,27 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
   const sockets = new Set<WebSocket>();
   /** `handshakeTimeoutMs` timers of the upgrades still being admitted. */
   const admitting = new Set<Subscription>();
+  /**
+   * Middleware and hooks get `handshakeTimeoutMs`; whichever finishes first, the timer or them, decides. The
+   * returned function claims the decision: true once (for the first to call it), and it stops the timer.
+   */
+  const deadlineFor = (socket: Duplex, what: string): (() => boolean) => {
+    let decided = false;
+    let deadline: Subscription | undefined;
+    const decide = (): boolean => {
+      if (decided) return false;
+      decided = true;
+      if (deadline) deadline.unsubscribe(), admitting.delete(deadline);
+      return true;
+    };
+    deadline = timer(o.handshakeTimeoutMs, o.scheduler).subscribe(() => {
+      if (!decide()) return;
+      core.report({ code: ErrorCode.HandshakeTimeout, message: `${what} not admitted within handshakeTimeoutMs (${o.handshakeTimeoutMs} ms)` });
+      reject(socket, 503, ErrorCode.HandshakeTimeout, 'the handshake timed out');
+    });
+    if (!decided) admitting.add(deadline);
+    return decide;
+  };
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -224,21 +245,7 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
     if (params.get(AjaxParam.Upgrade) === '1' || upgradeToken !== undefined) {
       return upgradeAjax(req, socket, head, params, upgradeToken, onSocketError);
     }
-    // Middleware and hooks get `handshakeTimeoutMs`; whichever finishes first, the timer or them, decides.
-    let decided = false;
-    let deadline: Subscription | undefined;
-    const decide = (): boolean => {
-      if (decided) return false;
-      decided = true;
-      if (deadline) deadline.unsubscribe(), admitting.delete(deadline);
-      return true;
-    };
-    deadline = timer(o.handshakeTimeoutMs, o.scheduler).subscribe(() => {
-      if (!decide()) return;
-      core.report({ code: ErrorCode.HandshakeTimeout, message: `handshake not admitted within handshakeTimeoutMs (${o.handshakeTimeoutMs} ms)` });
-      reject(socket, 503, ErrorCode.HandshakeTimeout, 'the handshake timed out');
-    });
-    if (!decided) admitting.add(deadline);
+    const decide = deadlineFor(socket, 'handshake');
     runMiddleware(chskReq, o.upgradeMiddleware)
       .then(() => {
         ajax?.sessions.upgrade(chskReq);
@@ -289,8 +296,9 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
   };
 
   /**
-   * A probe WebSocket of an Ajax client: origin, CSRF and the connection token are checked as for a poll,
-   * then the Ajax connection moves onto this socket (no new handshake; see PROTOCOL.md, "Upgrade back to WebSocket").
+   * A probe WebSocket of an Ajax client: origin, CSRF and the connection token are checked as for a poll
+   * (the upgrade middleware gets `handshakeTimeoutMs`, as on any upgrade), then the Ajax connection moves onto
+   * this socket (no new handshake; see PROTOCOL.md, "Upgrade back to WebSocket").
    */
   const upgradeAjax = (
     req: IncomingMessage,
@@ -301,8 +309,8 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
     onSocketError: () => void,
   ): void => {
     const chskReq = req as ChskRequest;
-    runMiddleware(chskReq, o.upgradeMiddleware)
-      .then(() => {
+    const decide = deadlineFor(socket, 'Ajax upgrade probe');
+    const probe = (): void => {
         if (!ajax) return reject(socket, 400, ErrorCode.BadMessage, 'this server has no Ajax transport to upgrade');
         const refused = checkOriginAndCsrf(chskReq, o, report);
         if (refused) {
@@ -314,7 +322,7 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
         const found = ajax.registry.find(token, clientId);
         if (!found.ok) return reject(socket, found.status, found.code, found.message);
         if (!found.conn.upgradable) return reject(socket, 409, ErrorCode.BadToken, 'this Ajax connection was already upgraded or is closing');
-        if (core.isClosing || socket.destroyed) return socket.destroy();
+        if (core.isClosing || socket.destroyed) return void socket.destroy();
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', onSocketError);
           ws.binaryType = 'nodebuffer';
@@ -326,7 +334,13 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
           sockets.add(ws);
           wire(ws, found.conn.handle!, sockets, core);
         });
-      })
+    };
+    runMiddleware(chskReq, o.upgradeMiddleware)
+      .then(
+        () => void (decide() && probe()),
+        (error: unknown) => void (decide() && upgradeFailed(socket, report, error)),
+      )
+      // The checks after the middleware run once it was decided that they answer: their failure is answered here.
       .catch((error: unknown) => upgradeFailed(socket, report, error));
   };
 

@@ -130,7 +130,8 @@ export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
   maxProtocolErrors?: number;
   /**
    * Time the upgrade middleware and the admission hooks (`csrfToken`, `authorize`, `userId`, `handshakeData`)
-   * may take; past it the handshake is answered 503 `CHSK_HANDSHAKE_TIMEOUT` and the socket destroyed. @default 10_000
+   * may take, on a WebSocket upgrade, an Ajax handshake and an Ajax client's upgrade probe alike; past it the
+   * handshake is answered 503 `CHSK_HANDSHAKE_TIMEOUT` (reported on `errors$`). @default 10_000
    */
   handshakeTimeoutMs?: number;
   /**
@@ -138,6 +139,15 @@ export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
    * refused with HTTP 429 `CHSK_TOO_MANY_CONNECTIONS`. @default Infinity (no limit)
    */
   maxConnectionsPerUid?: number;
+  /**
+   * Ajax connections without a uid one client address may hold in this process: each costs about 10 KB of
+   * server state from its handshake until it is released (`ajaxGraceMs` after it closed, was upgraded to
+   * WebSocket or stopped polling), and anyone may open one. One more is refused with HTTP 429
+   * `CHSK_TOO_MANY_CONNECTIONS` (reported on `errors$`). The address is Express's `req.ip`, which follows the
+   * app's `trust proxy` setting (behind a reverse proxy, set it, or every client shares the proxy's address).
+   * `Infinity` switches the cap off. @default 100
+   */
+  maxAnonymousAjaxPerIp?: number;
   /**
    * Unsent bytes a WebSocket connection may hold (its socket's buffer: a client that reads too slowly, or a
    * dead link that still accepts bytes) before it counts as a slow consumer. `Infinity` switches the guard off.
@@ -341,6 +351,8 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     slowConsumerMs: duration('slowConsumerMs', o.slowConsumerMs ?? 1000),
     maxConnectionsPerUid:
       (o.maxConnectionsPerUid ?? Infinity) === Infinity ? Infinity : positive('maxConnectionsPerUid', o.maxConnectionsPerUid!, true),
+    maxAnonymousAjaxPerIp:
+      (o.maxAnonymousAjaxPerIp ?? 100) === Infinity ? Infinity : positive('maxAnonymousAjaxPerIp', o.maxAnonymousAjaxPerIp ?? 100, true),
     requestTimeoutMs: duration('requestTimeoutMs', o.requestTimeoutMs ?? 30_000, { infinite: true }),
     wsGraceMs: duration('wsGraceMs', o.wsGraceMs ?? 2500),
     ajaxGraceMs: duration('ajaxGraceMs', o.ajaxGraceMs ?? 5000),

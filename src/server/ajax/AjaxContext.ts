@@ -7,6 +7,7 @@ import { CLIENT_ID_PATTERN } from '../attachWebSocket';
 import type { ServerCore } from '../ServerCore';
 import { AjaxConnection, type AjaxEnv } from './AjaxConnection';
 import { AjaxRegistry } from './AjaxRegistry';
+import { AnonymousAjaxCount } from './AnonymousAjaxCount';
 import { reportRefusal } from '../reportRefusal';
 import type { ServerErrorReport } from '../ServerErrorReport';
 import { SessionProbe } from '../SessionProbe';
@@ -21,11 +22,14 @@ export interface AjaxContext {
   readonly maxBody: number;
   /** Warns once when upgrades lack the session Ajax requests have (shared with the ws binding). */
   readonly sessions: SessionProbe;
+  /** Connections without a uid per client IP (`maxAnonymousAjaxPerIp`). */
+  readonly anonymous: AnonymousAjaxCount<AjaxConnection>;
 }
 
 export function createAjaxContext(core: ServerCore): AjaxContext {
   const o = core.options;
   const registry = new AjaxRegistry<AjaxConnection>();
+  const anonymous = new AnonymousAjaxCount<AjaxConnection>(o.maxAnonymousAjaxPerIp);
   const env: AjaxEnv = {
     scheduler: o.scheduler,
     binary: o.packer.binary,
@@ -34,9 +38,12 @@ export function createAjaxContext(core: ServerCore): AjaxContext {
     coalesceMs: o.ajaxCoalesceMs,
     maxQueue: o.maxAjaxQueue,
     report: (code, message, conn) => core.report({ code, message, clientId: conn.clientId }),
-    dispose: (conn) => registry.remove(conn),
+    dispose: (conn) => {
+      registry.remove(conn);
+      anonymous.release(conn);
+    },
   };
-  return { core, registry, env, maxBody: o.maxFrameBytes + LENGTH_PREFIX_BYTES, sessions: new SessionProbe((r) => core.report(r)) };
+  return { core, registry, env, maxBody: o.maxFrameBytes + LENGTH_PREFIX_BYTES, sessions: new SessionProbe((r) => core.report(r)), anonymous };
 }
 
 /** Opens a new Ajax connection object with a fresh token and registers it. */
@@ -45,6 +52,15 @@ export function newAjaxConnection(ctx: AjaxContext, clientId: string): { conn: A
   const conn = new AjaxConnection(clientId, t.selector, t.secret, ctx.env);
   ctx.registry.add(conn);
   return { conn, token: t.token };
+}
+
+/**
+ * The client's address for `maxAnonymousAjaxPerIp`: Express's `req.ip` (which follows the app's `trust proxy`
+ * setting), else the socket's remote address.
+ */
+export function clientIpOf(req: ChskRequest): string {
+  const ip = (req as ChskRequest & { ip?: unknown }).ip;
+  return typeof ip === 'string' && ip !== '' ? ip : (req.socket?.remoteAddress ?? '');
 }
 
 /** The client id of a request, or a 400 refusal. */

@@ -4,7 +4,8 @@ import { ErrorCode } from '../../protocol/codes';
 import type { ChskRequest } from '../../protocol/events';
 import { PROTOCOL_VERSION } from '../../protocol/messages';
 import { admitRequest, connectionLimit } from '../admitRequest';
-import { authenticate, clientIdOf, newAjaxConnection, type AjaxContext } from './AjaxContext';
+import { authenticate, clientIdOf, clientIpOf, newAjaxConnection, type AjaxContext } from './AjaxContext';
+import { TIMED_OUT, withDeadline } from '../withDeadline';
 import { reportRefusal } from '../reportRefusal';
 import { header, queryOf, refuse } from './ajaxHttp';
 
@@ -46,7 +47,12 @@ async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse
   }
   const id = clientIdOf(req);
   if (!id.ok) return refuse(res, id);
-  const admission = await admitRequest(req, o, (r) => core.report({ ...r, clientId: id.cid }));
+  // The hooks get `handshakeTimeoutMs`, as on a WebSocket upgrade: one that never settles must not hold the request.
+  const admission = await withDeadline(admitRequest(req, o, (r) => core.report({ ...r, clientId: id.cid })), o.handshakeTimeoutMs, o.scheduler);
+  if (admission === TIMED_OUT) {
+    core.report({ code: ErrorCode.HandshakeTimeout, message: `Ajax handshake not admitted within handshakeTimeoutMs (${o.handshakeTimeoutMs} ms)`, clientId: id.cid });
+    return refuse(res, { status: 503, code: ErrorCode.HandshakeTimeout, message: 'the handshake timed out' });
+  }
   if (!admission.ok) {
     reportRefusal((r) => core.report(r), admission, 'Ajax handshake', id.cid);
     return refuse(res, { status: admission.status, code: admission.code, message: admission.body });
@@ -64,7 +70,14 @@ async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse
     if (res.destroyed || res.writableEnded) return;
   }
   if (tooMany) return refuse(res, { status: tooMany.status, code: tooMany.code, message: tooMany.body });
+  const ip = admission.uid === null ? clientIpOf(req) : undefined;
+  if (ip !== undefined && !ctx.anonymous.hasRoom(ip)) {
+    const message = `too many Ajax connections without a uid from this address (maxAnonymousAjaxPerIp: ${o.maxAnonymousAjaxPerIp})`;
+    core.report({ code: ErrorCode.TooManyConnections, message: `Ajax handshake from ${ip} refused with 429: ${message}`, clientId: id.cid });
+    return refuse(res, { status: 429, code: ErrorCode.TooManyConnections, message });
+  }
   const { conn, token } = newAjaxConnection(ctx, id.cid);
+  if (ip !== undefined) ctx.anonymous.add(conn, ip);
   conn.attach(core.open(conn, { uid: admission.uid, clientId: id.cid, req, handshake: { tk: token }, handshakeData }));
   conn.answerHandshake(res, ctx.maxBody);
 }
