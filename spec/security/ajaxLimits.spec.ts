@@ -1,4 +1,4 @@
-import { rawHandshake } from '../support/ajaxRaw';
+import { rawHandshake, rawPoll, type RawConn } from '../support/ajaxRaw';
 import { startServer, WAIT_MS } from '../support/harness';
 import { eventually, tryHandshake } from './support';
 import type { ChskRequest } from '../../src/protocol/events';
@@ -22,23 +22,31 @@ async function handshakeOnceThereIsRoom(url: string): Promise<void> {
 // deadline (a WebSocket upgrade has handshakeTimeoutMs), and neither had the upgrade probe.
 describe('Ajax handshake limits', () => {
   test('maxAnonymousAjaxPerIp caps open connections without a uid from one IP (429, reported); users with a uid are not counted', async () => {
-    // The count holds until the connection's state is released: ajaxGraceMs after it closed.
-    const s = await startServer({ maxAnonymousAjaxPerIp: 3, ajaxGraceMs: 300 });
+    // The count holds until the connection's state is released: ajaxGraceMs after it closed. The others keep
+    // a poll held, so they stay (a connection that never polls would be released after the grace as well).
+    const s = await startServer({ maxAnonymousAjaxPerIp: 3, ajaxGraceMs: 1000 });
     const reports: ServerErrorReport[] = [];
     const sub = s.chsk.errors$.subscribe((r) => reports.push(r));
+    const polls = new AbortController();
+    const hold = async (): Promise<RawConn> => {
+      const c = await rawHandshake(s.url);
+      void rawPoll(s.url, c, { signal: polls.signal }).catch(() => undefined);
+      return c;
+    };
     try {
       const anon = [];
-      for (let i = 0; i < 3; i++) anon.push(await rawHandshake(s.url));
+      for (let i = 0; i < 3; i++) anon.push(await hold());
       await expect(rawHandshake(s.url)).rejects.toThrow(/429.*CHSK_TOO_MANY_CONNECTIONS/);
       await eventually(() => reports.some((r) => r.code === 'CHSK_TOO_MANY_CONNECTIONS' && /maxAnonymousAjaxPerIp/.test(r.message)), 'a report');
       await expect(rawHandshake(s.url, { uid: 'known' })).resolves.toMatchObject({ handshake: { uid: 'known' } });
-      // One leaves (DELETE): there is room again.
+      // One leaves (DELETE): there is room again once it is released.
       const del = await fetch(`${s.url}?cid=${anon[0].cid}`, { method: 'DELETE', headers: { 'x-chsk-token': anon[0].token } });
       expect(del.status).toBe(204);
       await handshakeOnceThereIsRoom(s.url);
       // ... for one more only.
       await expect(rawHandshake(s.url)).rejects.toThrow(/429.*CHSK_TOO_MANY_CONNECTIONS/);
     } finally {
+      polls.abort();
       sub.unsubscribe();
       await s.stop();
     }
