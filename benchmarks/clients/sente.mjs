@@ -58,6 +58,10 @@ export async function connect({ port, uid, transport = 'ws', countFrames = false
     on: (id, fn) => void handlers.set(id, fn),
     request: (id, data) => firstValueFrom(c.send([id, data], { timeoutMs })),
     emit: (id, data) => void c.emit([id, data]).subscribe({ error: () => undefined }),
+    /** Joins `topic` (topic$; the server's authorizeTopic decides) and calls fn(id, data) for each of its events. */
+    join: (topic, fn) => void c.topic$(topic).subscribe({ next: ([id, data]) => fn(id, data), error: () => undefined }),
+    /** Streams request [id, data] (stream$) and calls fn(item) for each item; resolves when the stream completes. */
+    stream: (id, data, fn) => new Promise((resolve, reject) => c.stream$([id, data], { timeoutMs }).subscribe({ next: fn, error: reject, complete: resolve })),
     close: () => c.disconnect(),
   };
 }

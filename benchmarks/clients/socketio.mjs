@@ -24,6 +24,14 @@ export function connect({ port, transport = 'ws', timeoutMs = 30_000 }) {
         on: (id, fn) => void (socket.off(id), socket.on(id, fn)),
         request: (id, data) => socket.emitWithAck(id, data),
         emit: (id, data) => void socket.emit(id, data),
+        /**
+         * Asks the server to put this socket in room `topic` (socket.join). Room events arrive like any other, so
+         * fn gets every `bench/fan` (the row puts each client in one room).
+         */
+        join: (topic, fn) => {
+          socket.on('bench/fan', (data) => fn('bench/fan', data));
+          socket.emit('bench/join', topic);
+        },
         close: () => socket.close(),
       });
     });

@@ -18,6 +18,8 @@ export const MODES = {
     reqrep1: { n: 20_000, warmup: 2_000 },
     reqrep64: { n: 50_000, warmup: 5_000 },
     fanout: { clients: 2_000, rounds: 15, gapMs: 100 },
+    topicFanout: { clients: 2_000, topics: 100, rounds: 15, gapMs: 100 },
+    stream: { n: 100_000, warmup: 10_000 },
     memory: { connections: 2_000 },
     presence: { uids: 20_000 },
     ajaxPush: { n: 20_000, warmup: 2_000 },
@@ -31,6 +33,8 @@ export const MODES = {
     reqrep1: { n: 5_000, warmup: 500 },
     reqrep64: { n: 15_000, warmup: 1_500 },
     fanout: { clients: 500, rounds: 5, gapMs: 100 },
+    topicFanout: { clients: 500, topics: 25, rounds: 5, gapMs: 100 },
+    stream: { n: 30_000, warmup: 3_000 },
     memory: { connections: 500 },
     presence: { uids: 5_000 },
     ajaxPush: { n: 5_000, warmup: 500 },
@@ -44,6 +48,8 @@ export const MODES = {
     reqrep1: { n: 100, warmup: 10 },
     reqrep64: { n: 200, warmup: 20 },
     fanout: { clients: 20, rounds: 1, gapMs: 100 },
+    topicFanout: { clients: 20, topics: 4, rounds: 1, gapMs: 100 },
+    stream: { n: 500, warmup: 50 },
     memory: { connections: 20 },
     presence: { uids: 1_000 },
     ajaxPush: { n: 100, warmup: 10 },
@@ -120,6 +126,30 @@ export function scenarios(mode) {
       params: { ...m.fanout, transport: 'ws' },
       runs: 'heavyRuns',
       metrics: [{ ...cost('ms', 'time to last client', 'ms'), targets: { ws: { max: 1.2 } } }],
+    },
+    {
+      // Topics vs Socket.IO rooms: one trigger publishes one event to each topic; every client is a member of
+      // one topic, joined through authorizeTopic (allowing) on sente-rx, socket.join on Socket.IO.
+      id: 'topic-fanout',
+      title: `topic fan-out, ${m.topicFanout.clients.toLocaleString('en-US')} members across ${m.topicFanout.topics} topics`,
+      file: 'topicFanout',
+      libs: ['sente', 'socketio'],
+      params: { ...m.topicFanout, transport: 'ws' },
+      runs: 'heavyRuns',
+      metrics: [
+        { ...throughput('deliveriesPerSec', 'deliveries/s', 'ev/s'), targets: { socketio: { min: 1 } } },
+        cost('ms', 'time to last member', 'ms'),
+      ],
+    },
+    {
+      // One stream$ of n items against n requests of one item each (64 in flight), alternating on one connection.
+      id: 'stream',
+      title: `streamed reply vs one request per item, ${m.stream.n.toLocaleString('en-US')} items`,
+      file: 'stream',
+      libs: ['sente'],
+      params: { ...m.stream, concurrency: 64, transport: 'ws' },
+      runs: 'runs',
+      metrics: [throughput('itemsPerSec', 'items/s, one stream$ (window 64)', 'items/s'), throughput('reqItemsPerSec', 'items/s, one request per item (c64)', 'items/s')],
     },
     {
       id: 'memory',

@@ -14,7 +14,16 @@ export const EV = {
   fanout: 'bench/fanout',
   /** S→C broadcast event. */
   fan: 'bench/fan',
+  /** C→S event { n, topics }: the server publishes one `bench/fan` event { n } to each topic `bench/t<i>`, i < topics. */
+  topicFanout: 'bench/topic-fanout',
+  /** C→S request { topics }: the server replies with how many members topics `bench/t<i>`, i < topics, have. */
+  members: 'bench/members',
+  /** C→S request { n }: sente-rx streams n payloads back (replyStream); the stream row. */
+  stream: 'bench/stream',
 };
+
+/** The name of topic (room) `i` in the topic fan-out row. */
+export const topicName = (i) => `bench/t${i}`;
 
 export const payload = (n) => ({ n, text: 'hello world' });
 

@@ -10,12 +10,19 @@
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import express from 'express';
-import { EV, pushLoop } from '../lib/payload.mjs';
+import { filter, firstValueFrom, map } from 'rxjs';
+import { EV, payload, pushLoop, topicName } from '../lib/payload.mjs';
 
 import { distDir } from '../lib/dist.mjs';
 
 const require = createRequire(import.meta.url);
 const { createChannelSocketServer } = require(`${distDir}/cjs/server.cjs`);
+const { replyStream } = require(`${distDir}/cjs/index.cjs`);
+
+/** n benchmark payloads, made as the stream pulls them. */
+function* items(n) {
+  for (let i = 0; i < n; i++) yield payload(i);
+}
 
 export async function start(opts) {
   const batching = {};
@@ -32,6 +39,8 @@ export async function start(opts) {
   const chsk = createChannelSocketServer({
     userId: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('uid'),
     rateLimit: false,
+    // Topics: membership checks on, allowing every join (the topic fan-out row); the check runs per join.
+    authorizeTopic: (_req, uid, topic) => uid !== null && topic.startsWith('bench/t'),
     ...batching,
     ...(opts.extra ?? {}),
   });
@@ -48,7 +57,16 @@ export async function start(opts) {
         return pushLoop(m.data.n, (i) => chsk.send(m.uid, [EV.ev, { n: i, text: 'hello world' }]));
       case EV.fanout:
         return void chsk.broadcast([EV.fan, m.data]);
+      case EV.topicFanout:
+        for (let i = 0; i < m.data.topics; i++) chsk.publish(topicName(i), [EV.fan, { n: m.data.n, text: m.data.text }]);
+        return;
+      case EV.members: {
+        const sizes = Array.from({ length: m.data.topics }, (_, i) => firstValueFrom(chsk.topicUids$(topicName(i)).pipe(map((u) => u.size))));
+        return void Promise.all(sizes).then((s) => m.reply?.(s.reduce((a, b) => a + b, 0)));
+      }
     }
   });
+  // Streamed replies (the stream row): the handler answers with replyStream over an Iterable source.
+  chsk.handle((msg$) => msg$.pipe(filter((m) => m.id === EV.stream), map((m) => replyStream(m, items(m.data.n)))));
   return { http };
 }
