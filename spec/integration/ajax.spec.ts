@@ -443,7 +443,9 @@ describe('Ajax client', () => {
     });
     const seen = lastValueFrom(s.chsk.events$.pipe(filter((m) => m.id === 'x/chunk'), take(20), toArray()));
     const c = await s.connected();
-    for (let i = 0; i < 20; i++) c.emit(['x/chunk', { i, pad: 'p'.repeat(400) }]).subscribe();
+    // Each emit completes on its acknowledgement (they used to complete on the write).
+    const acked = Promise.all(Array.from({ length: 20 }, (_, i) => lastValueFrom(c.emit(['x/chunk', { i, pad: 'p'.repeat(400) }]), { defaultValue: undefined })));
+    await acked;
     expect((await seen).map((m) => (m.data as { i: number }).i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(posts.length).toBeGreaterThan(1);
     for (const n of posts) expect(n).toBeLessThanOrEqual(2004);

@@ -69,7 +69,8 @@ describe.each(MATRIX)('over $type with $packerName', ({ type, packer }) => {
   test('emits arrive in order with the transport they came on', async () => {
     const seen = lastValueFrom(s.chsk.events$.pipe(filter((m) => m.id === 'test/e'), take(20), toArray()));
     const c = await s.connected();
-    for (let i = 0; i < 20; i++) c.emit(['test/e', i]).subscribe();
+    // Each emit completes on the server's acknowledgement (it used to complete on the write).
+    await Promise.all(Array.from({ length: 20 }, (_, i) => lastValueFrom(c.emit(['test/e', i]), { defaultValue: undefined })));
     const msgs = await seen;
     expect(msgs.map((m) => m.data)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(new Set(msgs.map((m) => m.transport))).toEqual(new Set([linkType]));
@@ -78,7 +79,7 @@ describe.each(MATRIX)('over $type with $packerName', ({ type, packer }) => {
   test('sends made before the handshake wait in the buffer and go out in order', async () => {
     const seen = lastValueFrom(s.chsk.events$.pipe(filter((m) => m.id === 'test/early'), take(5), toArray()));
     const c = s.client();
-    for (let i = 0; i < 5; i++) c.emit(['test/early', i]).subscribe();
+    await Promise.all(Array.from({ length: 5 }, (_, i) => lastValueFrom(c.emit(['test/early', i]), { defaultValue: undefined })));
     expect((await seen).map((m) => m.data)).toEqual([0, 1, 2, 3, 4]);
   });
 

@@ -1,4 +1,4 @@
-import { firstValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import * as v from 'valibot';
 import { z } from 'zod';
 import { DataError, ErrorCode, RemoteError, type StandardSchemaV1 } from '../../src';
@@ -160,9 +160,11 @@ describe('strict and async validators', () => {
       const c = await t.s.connected();
       const n = 40;
       for (let i = 0; i < n; i++) c.emit([i % 3 === 0 ? 'n/fast' : 'n/slow', i]).subscribe();
-      c.emit(['n/slow', 'bad']).subscribe();
+      // The refused emit errors with the server's code (it used to complete as if delivered: issue 10 #4).
+      const badEmit = fail(lastValueFrom(c.emit(['n/slow', 'bad']), { defaultValue: undefined }));
       const last = await fail(firstValueFrom(c.send(['n/slow', 'bad too'])));
       expect(last).toMatchObject({ code: ErrorCode.BadData });
+      await expect(badEmit).resolves.toMatchObject({ code: ErrorCode.BadData });
       expect(t.seen.map((x) => (x as [string, number])[1])).toEqual(Array.from({ length: n }, (_, i) => i));
       expect(t.reports.filter((r) => r.code === ErrorCode.BadData)).toHaveLength(2);
     } finally {

@@ -26,6 +26,8 @@ import type { Outgoing } from './Outgoing';
 import { requestStream, type StreamHost, type StreamOptions } from './requestStream';
 import { MessageIds } from './MessageIds';
 import { ClientTopics } from './ClientTopics';
+import { Pacer } from './Pacer';
+import { emitEvent, type EmitHost } from './emitEvent';
 
 /** The link ended; carries the reason the state will show. */
 class LinkDown extends Error {
@@ -63,6 +65,12 @@ export class ClientCore {
   private link: TransportLink | undefined;
   private ready = false;
   private readonly inflight = new Map<number, Outgoing>();
+  /** Emits written on the current link and waiting for their `a`, by `mid`. */
+  private readonly unacked = new Map<number, Outgoing>();
+  /** Paces writes to the handshake's rate limit (`hs.rl`). */
+  private readonly pacer: Pacer;
+  /** The wake-up of {@link pump} when the pacer ran out of tokens. */
+  private paceTimer: Subscription | undefined;
   /** Sends not yet written, in order (offline, or behind older ones). Insertion-ordered. */
   private readonly waiting = new Set<Outgoing>();
   private pumping = false;
@@ -93,6 +101,7 @@ export class ClientCore {
     this.state$ = new StateSubject(initialState(transport.type, o.clientId));
     this.linkType = transport.type;
     this.mids = new MessageIds(MessageIds.firstFor(o.clientIdChosen, o.scheduler.now()));
+    this.pacer = new Pacer(() => this.now());
     this.checks =
       (o.schemas || o.strict) && o.validate ? new ClientChecks(o.schemas ?? {}, (rid) => this.inflight.get(rid)?.msg.ev[0], o.strict) : undefined;
   }
@@ -245,7 +254,8 @@ export class ClientCore {
             this.link = sig.link;
             if (this.o.keepAlive) {
               keepAliveSub = activity.pipe(keepAliveUnchecked(this.o.keepAlive.idleMs, this.o.keepAlive.timeoutMs, this.o.scheduler)).subscribe({
-                next: () => this.write({ t: MessageType.Ping }),
+                // A ping never waits for the pacer (it would delay the liveness check); it takes a token all the same.
+                next: () => (this.pacer.force(), this.write({ t: MessageType.Ping })),
                 error: () =>
                   this.batch(() => {
                     end('keepalive-timeout');
@@ -307,14 +317,23 @@ export class ClientCore {
     this.topics.down();
     this.link = undefined;
     this.ready = false;
+    this.paceTimer?.unsubscribe();
+    this.paceTimer = undefined;
     this.patch({ open: false, firstOpen: false, lastClose: { at: this.now(), reason } });
     const inflight = [...this.inflight.values()];
     this.inflight.clear();
+    // An emit written but not acknowledged may or may not have reached the server. It fails with CHSK_CLOSED for
+    // now; the delivery work resends it on the next link (same mid, deduplicated by the server) and keeps a
+    // distinct code (CHSK_UNCERTAIN) for the case where it cannot.
+    const unacked = [...this.unacked.values()];
+    this.unacked.clear();
     const err = this.rejection ?? new ChannelClosedError(`link closed with the request in flight (${reason})`);
     // A stream in flight is cut (retryable), unless the app itself disconnected.
     const cut = reason !== 'requested-disconnect';
     this.later(() => {
       for (const o of inflight) o.fail(cut && o.cut ? o.cut(reason) : err);
+      const lost = this.rejection ?? new ChannelClosedError(`link closed before the server acknowledged the event (${reason}); it may or may not have arrived`);
+      for (const o of unacked) o.fail(lost);
     });
   }
 
@@ -338,6 +357,7 @@ export class ClientCore {
         if (this.ready) return false;
         const s = this.current();
         this.ready = true;
+        this.pacer.reset(m.rl);
         // What waited goes out before anyone hears of the open: a send made by a state$ subscriber reacting
         // to it must not overtake the buffer (issue 10 #2).
         this.pump();
@@ -414,10 +434,19 @@ export class ClientCore {
         if (o) this.inflight.delete(m.rid), o.end?.();
         return;
       }
+      case MessageType.Ack: {
+        const o = this.unacked.get(m.mid);
+        if (o) this.unacked.delete(m.mid), o.ack?.();
+        return; // a late ack (the emit timed out or was unsubscribed) is ignored
+      }
       case MessageType.Error: {
-        if (m.rid === undefined) return;
-        const o = this.inflight.get(m.rid);
-        if (o) this.inflight.delete(m.rid), o.fail(new RemoteError(m.code, m.msg, safeIssues(m.issues)));
+        const err = new RemoteError(m.code, m.msg, safeIssues(m.issues));
+        const byRid = m.rid === undefined ? undefined : this.inflight.get(m.rid);
+        if (byRid) return void (this.inflight.delete(m.rid!), byRid.fail(err));
+        const byMid = m.mid === undefined ? undefined : this.unacked.get(m.mid);
+        if (byMid) return void (this.unacked.delete(m.mid!), byMid.fail(err));
+        // A refusal no send waits for (a ping refused, a late answer to a send that timed out): the app hears of it.
+        this.errors.next(err);
         return;
       }
     }
@@ -437,15 +466,25 @@ export class ClientCore {
       return o.fail(new ChannelError(ErrorCode.BadMessage, `could not pack the event: ${String((e as Error)?.message ?? e)}`));
     }
     if (o.msg.t === MessageType.Request) this.inflight.set(o.msg.rid, o);
+    else if (o.msg.mid !== undefined) this.unacked.set(o.msg.mid, o);
     this.link!.send(frame);
-    o.sent?.();
   }
 
   private submit(o: Outgoing): void {
     if (this.stopped) return o.fail(new ChannelClosedError('closed; call reconnect() first'));
-    if (this.ready && this.waiting.size === 0) return this.transmit(o);
+    if (this.ready && this.waiting.size === 0 && this.pacer.take()) return this.transmit(o);
     if (this.waiting.size >= this.o.maxBufferedSends) return o.fail(new BufferOverflowError(this.o.maxBufferedSends));
     this.waiting.add(o);
+    if (this.ready) this.wakeLater();
+  }
+
+  /** Runs {@link pump} once the pacer has a token again (one wake-up at a time, on the scheduler). */
+  private wakeLater(): void {
+    if (this.paceTimer && !this.paceTimer.closed) return;
+    this.paceTimer = this.o.scheduler.schedule(() => {
+      this.paceTimer = undefined;
+      this.pump();
+    }, this.pacer.waitMs());
   }
 
   /**
@@ -459,6 +498,10 @@ export class ClientCore {
     try {
       for (const o of this.waiting) {
         if (!this.ready) break;
+        if (!this.pacer.take()) {
+          this.wakeLater();
+          break;
+        }
         this.waiting.delete(o);
         this.transmit(o);
       }
@@ -524,16 +567,19 @@ export class ClientCore {
     return requestStream(this.streamHost(), ev[0], toWire(ev), options);
   }
 
-  /** A fire-and-forget event: completes once handed to the transport; waits in the buffer while offline. */
-  emit(ev: readonly [string, unknown]): Observable<void> {
-    return new Observable<void>((sub) => {
-      const o: Outgoing = {
-        msg: { t: MessageType.Event, ev: toWire(ev), mid: this.mids.next() },
-        sent: () => sub.complete(),
-        fail: (e) => sub.error(e),
-      };
-      this.submit(o);
-      return () => this.waiting.delete(o);
-    });
+  /** An event: completes when the server acknowledges it (see {@link emitEvent}). */
+  emit(ev: readonly [string, unknown], timeoutMs: number): Observable<void> {
+    this.emitHost ??= {
+      scheduler: this.o.scheduler,
+      nextMid: () => this.mids.next(),
+      submit: (o) => this.submit(o),
+      forget: (o) => {
+        this.waiting.delete(o);
+        const mid = o.msg.mid;
+        if (mid !== undefined && this.unacked.get(mid) === o) this.unacked.delete(mid);
+      },
+    };
+    return emitEvent(this.emitHost, ev[0], toWire(ev), timeoutMs);
   }
+  private emitHost: EmitHost | undefined;
 }

@@ -3,8 +3,8 @@ import type { EventMessage, RequestMessage } from '../protocol/messages';
 /** One send waiting in the offline buffer or in flight. */
 export interface Outgoing {
   readonly msg: EventMessage | RequestMessage;
-  /** Called once the frame is handed to the transport (fire-and-forget sends complete here). */
-  sent?(): void;
+  /** An event: the server acknowledged it (`a` with its `mid`). */
+  ack?(): void;
   reply?(value: unknown): void;
   fail(error: Error): void;
   /** A streamed reply: one item (`si`). */

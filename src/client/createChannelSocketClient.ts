@@ -5,6 +5,7 @@ import { createClient, type ChannelSocketClient } from './createClient';
 import { resolveTransportOptions, selectTransport } from './transports/selectTransport';
 
 export type { ChannelSocketClient, SendOptions } from './createClient';
+export type { EmitOptions } from './emitEvent';
 
 /**
  * Creates the client side of a channel socket and connects it (unless `autoConnect: false`).

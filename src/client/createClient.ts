@@ -7,6 +7,7 @@ import type { ClientState } from './ClientState';
 import type { ClientTransport } from './ClientTransport';
 import type { ReadonlyBehaviorSubject } from './StateSubject';
 import type { StreamOptions } from './requestStream';
+import type { EmitOptions } from './emitEvent';
 
 /** Options of one `send`. */
 export interface SendOptions {
@@ -40,8 +41,15 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
    * full, `RemoteError` when the server answers with an error. Unsubscribing cancels the wait.
    */
   send<K extends RequestId<M>>(event: readonly [K, EventData<M, K>], options?: SendOptions): Observable<EventReply<M, K>>;
-  /** A fire-and-forget event: cold; completes once written to the link (waiting in the buffer while offline). */
-  emit<K extends EventId<M>>(event: readonly [K, EventData<M, K>]): Observable<void>;
+  /**
+   * An event that expects no reply: cold; writes on subscribe (waiting in the buffer while offline or paced)
+   * and completes when the server acknowledges it (`a`: it passed every check and reached `events$`). Errors
+   * with `RemoteError` when the server refuses it (`CHSK_RATE_LIMITED`, `CHSK_BAD_DATA` with `issues`,
+   * `CHSK_RESERVED_ID`, ...), `ChannelClosedError` (`CHSK_CLOSED`) when the link closes before the
+   * acknowledgement (it may or may not have arrived) or the client is disconnected, `ReplyTimeoutError`
+   * (`CHSK_TIMEOUT`) past `timeoutMs`, `BufferOverflowError` when the buffer is full. Unsubscribing stops the wait.
+   */
+  emit<K extends EventId<M>>(event: readonly [K, EventData<M, K>], options?: EmitOptions): Observable<void>;
   /**
    * A streamed reply: cold; sends on subscribe (waiting in the buffer while offline), emits every item the
    * server's `replyStream` sends, in order, and completes when the server's source does. Unsubscribing cancels
@@ -80,7 +88,7 @@ export function createClient<M extends EventMapOf<M>>(options: ClientOptions, tr
     events$: core.events.asObservable() as Observable<Event<M>>,
     errors$: core.errors.asObservable(),
     send: (event, opts) => core.request(event, opts?.timeoutMs ?? o.timeoutMs) as Observable<never>,
-    emit: (event) => core.emit(event),
+    emit: (event, opts) => core.emit(event, opts?.timeoutMs ?? o.timeoutMs),
     topic$: (topic, params) => core.topics.topic$(topic, params) as Observable<never>,
     stream$: (event, opts) => core.stream(event, opts) as Observable<never>,
     disconnect: () => core.stop('requested-disconnect'),

@@ -1,4 +1,4 @@
-export { createChannelSocketClient, type ChannelSocketClient, type SendOptions } from './createChannelSocketClient';
+export { createChannelSocketClient, type ChannelSocketClient, type SendOptions, type EmitOptions } from './createChannelSocketClient';
 export { createWebSocketClient, type WebSocketClientOptions } from './createWebSocketClient';
 export { webSocketTransport } from './transports/webSocketTransport';
 export type { ClientOptions, ClientKeepAlive } from './clientOptions';

@@ -1,7 +1,10 @@
 import { ErrorCode } from '../protocol/codes';
 import { ChannelError } from './ChannelError';
 
-/** A request got no reply before its deadline (`CHSK_TIMEOUT`). The deadline counts from the call to `send`. */
+/**
+ * A request got no reply, or an emit no acknowledgement, before its deadline (`CHSK_TIMEOUT`). The deadline
+ * counts from the call to `send` or `emit`.
+ */
 export class ReplyTimeoutError extends ChannelError {
   override readonly name = 'ReplyTimeoutError';
   constructor(
@@ -9,7 +12,9 @@ export class ReplyTimeoutError extends ChannelError {
     readonly eventId: string,
     /** The deadline that passed, in milliseconds. */
     readonly timeoutMs: number,
+    /** What did not come: a request's reply or an emit's acknowledgement. */
+    what: 'reply' | 'acknowledgement' = 'reply',
   ) {
-    super(ErrorCode.Timeout, `no reply to "${eventId}" within ${timeoutMs} ms`);
+    super(ErrorCode.Timeout, `no ${what} ${what === 'reply' ? 'to' : 'of'} "${eventId}" within ${timeoutMs} ms`);
   }
 }

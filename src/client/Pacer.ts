@@ -1,0 +1,76 @@
+import type { RateLimitInfo } from '../protocol/messages';
+
+/**
+ * The client's side of the server's rate limit (`hs.rl`, issue 10 #5): a token bucket the client spends one
+ * token from for every event, request and ping it writes, so that what it writes never exceeds what the
+ * server allows, a full offline buffer flushed on reconnect included. Refilled lazily from a clock (the
+ * scheduler's `now()`), so it needs no timer of its own and runs in virtual time.
+ *
+ * It keeps a margin below the stated limit: 90 % of the burst (rounded up) and 95 % of the rate. The server counts tokens
+ * when frames arrive, and the network can bunch frames the client spaced out (a delayed TCP segment, an Ajax
+ * POST carrying several); the margin absorbs ~10 % of a burst's worth of bunching, and the slower rate rebuilds
+ * it over time. A bucket starts full at each handshake, as the server's does for each new connection.
+ *
+ * ```ts
+ * const pacer = new Pacer(() => scheduler.now());
+ * pacer.reset({ r: 200, b: 400 });   // from the handshake; reset(undefined): no limit
+ * if (pacer.take()) write(next); else scheduler.schedule(pump, pacer.waitMs());
+ * ```
+ */
+export class Pacer {
+  /** Share of the stated burst the client uses. */
+  static readonly BURST_SHARE = 0.9;
+  /** Share of the stated rate the client uses. */
+  static readonly RATE_SHARE = 0.95;
+  private perMs = Infinity;
+  private burst = Infinity;
+  private tokens = Infinity;
+  private last = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  /** Adopts a handshake's limit (none when `rl` is absent or malformed), with a full bucket. */
+  reset(rl: RateLimitInfo | undefined): void {
+    const ok = rl !== undefined && typeof rl.r === 'number' && rl.r > 0 && typeof rl.b === 'number' && rl.b >= 1;
+    this.perMs = ok ? (rl.r * Pacer.RATE_SHARE) / 1000 : Infinity;
+    this.burst = ok ? Math.max(1, Math.ceil(rl.b * Pacer.BURST_SHARE)) : Infinity;
+    this.tokens = this.burst;
+    this.last = this.now();
+  }
+
+  private refill(): void {
+    const t = this.now();
+    // A clock that goes backwards grants nothing.
+    if (t > this.last) {
+      if (this.perMs !== Infinity) this.tokens = Math.min(this.burst, this.tokens + (t - this.last) * this.perMs);
+      this.last = t;
+    }
+  }
+
+  /** Takes a token for a message that may wait; false when there is none yet (see {@link waitMs}). */
+  take(): boolean {
+    if (this.perMs === Infinity) return true;
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /**
+   * Takes a token for a message that must not wait (a keep-alive ping), going into debt when there is none:
+   * the messages that can wait then wait that much longer, so the rate holds on average.
+   */
+  force(): void {
+    if (this.perMs === Infinity) return;
+    this.refill();
+    this.tokens -= 1;
+  }
+
+  /** Milliseconds until {@link take} can succeed (0 when it can now); at least 1 when it cannot. */
+  waitMs(): number {
+    if (this.perMs === Infinity) return 0;
+    this.refill();
+    if (this.tokens >= 1) return 0;
+    return Math.max(1, Math.ceil((1 - this.tokens) / this.perMs));
+  }
+}
