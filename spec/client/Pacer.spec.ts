@@ -16,19 +16,21 @@ describe('Pacer', () => {
     expect(p.waitMs()).toBe(0);
   });
 
-  test('a small burst keeps every token: a server that allows 3 at once gets 3', () => {
+  test('a small burst: half rounded up, never less than one (3 at once → 2, 1 → 1)', () => {
     const p = new Pacer(() => 0);
     p.reset({ r: 0.001, b: 3 });
-    expect([p.take(), p.take(), p.take(), p.take()]).toEqual([true, true, true, false]);
+    expect([p.take(), p.take(), p.take()]).toEqual([true, true, false]);
+    p.reset({ r: 0.001, b: 1 });
+    expect([p.take(), p.take()]).toEqual([true, false]);
   });
 
-  test('a full bucket of 90 % of the burst, refilled at 95 % of the rate; waitMs says when the next token comes', () => {
+  test('a full bucket of half the burst, refilled at 95 % of the rate; waitMs says when the next token comes', () => {
     let now = 0;
     const p = new Pacer(() => now);
     p.reset({ r: 100, b: 10 });
     let n = 0;
     while (p.take()) n++;
-    expect(n).toBe(9);
+    expect(n).toBe(5);
     // 0.095 tokens per ms: the next token in ceil(1 / 0.095) = 11 ms.
     expect(p.waitMs()).toBe(11);
     now = 10;
@@ -39,7 +41,7 @@ describe('Pacer', () => {
     now = 1_000_000;
     n = 0;
     while (p.take()) n++;
-    expect(n).toBe(9);
+    expect(n).toBe(5);
   });
 
   test('force() takes a token even when there is none, and later takes wait for the debt', () => {
