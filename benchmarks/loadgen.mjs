@@ -20,6 +20,16 @@ const ctx = {
   ask(msg, answer = msg.type, ms = 60_000) {
     return within(new Promise((resolve) => (waiting.set(answer, resolve), process.send({ to: 'server', ...msg }))), ms, `server ${msg.type}`);
   },
+  /**
+   * Asks the runner to kill the server process, wait `downMs` and start a fresh one on the same port (the
+   * reconnect row); resolves with { downAt, readyAt } (wall-clock ms: the kill, the new server's listen).
+   */
+  async restartServer(downMs, ms = 60_000) {
+    const answer = new Promise((resolve) => (waiting.set('restarted', resolve), process.send({ to: 'runner', type: 'restart', downMs })));
+    const m = await within(answer, ms, 'server restart');
+    if (m.error) throw new Error(m.error);
+    return { downAt: m.downAt, readyAt: m.readyAt };
+  },
   /** CPU time of both processes, to tell which side saturates. */
   async cpu() {
     const server = (await ctx.ask({ type: 'cpu' })).usage;

@@ -14,7 +14,7 @@
 //                                           more than 0.5 cores during it
 //
 // Every run of a scenario forks a fresh server process (server.mjs) and a fresh load-generator process
-// (loadgen.mjs), relays their IPC, and records the load generator's result, or null when the run fails or
+// (loadgen.mjs; a scenario may have the server killed and restarted on its port: the reconnect row), relays their IPC, and records the load generator's result, or null when the run fails or
 // exceeds its time budget (the run goes on). Runs interleave the libraries; the table shows medians. The CPU
 // time other processes used during each run is recorded (the machine may be shared; see lib/load.mjs).
 import { fork, spawnSync } from 'node:child_process';
@@ -23,6 +23,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE_TARGET_BYTES, LIBS, MODES, scenarios } from './lib/config.mjs';
 import { median } from './lib/stats.mjs';
+import { sleep } from './lib/limits.mjs';
 import { backgroundBusy, cpuTimes, foreignCores } from './lib/load.mjs';
 import { machine, resultsMarkdown, rowsOf, textTable } from './lib/report.mjs';
 
@@ -102,34 +103,71 @@ const profArgs = (who, lib, name) =>
     ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${who}.cpuprofile`]
     : [];
 
-/** One run: a server process and a load-generator process for one library. Resolves with the result or { error }. */
+/**
+ * One run: a server process and a load-generator process for one library. Resolves with the result or { error }.
+ *
+ * The load generator may ask the runner to take the server down and bring it back ({ to: 'runner', type:
+ * 'restart', downMs }: the reconnect row): the runner SIGKILLs the server process (a crash: the kernel closes
+ * every socket and the port refuses connections), waits downMs, forks a fresh server process listening on the
+ * same port, and answers { type: 'restarted', downAt, readyAt } (wall-clock ms of the kill and of the new
+ * server's listen). The CPU time of every server process of the run counts in its foreign-load figure.
+ */
 async function runOnce(s, lib, runNo) {
   const name = `${s.id}-${lib}-${runNo}`;
   const serverOpts = { ...(s.server?.[lib] ?? {}), heapSnapshot: Boolean(args['heap-snapshot']), ...(lib === 'sente' && senteExtra ? { extra: senteExtra } : {}) };
   const t0 = cpuTimes();
   const w0 = process.hrtime.bigint();
   const own0 = process.cpuUsage();
-  const server = forkPinned('server', `${here}server.mjs`, [lib, JSON.stringify(serverOpts)], ['--expose-gc', ...profArgs('server', lib, name)], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  server.on('error', () => undefined); // IPC to a process that already exited; its exit is handled
+  let server;
   let loadgen;
+  let serverSecBefore = 0; // CPU seconds of the server processes already killed in this run
+  const relayToLoadgen = (m) => m.to === 'loadgen' && loadgen?.connected && loadgen.send(m);
+  const startServer = async (extra = {}, incarnation = 0) => {
+    const tag = incarnation ? `${name}-r${incarnation}` : name;
+    server = forkPinned('server', `${here}server.mjs`, [lib, JSON.stringify({ ...serverOpts, ...extra })], ['--expose-gc', ...profArgs('server', lib, tag)], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    server.on('error', () => undefined); // IPC to a process that already exited; its exit is handled
+    server.on('message', relayToLoadgen);
+    return next(server, ['ready'], 15_000);
+  };
+  let restarts = 0;
+  let restarting = null; // the restart under way, awaited before the run's processes are stopped
+  const restart = async (m) => {
+    const answer = (x) => loadgen?.connected && loadgen.send({ type: 'restarted', ...x });
+    const port = server.port;
+    if (server.connected) server.send({ type: 'cpu', from: 'runner' }, () => undefined);
+    const sc = await next(server, ['cpu'], 5_000);
+    serverSecBefore += sc.usage ? (sc.usage.user + sc.usage.system) / 1e6 : 0;
+    const exited = new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r() : server.once('exit', r)));
+    const downAt = performance.timeOrigin + performance.now();
+    server.kill('SIGKILL');
+    await exited;
+    await sleep(Math.max(0, m.downMs - (performance.timeOrigin + performance.now() - downAt)));
+    const ready = await startServer({ port }, ++restarts);
+    if (ready.type !== 'ready') return answer({ error: `restarted server: ${ready.message}` });
+    server.port = ready.port;
+    answer({ downAt, readyAt: ready.at });
+  };
   try {
-    const ready = await next(server, ['ready'], 15_000);
+    const ready = await startServer();
     if (ready.type !== 'ready') return { error: `server: ${ready.message}` };
+    server.port = ready.port;
     loadgen = forkPinned('loadgen', `${here}loadgen.mjs`, [lib, s.file, JSON.stringify({ ...s.params, port: ready.port })], profArgs('loadgen', lib, name), {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     loadgen.on('error', () => undefined);
-    server.on('message', (m) => m.to === 'loadgen' && loadgen.connected && loadgen.send(m));
-    loadgen.on('message', (m) => m.to === 'server' && server.connected && server.send(m));
+    loadgen.on('message', (m) => {
+      if (m.to === 'server' && server.connected) server.send(m);
+      else if (m.to === 'runner' && m.type === 'restart' && !restarting) restarting = restart(m).finally(() => (restarting = null));
+    });
     const out = await next(loadgen, ['result', 'error'], s.params.budgetMs + 5_000);
     if (out.type !== 'result') return { error: out.message };
     // Foreign load during the run: all busy CPU time minus what the server, load generator and runner used.
     if (server.connected) server.send({ type: 'cpu', from: 'runner' }, () => undefined);
     const sc = await next(server, ['cpu'], 5_000);
     const own = process.cpuUsage(own0);
-    const serverSec = sc.usage ? (sc.usage.user + sc.usage.system) / 1e6 : 0;
+    const serverSec = serverSecBefore + (sc.usage ? (sc.usage.user + sc.usage.system) / 1e6 : 0);
     const wallSec = Number(process.hrtime.bigint() - w0) / 1e9;
     const t1 = cpuTimes();
     const foreign = foreignCores(t0, t1, serverSec + out.cpuSec + (own.user + own.system) / 1e6, wallSec);
@@ -137,7 +175,8 @@ async function runOnce(s, lib, runNo) {
     return { ...out.value, foreignCores: foreign === null ? null : +foreign.toFixed(2) };
   } finally {
     if (loadgen) await stop(loadgen, 5_000);
-    await stop(server, 10_000);
+    await restarting;
+    if (server) await stop(server, 10_000);
   }
 }
 
@@ -177,7 +216,7 @@ const results = {
   dist: distDir,
   pin,
   machine: machine(),
-  runs: { runs: runsOverride ?? sizes.runs, heavyRuns: runsOverride ?? sizes.heavyRuns },
+  runs: { runs: runsOverride ?? sizes.runs, heavyRuns: runsOverride ?? sizes.heavyRuns, reconnectRuns: runsOverride ?? sizes.reconnectRuns },
   sizes,
   scenarios: [],
   bundle: null,
@@ -189,7 +228,7 @@ const results = {
 const clientMods = Object.fromEntries(await Promise.all(Object.keys(LIBS).map(async (l) => [l, await import(`./clients/${l}.mjs`)])));
 
 for (const s of scenarios(mode)) {
-  if (only && !only.includes(s.id)) continue;
+  if (only ? !only.includes(s.id) : s.optIn) continue;
   const libs = s.libs.filter((l) => !onlyLibs || onlyLibs.includes(l));
   const n = runsOverride ?? sizes[s.runs];
   const runs = Object.fromEntries(libs.map((l) => [l, []]));
@@ -223,7 +262,7 @@ for (const s of scenarios(mode)) {
   }
   if (s.peersFrom) {
     const from = results.scenarios.find((x) => x.id === s.peersFrom);
-    for (const p of ['ws', 'socketio']) if (from && medians[p] === undefined) medians[p] = from.medians[p] ?? null;
+    for (const p of ['ws', 'socketio']) if (from && medians[p] === undefined && p in from.medians) medians[p] = from.medians[p];
   }
   results.scenarios.push({ id: s.id, title: s.title, backgroundBusy: busy, params: s.params, server: s.server ?? {}, metrics: s.metrics, peersFrom: s.peersFrom, medians, runs });
 }
@@ -271,7 +310,7 @@ if (foreign.some(([, f]) => f > 0.2)) {
 results.elapsedSec = Math.round((Date.now() - started) / 1000);
 
 const rows = rowsOf(results);
-console.log(`\nsente-rx benchmarks (${mode}, ${results.elapsedSec} s): medians of ${results.runs.runs} runs (${results.runs.heavyRuns} for fan-out, memory, Ajax)\n`);
+console.log(`\nsente-rx benchmarks (${mode}, ${results.elapsedSec} s): medians of ${results.runs.runs} runs (${results.runs.heavyRuns} for fan-out, memory, Ajax; ${results.runs.reconnectRuns} for reconnect)\n`);
 console.log(textTable(rows));
 if (results.notes.length) console.log(`\n${results.notes.map((n) => `- ${n}`).join('\n')}`);
 

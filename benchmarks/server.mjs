@@ -1,6 +1,8 @@
 // Server process of one benchmark run. Usage (by run.mjs, through child_process.fork):
 //   node --expose-gc benchmarks/server.mjs <lib> '<json options>'
-// Starts servers/<lib>.mjs on 127.0.0.1 with an ephemeral port, tells the runner { type: 'ready', port },
+// Starts servers/<lib>.mjs on 127.0.0.1 with an ephemeral port (or on options.port: the restarted server of the
+// reconnect row, on the port its predecessor had), tells the runner { type: 'ready', port, at } (`at`: wall-clock
+// ms, sub-ms precision, when it began listening),
 // then answers the load generator's requests (relayed by the runner over IPC):
 //   { type: 'cpu' }                 → { type: 'cpu', usage }            CPU time used so far (process.cpuUsage);
 //                                                                       the runner asks too ({ from: 'runner' })
@@ -16,7 +18,25 @@ const [lib, json] = process.argv.slice(2);
 const opts = JSON.parse(json ?? '{}');
 const mod = await import(`./servers/${lib}.mjs`);
 const srv = await mod.start(opts);
-await new Promise((resolve) => srv.http.listen(0, '127.0.0.1', resolve));
+await listen(opts.port ?? 0);
+
+/**
+ * Listens on 127.0.0.1:port. A fixed port (a restart) may still be held for a moment by the killed
+ * predecessor's listening socket: retry EADDRINUSE for up to 5 s.
+ */
+async function listen(port) {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await new Promise((resolve, reject) => {
+        srv.http.once('error', reject);
+        srv.http.listen(port, '127.0.0.1', () => (srv.http.off('error', reject), resolve()));
+      });
+    } catch (e) {
+      if (e?.code !== 'EADDRINUSE' || port === 0 || tries >= 50) throw e;
+      await sleep(100);
+    }
+  }
+}
 
 const connections = () => new Promise((resolve) => srv.http.getConnections((e, n) => resolve(e ? -1 : n)));
 
@@ -79,4 +99,4 @@ process.on('message', async (m) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ type: 'ready', port: srv.http.address().port });
+process.send({ type: 'ready', port: srv.http.address().port, at: performance.timeOrigin + performance.now() });

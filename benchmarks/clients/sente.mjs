@@ -1,14 +1,24 @@
 // sente-rx side of the load generator: the BUILT client (dist/cjs/client.cjs) on Node with `ws` (Ajax: on
 // sente-rx/node's httpFetch), keep-alive off, one `events$` subscription dispatching by id, requests as `firstValueFrom(send(...))`.
-// Options: transport 'ws' | 'ajax'; countFrames wraps the WebSocket to count frames (shows batching).
+// Options: transport 'ws' | 'ajax'; countFrames wraps the WebSocket to count frames (shows batching);
+// reconnect: the reconnect row (the client reconnects with its default backoff whatever this says: the
+// option exists for Socket.IO's client, whose benchmark connections otherwise do not reconnect); backoff: a
+// name in BACKOFFS instead of the default backoff.
 import { createRequire } from 'node:module';
 import WebSocket from 'ws';
-import { filter, firstValueFrom, timeout } from 'rxjs';
+import { distinctUntilChanged, filter, firstValueFrom, map, skip, timeout } from 'rxjs';
 
 import { distDir } from '../lib/dist.mjs';
 
 const require = createRequire(import.meta.url);
 const { createChannelSocketClient } = require(`${distDir}/cjs/client.cjs`);
+const { exponentialBackoff } = require(`${distDir}/cjs/index.cjs`);
+
+/**
+ * Backoffs a run may ask for instead of the client's default (the opt-in reconnect-full-jitter row):
+ * 'full-at-cap' is the default before equal jitter at the cap, full jitter over [0, 5 s] on every attempt.
+ */
+const BACKOFFS = { 'full-at-cap': () => exponentialBackoff({ initialMs: 1000, maxMs: 5000, factor: 2, jitter: 'full' }) };
 // On Node the Ajax transport runs on sente-rx/node's httpFetch (http with keep-alive), as Socket.IO's Node client
 // runs its polling on http; Node's global fetch (undici) costs about three times as much per request. Builds
 // without that entry fall back to the global fetch.
@@ -43,12 +53,13 @@ export function supports(transport) {
   }
 }
 
-export async function connect({ port, uid, transport = 'ws', countFrames = false, timeoutMs = 30_000 }) {
+export async function connect({ port, uid, transport = 'ws', countFrames = false, timeoutMs = 30_000, backoff }) {
   const c = createChannelSocketClient({
     url: `http://127.0.0.1:${port}/chsk`,
     WebSocket: countFrames ? CountingWebSocket : WebSocket,
     keepAlive: false,
     params: { uid },
+    ...(backoff ? { backoff: BACKOFFS[backoff]() } : {}),
     ...(transport === 'ws' ? {} : { type: transport, ...(httpFetch ? { fetch: httpFetch() } : {}) }),
   });
   const handlers = new Map();
@@ -62,6 +73,9 @@ export async function connect({ port, uid, transport = 'ws', countFrames = false
     join: (topic, fn) => void c.topic$(topic).subscribe({ next: ([id, data]) => fn(id, data), error: () => undefined }),
     /** Streams request [id, data] (stream$) and calls fn(item) for each item; resolves when the stream completes. */
     stream: (id, data, fn) => new Promise((resolve, reject) => c.stream$([id, data], { timeoutMs }).subscribe({ next: fn, error: reject, complete: resolve })),
+    /** Calls fn() each time the client opens again after its first open (a handshake on a new link). */
+    onReopen: (fn) =>
+      void c.state$.pipe(map((s) => s.open), distinctUntilChanged(), filter(Boolean), skip(1)).subscribe(() => fn()),
     close: () => c.disconnect(),
   };
 }

@@ -1,6 +1,8 @@
 // Socket.IO 4 side of the load generator: socket.io-client with `forceNew` (one Manager, hence one
 // connection, per client), transports ['websocket'] (or ['polling'] for the Ajax scenarios), requests as
-// `emitWithAck`, pushes through `socket.on(id)`.
+// `emitWithAck`, pushes through `socket.on(id)`. Reconnection is off (a benchmark connection that drops is a
+// failed run), except in the reconnect row (`reconnect: true`), which runs Socket.IO's reconnection defaults:
+// reconnectionDelay 1000, reconnectionDelayMax 5000, randomizationFactor 0.5.
 import { io } from 'socket.io-client';
 
 export const stats = { frames: 0 };
@@ -9,12 +11,12 @@ export function supports(transport) {
   return transport === 'ws' || transport === 'ajax';
 }
 
-export function connect({ port, transport = 'ws', timeoutMs = 30_000 }) {
+export function connect({ port, transport = 'ws', timeoutMs = 30_000, reconnect = false }) {
   return new Promise((resolve, reject) => {
     const socket = io(`http://127.0.0.1:${port}`, {
       forceNew: true,
       transports: transport === 'ajax' ? ['polling'] : ['websocket'],
-      reconnection: false,
+      reconnection: reconnect,
       timeout: timeoutMs,
     });
     socket.once('connect_error', reject);
@@ -32,6 +34,8 @@ export function connect({ port, transport = 'ws', timeoutMs = 30_000 }) {
           socket.on('bench/fan', (data) => fn('bench/fan', data));
           socket.emit('bench/join', topic);
         },
+        /** Calls fn() each time the socket connects again after its first connect. */
+        onReopen: (fn) => void socket.on('connect', () => fn()),
         close: () => socket.close(),
       });
     });

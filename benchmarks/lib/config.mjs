@@ -24,6 +24,8 @@ export const MODES = {
     presence: { uids: 20_000 },
     ajaxPush: { n: 20_000, warmup: 2_000 },
     ajaxReqrep: { n: 2_000, warmup: 200 },
+    reconnect: { clients: 2_000, downMs: 20_000, sliceMs: 250, budgetMs: 120_000 },
+    reconnectRuns: 3,
     budgetMs: 60_000,
   },
   quick: {
@@ -39,6 +41,8 @@ export const MODES = {
     presence: { uids: 5_000 },
     ajaxPush: { n: 5_000, warmup: 500 },
     ajaxReqrep: { n: 500, warmup: 50 },
+    reconnect: { clients: 500, downMs: 5_000, sliceMs: 250, budgetMs: 45_000 },
+    reconnectRuns: 1,
     budgetMs: 30_000,
   },
   smoke: {
@@ -54,6 +58,8 @@ export const MODES = {
     presence: { uids: 1_000 },
     ajaxPush: { n: 100, warmup: 10 },
     ajaxReqrep: { n: 20, warmup: 2 },
+    reconnect: { clients: 10, downMs: 500, sliceMs: 250, budgetMs: 15_000 },
+    reconnectRuns: 1,
     budgetMs: 15_000,
   },
 };
@@ -61,7 +67,10 @@ export const MODES = {
 const throughput = (key, label, unit) => ({ key, label, unit, better: 'higher' });
 const cost = (key, label, unit) => ({ key, label, unit, better: 'lower' });
 
-/** Scenarios in run order. `runs`: 'runs' or 'heavyRuns' of the mode. */
+/**
+ * Scenarios in run order. `runs`: 'runs', 'heavyRuns' or 'reconnectRuns' of the mode. A target on `abs` is an
+ * absolute bound on sente-rx's own value (`{ abs: { max: 10 } }`: at most 10 in the metric's unit).
+ */
 export function scenarios(mode) {
   const m = MODES[mode];
   return [
@@ -216,7 +225,40 @@ export function scenarios(mode) {
       runs: 'heavyRuns',
       metrics: [{ ...throughput('eventsPerSec', `${m.ajaxPush.n.toLocaleString('en-US')} events`, 'ev/s'), targets: { socketio: { min: 2 } } }],
     },
-  ].map((s) => ({ ...s, params: { ...s.params, budgetMs: m.budgetMs } }));
+    {
+      // Reconnect after an outage (issue 10 #12): the server process is killed, stays down params.downMs (20 s in
+      // a full run, 5 s quick, 0.5 s smoke), and a fresh one listens on the same port; every client reconnects with
+      // its library's default backoff. Shorter outages than 20 s end before the backoffs reach their caps.
+      id: 'reconnect',
+      title: `reconnect after a ${m.reconnect.downMs / 1000} s outage, ${m.reconnect.clients.toLocaleString('en-US')} clients`,
+      file: 'reconnect',
+      libs: ['sente', 'socketio'],
+      params: { ...m.reconnect, transport: 'ws' },
+      runs: 'reconnectRuns',
+      metrics: [
+        { ...cost('backMs', 'time until all clients are back', 'ms'), targets: { socketio: { max: 1.2 } } },
+        cost('p50BackMs', 'time until half are back', 'ms'),
+        { ...cost('maxSlicePct', `most clients back in one ${m.reconnect.sliceMs} ms slice`, '%'), targets: { abs: { max: 10 } } },
+      ],
+    },
+    {
+      // Opt-in (runs only when named in --only): the reconnect row for sente-rx with the default backoff it had
+      // before, full jitter at the 5 s cap too, against the same Socket.IO runs; shows why the default changed.
+      id: 'reconnect-full-jitter',
+      optIn: true,
+      title: `reconnect after a ${m.reconnect.downMs / 1000} s outage, ${m.reconnect.clients.toLocaleString('en-US')} clients, sente-rx with full jitter at the cap`,
+      file: 'reconnect',
+      libs: ['sente'],
+      peersFrom: 'reconnect',
+      params: { ...m.reconnect, transport: 'ws', backoff: 'full-at-cap' },
+      runs: 'reconnectRuns',
+      metrics: [
+        { ...cost('backMs', 'time until all clients are back', 'ms'), targets: { socketio: { max: 1.2 } } },
+        cost('p50BackMs', 'time until half are back', 'ms'),
+        { ...cost('maxSlicePct', `most clients back in one ${m.reconnect.sliceMs} ms slice`, '%'), targets: { abs: { max: 10 } } },
+      ],
+    },
+  ].map((s) => ({ ...s, params: { ...s.params, budgetMs: s.params.budgetMs ?? m.budgetMs } }));
 }
 
 /** Absolute target of the bundle row (the issue: ≤ 8 KB gzip; taken as 8 KiB). */

@@ -38,6 +38,7 @@ function fmt(v, unit) {
   if (typeof v === 'string') return v;
   if (unit === 'ms') return v < 100 ? v.toFixed(2) : v.toFixed(1);
   if (unit === 'µs') return v.toFixed(2);
+  if (unit === '%') return v.toFixed(1);
   if (unit === 'B') return `${Math.round(v).toLocaleString('en-US')}`;
   return Math.round(v).toLocaleString('en-US');
 }
@@ -63,11 +64,12 @@ export function rowsOf(results) {
       }
       const targets = [];
       for (const [p, t] of Object.entries(m.targets ?? {})) {
-        const r = ratios[p];
+        // 'abs': a bound on sente-rx's own value; otherwise on the ratio sente-rx ÷ peer.
+        const r = p === 'abs' ? (typeof values.sente === 'number' ? values.sente : null) : ratios[p];
         const op = t.min !== undefined ? '≥' : '≤';
         const x = t.min ?? t.max;
         const met = r === null ? null : t.min !== undefined ? r >= t.min : r <= t.max;
-        targets.push({ peer: p, text: `${op}${x}× ${PEER_SHORT[p]}`, met });
+        targets.push({ peer: p, text: p === 'abs' ? `${op}${x}${m.unit === '%' ? ' %' : ` ${m.unit}`}` : `${op}${x}× ${PEER_SHORT[p]}`, met });
       }
       rows.push({ scenario: s.id, title: s.title, metric: `${m.label}${m.unit ? ` (${m.unit})` : ''}`, unit: m.unit, values, ratios, targets });
     }
@@ -178,7 +180,7 @@ How to run and how to read it: [benchmarks/README.md](./README.md).
 - Machine: ${mc.cpu}, ${mc.memory} RAM, ${mc.os}
 - Node: ${mc.node}
 - Packages: ${Object.entries(mc.packages).map(([k, v]) => `${k} ${v}`).join(', ')}
-- Runs: ${results.runs.runs} per scenario (${results.runs.heavyRuns} for fan-out, memory and Ajax); each run is a fresh server process and a fresh load-generator process; the table shows medians.
+- Runs: ${results.runs.runs} per scenario (${results.runs.heavyRuns} for fan-out, memory and Ajax${results.runs.reconnectRuns ? `, ${results.runs.reconnectRuns} for reconnect` : ''}); each run is a fresh server process and a fresh load-generator process; the table shows medians.
 - Placement: ${results.pin === 'split' ? 'server pinned to CPU 0, load generator to CPU 1 (taskset)' : results.pin === 'same' ? 'server and load generator both pinned to CPU 1' : 'not pinned (the kernel placed the processes)'}.
 - Ratios are sente-rx ÷ peer of the metric: above 1 is better for throughputs (ev/s, req/s), below 1 is better for times, latencies, bytes.
 

@@ -270,7 +270,7 @@ describe('reconnect waits (issue 10 #12)', () => {
     });
   });
 
-  test('the default backoff is capped at 5 s, with full jitter after the cap', () => {
+  test('the default backoff is capped at 5 s, with full jitter before the cap and equal jitter at it', () => {
     run((t) => {
       t.refuseConnections(true);
       const c = t.client({ keepAlive: false });
@@ -282,5 +282,23 @@ describe('reconnect waits (issue 10 #12)', () => {
         expect(new Set(waits.slice(2)).size).toBeGreaterThan(1);
       }, 9_000);
     });
+  });
+
+  test.each([
+    [0, [0, 0, 0, 2_500, 2_500]],
+    [0.5, [500, 1_000, 2_000, 3_750, 3_750]],
+    [0.999, [999, 1_998, 3_996, 4_998, 4_998]],
+  ])('with Math.random() = %p the default waits are %p (attempts 1-5)', (r, expected) => {
+    jest.spyOn(Math, 'random').mockReturnValue(r);
+    const waits: number[] = [];
+    ts.run(() => {
+      const t = createTestServer<Loose>({ latencyMs: 5, keepAlive: false });
+      ts.schedule(() => t.stop(), 40_000);
+      t.refuseConnections(true);
+      const c = t.client({ keepAlive: false });
+      c.state$.subscribe((s) => s.nextReconnectAt !== null && waits.push(s.nextReconnectAt - ts.now()));
+    });
+    jest.restoreAllMocks();
+    expect(waits.slice(0, 5)).toEqual(expected);
   });
 });

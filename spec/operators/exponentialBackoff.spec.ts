@@ -33,6 +33,29 @@ describe('exponentialBackoff', () => {
     expect(at(0.5, 10)).toBe(750);
   });
 
+  it('should apply jitterAtCap instead of jitter once the base delay is the cap', () => {
+    const at = (r: number, attempt: number) =>
+      exponentialBackoff({ initialMs: 100, maxMs: 1000, jitter: 'full', jitterAtCap: 'equal', random: () => r })(attempt);
+    // Below the cap: full jitter over [0, base].
+    expect([1, 2, 3, 4].map((n) => at(0, n))).toEqual([0, 0, 0, 0]);
+    expect(at(0.5, 4)).toBe(400);
+    // At the cap (attempt 5: 100 * 2^4 = 1600, capped to 1000): equal jitter over [500, 1000].
+    expect(at(0, 5)).toBe(500);
+    expect(at(0.5, 5)).toBe(750);
+    expect(at(0.999, 50)).toBe(1000);
+    // A base exactly at the cap counts as capped.
+    const exact = exponentialBackoff({ initialMs: 250, maxMs: 1000, jitter: 'full', jitterAtCap: 'none', random: () => 0.5 });
+    expect([1, 2, 3, 4].map(exact)).toEqual([125, 250, 1000, 1000]);
+  });
+
+  it('should default jitterAtCap to jitter', () => {
+    for (const jitter of ['full', 'equal', 'none'] as const) {
+      const a = exponentialBackoff({ initialMs: 100, maxMs: 1000, jitter, random: () => 0.3 });
+      const b = exponentialBackoff({ initialMs: 100, maxMs: 1000, jitter, jitterAtCap: jitter, random: () => 0.3 });
+      expect([1, 3, 5, 9].map(a)).toEqual([1, 3, 5, 9].map(b));
+    }
+  });
+
   it('should round to whole ms', () => {
     const backoff = exponentialBackoff({ initialMs: 3, maxMs: 100, jitter: 'full', random: () => 1 / 3 });
     expect(backoff(1)).toBe(1);
@@ -90,6 +113,7 @@ describe('exponentialBackoff', () => {
     [{ factor: 0.5 }, /factor must be a finite number >= 1/],
     [{ factor: Infinity }, /factor/],
     [{ jitter: 'half' as 'full' }, /jitter must be 'full', 'equal' or 'none'/],
+    [{ jitterAtCap: 'half' as 'full' }, /jitterAtCap must be 'full', 'equal' or 'none'/],
   ])('should throw a RangeError at call time for %p', (config, message) => {
     expect(() => exponentialBackoff(config)).toThrow(RangeError);
     expect(() => exponentialBackoff(config)).toThrow(message);

@@ -71,7 +71,7 @@ export interface ClientOptions {
    * Infinity, a throw) falls back to the default for that attempt and is reported once on `errors$` as a
    * `ConfigError`; a delay above 2^31-1 ms is clamped.
    * A wait under way is cut short when the browser reports `online` or the page becomes visible again.
-   * @default exponentialBackoff({ initialMs: 1000, maxMs: 5_000, factor: 2, jitter: 'full' })
+   * @default exponentialBackoff({ initialMs: 1000, maxMs: 5_000, factor: 2, jitter: 'full', jitterAtCap: 'equal' })
    */
   backoff?: (attempt: number) => number;
   /** Give up after this many consecutive failed attempts (the client then stays closed). @default Infinity */
@@ -164,8 +164,12 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     check('url', /^(https?|wss?):\/\//i.test(url), `must be an absolute URL outside a browser page, e.g. 'http://localhost:3000/chsk'; got ${JSON.stringify(o.url)}`);
   }
   // A 5 s cap (it was 30 s): after a 20 s outage 2,000 clients took 29 s to come back, Socket.IO's (5 s cap,
-  // jitter before the cap) about 5 s. Full jitter after the cap keeps them spread over [0, 5 s].
-  const defaultBackoff = backoffUnchecked(1000, 5_000, 2, 'full', Math.random);
+  // jitter before the cap) about 5 s. Jitter after the cap keeps a fleet spread out: full jitter while the
+  // delay grows, equal jitter ([2.5 s, 5 s]) at the cap. With full jitter at the cap too, the waits under way
+  // when a server returns end twice as often in its first moments as later (a short wait is more likely to be
+  // the one just ending): 10 % of the fleet came back in the first 250 ms slice; with equal jitter, 7-8 %, and
+  // still all within 5 s (benchmarks/README.md, reconnect row; spec/client/reconnectFleet.spec.ts).
+  const defaultBackoff = backoffUnchecked(1000, 5_000, 2, 'full', Math.random, 'equal');
   return {
     url,
     csrfToken: typeof token === 'function' ? token : () => token,

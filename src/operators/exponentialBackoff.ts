@@ -22,6 +22,15 @@ export interface ExponentialBackoffConfig {
    */
   jitter?: 'full' | 'equal' | 'none';
   /**
+   * How a delay that reached the cap is randomised, when it should differ from `jitter`. `{ jitter: 'full',
+   * jitterAtCap: 'equal' }` (the client's default backoff) spreads the first retries over [0, base] and, once
+   * the cap is reached, draws each wait from [maxMs/2, maxMs]: after a long outage a fleet then comes back
+   * spread evenly over the cap rather than bunched at its start (waits drawn from [0, maxMs] end, on average,
+   * twice as often in the first moments after a restart as later; see the README's reconnect figures).
+   * @default the value of `jitter`
+   */
+  jitterAtCap?: 'full' | 'equal' | 'none';
+  /**
    * The source of randomness, returning a number in [0, 1) (values outside [0, 1] are clamped). Inject it in tests.
    * @default Math.random
    */
@@ -39,7 +48,8 @@ export interface ExponentialBackoffConfig {
  * 'full' jitter then draws each delay uniformly from [0, delay].
  * ```
  *
- * The base delay is `min(maxMs, initialMs * factor ** (attempt - 1))`, and only then is jitter applied. The order
+ * The base delay is `min(maxMs, initialMs * factor ** (attempt - 1))`, and only then is jitter applied (`jitter`,
+ * or `jitterAtCap` once the base is the cap). The order
  * matters: Socket.IO randomises before capping, so from about the fifth retry the randomised value is always
  * above the cap, every client of a fleet waits exactly the maximum, and after a server restart they all
  * reconnect in lockstep, a thundering herd at every step. Jitter after the cap keeps the fleet spread over
@@ -63,6 +73,7 @@ export interface ExponentialBackoffConfig {
  */
 export function exponentialBackoff(config: ExponentialBackoffConfig = {}): (attempt: number) => number {
   const { initialMs = 1000, maxMs = 30000, factor = 2, jitter = 'full', random = Math.random } = config;
+  const jitterAtCap = config.jitterAtCap ?? jitter;
   if (typeof initialMs !== 'number' || !Number.isFinite(initialMs) || initialMs < 0) {
     throw new RangeError(`exponentialBackoff: initialMs must be a finite number of ms >= 0, got ${String(initialMs)}`);
   }
@@ -75,7 +86,10 @@ export function exponentialBackoff(config: ExponentialBackoffConfig = {}): (atte
   if (jitter !== 'full' && jitter !== 'equal' && jitter !== 'none') {
     throw new RangeError(`exponentialBackoff: jitter must be 'full', 'equal' or 'none', got ${String(jitter)}`);
   }
-  const delayOf = backoffUnchecked(initialMs, maxMs, factor, jitter, random);
+  if (jitterAtCap !== 'full' && jitterAtCap !== 'equal' && jitterAtCap !== 'none') {
+    throw new RangeError(`exponentialBackoff: jitterAtCap must be 'full', 'equal' or 'none', got ${String(jitterAtCap)}`);
+  }
+  const delayOf = backoffUnchecked(initialMs, maxMs, factor, jitter, random, jitterAtCap);
   return (attempt: number): number => {
     if (!Number.isInteger(attempt) || attempt < 1) {
       throw new RangeError(`exponentialBackoff: attempt must be an integer >= 1, got ${String(attempt)}`);
@@ -94,6 +108,7 @@ export function backoffUnchecked(
   factor: number,
   jitter: 'full' | 'equal' | 'none',
   random: () => number,
+  jitterAtCap: 'full' | 'equal' | 'none' = jitter,
 ): (attempt: number) => number {
   // Rounding must not push a delay past a fractional cap.
   const ceiling = Math.floor(maxMs);
@@ -101,11 +116,12 @@ export function backoffUnchecked(
   return (attempt: number): number => {
     // factor ** huge is Infinity, and min() turns it into the cap; 0 * Infinity would be NaN, hence the guard.
     const base = initialMs === 0 ? 0 : Math.min(maxMs, initialMs * factor ** (attempt - 1));
+    const mode = base >= maxMs ? jitterAtCap : jitter;
     let delay = base;
-    if (jitter !== 'none') {
+    if (mode !== 'none') {
       const r = random();
       const u = r > 0 ? Math.min(r, 1) : 0; // also maps NaN to 0
-      delay = jitter === 'full' ? u * base : base / 2 + (u * base) / 2;
+      delay = mode === 'full' ? u * base : base / 2 + (u * base) / 2;
     }
     return Math.min(Math.round(delay), ceiling);
   };
