@@ -143,6 +143,36 @@ describe('three server processes on the shared Redis', () => {
   });
 });
 
+describe('topics across three server processes on the shared Redis', () => {
+  const { state, connect } = cluster(() => 'redis://127.0.0.1:6379');
+  afterEach(() => dropPrefix(state.prefix));
+
+  test('a publish reaches members on every process; a SIGKILLed process leaves topicUids$ within the node timeout', async () => {
+    const clients = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => connect(i, `t${i}`)));
+    const got = clients.map(() => [] as unknown[]);
+    clients.forEach((c, i) => c.topic$('room/k').subscribe({ next: (e) => got[i]!.push(e[1]), error: () => undefined }));
+    await Promise.all(state.nodes.map((n) => n.watchTopic('room/k')));
+    const all = ['t0', 't1', 't2', 't3', 't4', 't5'];
+    await Promise.all(state.nodes.map((n) => n.topicUids('room/k', (u) => all.every((x) => u.has(x)))));
+    for (let k = 0; k < 10; k++) for (const n of state.nodes) await n.publish('room/k', ['room/msg', `${n.id}-${k}`]);
+    const want = state.nodes.flatMap((n) => Array.from({ length: 10 }, (_, k) => `${n.id}-${k}`)).sort();
+    await until(async () => got.every((g) => g.length >= 30));
+    for (const g of got) expect([...g].sort()).toEqual(want);
+    for (const g of got) expect(g).toEqual(got[0]); // one order for every member
+
+    const t0 = Date.now();
+    await state.nodes[2]!.kill(); // held t2 and t5
+    clients[2]!.disconnect();
+    clients[5]!.disconnect();
+    const left = ['t0', 't1', 't3', 't4'];
+    await Promise.all(state.nodes.slice(0, 2).map((n) => n.topicUids('room/k', (u) => u.size === 4 && left.every((x) => u.has(x)), 15_000)));
+    // The bound is nodeTimeoutMs + heartbeatMs; a shared 2-core machine gets a second of slack.
+    expect(Date.now() - t0).toBeLessThan(NODE_TIMEOUT_MS + HEARTBEAT_MS + 1000);
+    await state.nodes[1]!.publish('room/k', ['room/msg', 'after']);
+    await until(async () => [0, 1, 3, 4].every((i) => got[i]!.at(-1) === 'after'));
+  });
+});
+
 describe('three server processes on a private Redis that restarts during traffic', () => {
   let redis: PrivateRedis;
   beforeAll(async () => void (redis = await PrivateRedis.start()));

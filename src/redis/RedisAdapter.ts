@@ -14,6 +14,7 @@ import { AJAX, ClusterView, WS } from './ClusterView';
 import type { RedisAdapterOptions, ResolvedRedisAdapterOptions } from './redisAdapterOptions';
 import { RedisDedupe } from './RedisDedupe';
 import { RedisReplayLog } from './RedisReplayLog';
+import { RedisTopics } from './RedisTopics';
 import { HEARTBEAT, LISTED, SWEEP } from './scripts';
 
 /** The scripts, as ioredis's defineCommand adds them (EVALSHA, falling back to EVAL). */
@@ -43,6 +44,8 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   readonly replayLog: RedisReplayLog;
   /** Message-id dedupe in Redis: a message re-sent to another node is seen there. */
   readonly dedupe: RedisDedupe;
+  /** Topics across the cluster: a channel per topic, presence per topic in Redis (see RedisTopics). */
+  readonly topics: RedisTopics;
   private readonly cmd: Redis;
   private readonly scripts: Scripts;
   private readonly sub: Redis;
@@ -82,6 +85,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     const now = (): number => (this.host?.scheduler ?? asyncScheduler).now();
     this.replayLog = new RedisReplayLog(this.cmd, this.p, now, options.replay);
     this.dedupe = new RedisDedupe(this.cmd, this.p, now, options.dedupe);
+    this.topics = new RedisTopics(this.cmd, o);
     for (const c of [this.cmd, this.sub]) c.on('error', (e: Error) => this.fail('connection', e));
   }
 
@@ -92,7 +96,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
 
   /** Resolves once subscribed and registered (the first time); servers may push before, locally. */
   whenReady(): Promise<void> {
-    return this.ready ?? Promise.resolve();
+    return Promise.all([this.ready, this.host ? this.topics.ready : undefined]).then(() => undefined);
   }
 
   start(host: AdapterHost): void {
@@ -166,7 +170,9 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   }
 
   stats(): AdapterStats {
-    return { ...this.counts };
+    const t = this.topics.counts;
+    const c = this.counts;
+    return { ...c, remoteSent: c.remoteSent + t.sent, remoteReceived: c.remoteReceived + t.received, remoteDropped: c.remoteDropped + t.dropped, errors: c.errors + t.errors };
   }
 
   async close(): Promise<void> {
@@ -174,6 +180,8 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.closed = true;
     this.timers?.unsubscribe();
     this.presence?.close();
+    this.topics.close(); // the core closed it already when a server owns this adapter
+    await this.topics.closing;
     // Leave at once (like Phoenix's permdown on shutdown): our listings go, and other nodes emit the
     // uidport-close of users who were only here when their sweep sees the published deltas.
     if (this.up()) {

@@ -3,3 +3,4 @@ export { RedisAdapter } from './RedisAdapter';
 export type { RedisAdapterOptions } from './redisAdapterOptions';
 export { RedisReplayLog, type AppendPublish } from './RedisReplayLog';
 export { RedisDedupe } from './RedisDedupe';
+export { RedisTopics, type TopicCounts } from './RedisTopics';

@@ -84,6 +84,7 @@ export class ServerCore {
     this.topics = new ServerTopics(
       {
         scheduler: options.scheduler,
+        packer: options.packer,
         authorizeTopic: options.authorizeTopic,
         maxTopicsPerConnection: options.maxTopicsPerConnection,
         maxTopicLength: options.maxTopicLength,

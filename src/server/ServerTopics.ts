@@ -1,11 +1,14 @@
 import type { SchedulerLike } from 'rxjs';
+import type { Packer } from '../packers/Packer';
 import { ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
 import { MessageType, type ServerMessage, type TopicEventMessage, type TopicJoinMessage, type TopicLeaveMessage, type WireEvent } from '../protocol/messages';
 import type { ServerConn, TopicJoin } from './ServerConn';
 import type { ServerErrorReport } from './ServerErrorReport';
 import { TokenBucket } from './TokenBucket';
-import type { TopicRegistry } from './TopicRegistry';
+import type { TopicMember, TopicRegistry } from './TopicRegistry';
+
+export type { TopicMember } from './TopicRegistry';
 
 /** The characters a topic name may use (with `/` for namespaces: `room/42`, `user:7/inbox`). */
 export const TOPIC_NAME = /^[A-Za-z0-9_.:@/-]+$/;
@@ -16,6 +19,7 @@ export type AuthorizeTopic = (req: ChskRequest, uid: string | null, topic: strin
 /** What {@link ServerTopics} needs from the core and its options. */
 export interface TopicsHost {
   readonly scheduler: SchedulerLike;
+  readonly packer: Packer;
   readonly authorizeTopic: AuthorizeTopic | undefined;
   readonly maxTopicsPerConnection: number;
   readonly maxTopicLength: number;
@@ -28,9 +32,6 @@ export interface TopicsHost {
 }
 
 
-/** Who `removeFromTopic` removes: every connection of a uid, or one client. */
-export type TopicMember = { readonly uid: string | null } | { readonly clientId: string };
-
 /**
  * The core's topic logic: joins (limits, name, rate, `authorizeTopic`, sync or async), leaves, publishes and
  * removals. Membership itself lives in a {@link TopicRegistry} (the adapter's, or this process's).
@@ -39,7 +40,15 @@ export class ServerTopics {
   constructor(
     private readonly host: TopicsHost,
     readonly registry: TopicRegistry,
-  ) {}
+  ) {
+    registry.start?.({
+      scheduler: host.scheduler,
+      packer: host.packer,
+      deliver: (msg) => this.deliverHere(msg),
+      remove: (topic, who, reason) => this.removeHere(topic, who, reason),
+      report: (r) => host.report(r),
+    });
+  }
 
   join(conn: ServerConn, m: TopicJoinMessage): void {
     const joins = (conn.joins ??= new Map());
@@ -66,9 +75,18 @@ export class ServerTopics {
         joins.delete(tid);
         return refuse(ErrorCode.TopicRefused, `not allowed to join "${topic}"`);
       }
+      // Joined from here on: a leave or a close meanwhile leaves the registry (even before it has answered).
       join.joined = true;
-      this.registry.join(conn, topic);
-      this.host.write(conn, { t: MessageType.TopicJoined, tid });
+      const member = this.registry.join(conn, topic);
+      const accepted = (): void => {
+        if (conn.open && conn.joins?.get(tid) === join) this.host.write(conn, { t: MessageType.TopicJoined, tid });
+      };
+      if (member instanceof Promise) {
+        member.then(accepted, (error: unknown) => {
+          this.host.report({ code: ErrorCode.AdapterError, message: `the topic registry failed to join "${topic}"`, clientId: conn.clientId, uid: conn.uid, error });
+          accepted(); // a member on this node at least
+        });
+      } else accepted();
     };
     const failed = (error: unknown): void => {
       this.host.report({ code: ErrorCode.TopicRefused, message: `authorizeTopic failed for "${topic}"`, clientId: conn.clientId, uid: conn.uid, error });
@@ -107,11 +125,24 @@ export class ServerTopics {
    * them is kept); answers how many connections it is queued for.
    */
   publish(topic: string, ev: WireEvent): number {
-    return this.host.deliver({ t: MessageType.TopicEvent, tp: topic, ev }, () => this.registry.membersOf(topic));
+    const msg: TopicEventMessage = { t: MessageType.TopicEvent, tp: topic, ev };
+    return this.registry.publish ? this.registry.publish(msg) : this.deliverHere(msg);
   }
 
-  /** Removes the matching members from `topic`: each of their joins of it ends with `CHSK_TOPIC_REMOVED`. */
+  /**
+   * Removes the matching members from `topic` (on every node with a cluster registry): each of their joins of it
+   * ends with `CHSK_TOPIC_REMOVED`. Answers how many of this node's connections match.
+   */
   remove(topic: string, who: TopicMember, reason: string): number {
+    return this.registry.remove ? this.registry.remove(topic, who, reason) : this.removeHere(topic, who, reason);
+  }
+
+  private deliverHere(msg: TopicEventMessage): number {
+    const topic = msg.tp;
+    return this.host.deliver(msg, () => this.registry.membersOf(topic));
+  }
+
+  private removeHere(topic: string, who: TopicMember, reason: string): number {
     let n = 0;
     for (const c of [...this.registry.membersOf(topic)]) {
       if ('clientId' in who ? c.clientId !== who.clientId : c.uid !== who.uid) continue;

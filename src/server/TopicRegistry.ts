@@ -1,5 +1,24 @@
 import { BehaviorSubject, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Packer } from '../packers/Packer';
+import type { TopicEventMessage } from '../protocol/messages';
 import type { ServerConn } from './ServerConn';
+import type { ServerErrorReport } from './ServerErrorReport';
+
+/** Who `removeFromTopic` removes: every connection of a uid, or one client. */
+export type TopicMember = { readonly uid: string | null } | { readonly clientId: string };
+
+/** What the core gives a {@link TopicRegistry} that carries topics between nodes (see `TopicRegistry.start`). */
+export interface TopicRegistryHost {
+  readonly scheduler: SchedulerLike;
+  /** The server's packer (a cluster registry carries topic events between nodes packed with it). */
+  readonly packer: Packer;
+  /** Queues `msg` for this node's members of `msg.tp` through the push batcher; answers how many connections. */
+  deliver(msg: TopicEventMessage): number;
+  /** Removes this node's matching members from `topic` (their joins end with `CHSK_TOPIC_REMOVED`); answers how many. */
+  remove(topic: string, who: TopicMember, reason: string): number;
+  /** Reports a problem on `errors$`. */
+  report(r: ServerErrorReport): void;
+}
 
 /**
  * Who is in which topic, and how a publish reaches them. The core joins and leaves connections through it and
@@ -7,14 +26,33 @@ import type { ServerConn } from './ServerConn';
  * (`ServerAdapter.topics`) to carry publishes and presence between nodes; without one, topics are per process.
  */
 export interface TopicRegistry {
-  /** Connection `conn` is now a member of `topic` (idempotent per connection and topic). */
-  join(conn: ServerConn, topic: string): void;
+  /**
+   * Called once by the core, before any other call, by a registry that needs it (a cluster's: it delivers
+   * what other nodes publish through the host).
+   */
+  start?(host: TopicRegistryHost): void;
+  /**
+   * Connection `conn` is now a member of `topic` (idempotent per connection and topic). A Promise: the member
+   * counts (gets publishes, shows in `uids$`) once it resolves, e.g. once this node listens to the topic in
+   * the cluster; the core answers the join (`ta`) then.
+   */
+  join(conn: ServerConn, topic: string): void | Promise<void>;
   /** Connection `conn` left `topic`. */
   leave(conn: ServerConn, topic: string): void;
   /** The members of `topic` on this node. */
   membersOf(topic: string): Iterable<ServerConn>;
   /** The uid keys in `topic` (`NIL_UID` for members without a uid): emits the set now and after every change. */
   uids$(topic: string): Observable<ReadonlySet<string>>;
+  /**
+   * Publishes `msg` to the members of `msg.tp` on every node (a cluster's registry); answers how many of this
+   * node's connections it is queued for. Without it the core delivers to `membersOf` on this node.
+   */
+  publish?(msg: TopicEventMessage): number;
+  /**
+   * Removes the matching members from `topic` on every node (a cluster's registry; each node through its
+   * host's `remove`); answers how many of this node's connections match. Without it the core removes here.
+   */
+  remove?(topic: string, who: TopicMember, reason: string): number;
   /** Completes every `uids$`. */
   close(): void;
 }

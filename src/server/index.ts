@@ -19,5 +19,5 @@ export type { ServerConn } from './ServerConn';
 export { NIL_UID } from '../protocol/events';
 export type { ServerEventMsg, ServerEventMsgFor, UidPortMsg, ChskRequest, ReplyFn } from '../protocol/events';
 export { presentedCsrfToken } from './admitRequest';
-export { LocalTopics, type TopicRegistry } from './TopicRegistry';
+export { LocalTopics, type TopicRegistry, type TopicRegistryHost } from './TopicRegistry';
 export { TOPIC_NAME, type AuthorizeTopic, type TopicMember } from './ServerTopics';

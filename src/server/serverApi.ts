@@ -49,7 +49,8 @@ export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventM
   broadcast(event: Event<M>, options?: PushOptions): number;
   /**
    * Publishes an event to every member of `topic` (each client whose `topic$(topic, params)` the server's
-   * `authorizeTopic` let in), packed once for all of them. Answers how many connections it was written to.
+   * `authorizeTopic` let in), packed once for all of them, on every node with a cluster adapter. Answers how
+   * many of this node's connections it is queued for.
    */
   publish(topic: string, event: Event<M>): number;
   /**
@@ -60,8 +61,8 @@ export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventM
   topicUids$(topic: string): Observable<ReadonlySet<string>>;
   /**
    * Removes every connection of a uid (`{ uid }`), or one client (`{ clientId }`), from `topic` (after a
-   * permission change, say): their `topic$` errors with `CHSK_TOPIC_REMOVED` and `reason`. Answers how many
-   * connections were removed.
+   * permission change, say): their `topic$` errors with `CHSK_TOPIC_REMOVED` and `reason`, on every node with a
+   * cluster adapter. Answers how many of this node's connections match.
    */
   removeFromTopic(topic: string, who: TopicMember, reason?: string): number;
   /** Sends every push waiting in a batch window now. */

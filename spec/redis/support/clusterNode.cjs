@@ -1,8 +1,9 @@
 // One node of the multi-process cluster tests (spec/redis/processes.spec.ts): a real server (Express + http on
 // port 0) with the Redis adapter, loaded from the current sources transpiled to CommonJS (CHSK_LIB) or the built package (dist/). It is
-// driven by its parent over IPC: { rid, cmd: 'send' | 'broadcast' | 'stats' | 'close', ... } answered with
-// { rid, ok, value }, and it reports on its own: { type: 'ready', url, nodeId }, { type: 'uids', any } on every
-// change of connectedUids$, { type: 'port', id, uid } for each uidport event, { type: 'error', code } for errors$.
+// driven by its parent over IPC: { rid, cmd: 'send' | 'broadcast' | 'publish' | 'watchTopic' | 'stats' | 'close', ... }
+// answered with { rid, ok, value }, and it reports on its own: { type: 'ready', url, nodeId }, { type: 'uids', any }
+// on every change of connectedUids$, { type: 'port', id, uid } for each uidport event, { type: 'error', code } for
+// errors$, { type: 'topicUids', topic, uids } on every change of a watched topicUids$. Every topic may be joined.
 const path = require('path');
 const { createServer } = require('http');
 const express = require('express');
@@ -31,6 +32,7 @@ const chsk = createChannelSocketServer({
   wsGraceMs: o.graceMs,
   ajaxGraceMs: o.graceMs,
   statsIntervalMs: 50,
+  authorizeTopic: () => true,
 });
 const app = express();
 app.use('/chsk', chsk.router);
@@ -48,6 +50,11 @@ chsk.stats$.subscribe((s) => (last = s));
 const commands = {
   send: (m) => chsk.send(m.uid, m.event),
   broadcast: (m) => chsk.broadcast(m.event),
+  publish: (m) => chsk.publish(m.topic, m.event),
+  watchTopic: (m) => {
+    chsk.topicUids$(m.topic).subscribe((u) => send({ type: 'topicUids', topic: m.topic, uids: [...u] }));
+    return true;
+  },
   stats: () => last ?? null,
   close: async () => {
     await chsk.close();

@@ -10,7 +10,8 @@ export type NodeReport =
   | { type: 'ready'; url: string; nodeId: string }
   | { type: 'uids'; any: string[] }
   | { type: 'port'; id: 'chsk/uidport-open' | 'chsk/uidport-close'; uid: string }
-  | { type: 'error'; code: string };
+  | { type: 'error'; code: string }
+  | { type: 'topicUids'; topic: string; uids: string[] };
 
 export interface NodeOptions {
   url: string;
@@ -25,6 +26,7 @@ export interface NodeOptions {
 export class NodeProcess {
   readonly uids$ = new BehaviorSubject<ReadonlySet<string>>(new Set());
   readonly reports$ = new Subject<NodeReport>();
+  private readonly topics = new Map<string, BehaviorSubject<ReadonlySet<string>>>();
   url = '';
   private rid = 0;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -37,6 +39,7 @@ export class NodeProcess {
         return m.ok ? p?.resolve(m.value) : p?.reject(new Error(String(m.value)));
       }
       if (m.type === 'uids') this.uids$.next(new Set(m.any));
+      if (m.type === 'topicUids') this.topicSets(m.topic).next(new Set(m.uids));
       this.reports$.next(m);
     });
     child.on('exit', () => {
@@ -75,6 +78,25 @@ export class NodeProcess {
   }
   broadcast(event: [string, unknown]): Promise<number> {
     return this.ask('broadcast', { event });
+  }
+  publish(topic: string, event: [string, unknown]): Promise<number> {
+    return this.ask('publish', { topic, event });
+  }
+  /** The node reports `topicUids$(topic)` from now on (`topicUids` reports). */
+  watchTopic(topic: string): Promise<boolean> {
+    return this.ask('watchTopic', { topic });
+  }
+  /** Resolves once the node's last reported `topicUids$(topic)` satisfies `pred` (see `watchTopic`). */
+  topicUids(topic: string, pred: (u: ReadonlySet<string>) => boolean, ms = 10_000): Promise<unknown> {
+    const seen = this.topicSets(topic);
+    return firstValueFrom(seen.pipe(filter(pred), timeout(ms))).catch((e: Error) => {
+      throw new Error(`${this.id}: topicUids$(${topic}) is ${JSON.stringify([...seen.value])}: ${e.message}`);
+    });
+  }
+  private topicSets(topic: string): BehaviorSubject<ReadonlySet<string>> {
+    let t = this.topics.get(topic);
+    if (!t) this.topics.set(topic, (t = new BehaviorSubject<ReadonlySet<string>>(new Set())));
+    return t;
   }
   stats(): Promise<ServerStats | null> {
     return this.ask('stats');

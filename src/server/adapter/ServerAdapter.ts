@@ -42,11 +42,11 @@ export interface AdapterHost {
 export interface AdapterStats {
   /** Nodes the adapter knows alive, itself included (1 for the memory adapter). */
   readonly nodes: number;
-  /** Pushes and broadcasts handed to other nodes. */
+  /** Pushes, broadcasts and topic publishes (and removals) handed to other nodes. */
   readonly remoteSent: number;
-  /** Pushes and broadcasts received from other nodes. */
+  /** Pushes, broadcasts and topic publishes received from other nodes. */
   readonly remoteReceived: number;
-  /** Pushes and broadcasts that could not reach other nodes (the bus was down): counted, never silent. */
+  /** Pushes, broadcasts and topic publishes that could not reach other nodes (the bus was down): counted, never silent. */
   readonly remoteDropped: number;
   /** Adapter failures (each is also reported on `errors$`, the first of an outage at least). */
   readonly errors: number;
