@@ -12,13 +12,15 @@
 //          --heap-snapshot                  heap snapshot of the server in the memory scenario
 //          --retries=N --foreign-limit=0.5   repeat a run (up to N times; default 0) while other processes used
 //                                           more than 0.5 cores during it
+//          --merge                          (full mode, with --only) put the rows run into results.json and
+//                                           RESULTS.md in place of the same rows of the last full run, dated
 //
 // Every run of a scenario forks a fresh server process (server.mjs) and a fresh load-generator process
 // (loadgen.mjs; a scenario may have the server killed and restarted on its port: the reconnect row), relays their IPC, and records the load generator's result, or null when the run fails or
 // exceeds its time budget (the run goes on). Runs interleave the libraries; the table shows medians. The CPU
 // time other processes used during each run is recorded (the machine may be shared; see lib/load.mjs).
 import { fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE_TARGET_BYTES, LIBS, MODES, scenarios } from './lib/config.mjs';
@@ -223,6 +225,8 @@ const results = {
   presence: null,
   bundleTargetBytes: BUNDLE_TARGET_BYTES,
   notes: [],
+  // `uptime`'s 1, 5 and 15 minute load averages at the start and the end: how shared the machine was.
+  loadAverage: { start: os.loadavg().map((x) => +x.toFixed(2)), end: null },
 };
 
 const clientMods = Object.fromEntries(await Promise.all(Object.keys(LIBS).map(async (l) => [l, await import(`./clients/${l}.mjs`)])));
@@ -308,6 +312,7 @@ if (foreign.some(([, f]) => f > 0.2)) {
   );
 }
 results.elapsedSec = Math.round((Date.now() - started) / 1000);
+results.loadAverage.end = os.loadavg().map((x) => +x.toFixed(2));
 
 const rows = rowsOf(results);
 console.log(`\nsente-rx benchmarks (${mode}, ${results.elapsedSec} s): medians of ${results.runs.runs} runs (${results.runs.heavyRuns} for fan-out, memory, Ajax; ${results.runs.reconnectRuns} for reconnect)\n`);
@@ -329,6 +334,23 @@ console.log(`\nJSON: ${jsonPath}`);
 if (mode === 'full' && !partial) {
   writeFileSync(`${here}RESULTS.md`, resultsMarkdown(results, rows));
   console.log(`Markdown: ${here}RESULTS.md`);
+} else if (mode === 'full' && args.merge && only && !onlyLibs && !runsOverride && !args.dist && !args['sente-server'] && !profile) {
+  // --merge: one row measured again (or a new one) without re-running everything. Its rows replace the same
+  // rows of the last full run (or are added after them); RESULTS.md says which rows came later, and when.
+  const base = JSON.parse(readFileSync(`${here}results.json`, 'utf8'));
+  for (const x of results.scenarios) {
+    const at = base.scenarios.findIndex((y) => y.id === x.id);
+    const row = { ...x, measuredAt: results.machine.date, elapsedSec: results.elapsedSec };
+    if (at >= 0) base.scenarios[at] = row;
+    else base.scenarios.push(row);
+  }
+  const ids = results.scenarios.map((x) => x.id);
+  base.merged = [...(base.merged ?? []).filter((m) => !m.scenarios.every((id) => ids.includes(id))), { date: results.machine.date, scenarios: ids, loadAverage: results.loadAverage, notes: results.notes }];
+  writeFileSync(`${here}results.json`, `${JSON.stringify(base, null, 2)}\n`);
+  writeFileSync(`${here}RESULTS.md`, resultsMarkdown(base, rowsOf(base)));
+  console.log(`Merged into ${here}results.json and ${here}RESULTS.md`);
+} else if (args.merge) {
+  console.error('--merge needs a full-mode run with --only and no other option that changes what is measured; nothing merged');
 }
 
 if (profile) {

@@ -168,6 +168,20 @@ function bundleNote(b) {
 `;
 }
 
+/** Rows measured after the full run (run.mjs --merge): which, when, and what was noted about them. */
+function mergedNote(results) {
+  if (!results.merged?.length) return '';
+  return `
+Rows measured later (\`--only=... --merge\`, full sizes), in place of or after the rows of the run above:
+${results.merged
+  .map((m) => {
+    const load = m.loadAverage ? ` (load average ${m.loadAverage.start.join(', ')} at the start, ${m.loadAverage.end.join(', ')} at the end, on ${results.machine.cpu.split('× ')[1] ?? '?'} cores)` : '';
+    return `- ${m.date}: ${m.scenarios.join(', ')}${load}${m.notes?.length ? `. ${m.notes.join(' ')}` : ''}`;
+  })
+  .join('\n')}
+`;
+}
+
 export function resultsMarkdown(results, rows) {
   const mc = results.machine;
   const notes = results.notes.map((n) => `- ${n}`).join('\n');
@@ -188,7 +202,7 @@ ${markdownTable(rows)}
 
 Notes:
 ${notes || '- none'}
-
+${mergedNote(results)}
 ${bundleNote(results.bundle)}Raw numbers, every run: [results.json](./results.json).
 `;
 }
