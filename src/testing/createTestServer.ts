@@ -26,7 +26,10 @@ export interface TestServer<M extends EventMapOf<M> = DefaultEventMap> {
   readonly server: ChannelSocketServerCore<M>;
   /** Creates a client connected through the fake network, as `uid` (default `null`). */
   client(options?: TestClientOptions): ChannelSocketClient<M>;
-  /** Fault controls over the link of client `clientId`. */
+  /**
+   * Fault controls over the link of client `clientId`, in virtual time: `cut()`, `restore()`, `drop()`,
+   * `blackhole()`, `delay(ms)` (see {@link LinkControl}). Usable before the client exists.
+   */
   link(clientId: string): LinkControl;
   /** Makes new connections fail (true) or succeed again (false). */
   refuseConnections(refuse: boolean): void;
