@@ -12,6 +12,7 @@ import type { ServerConn } from '../server/ServerConn';
 import { decodeBus, encodeBus, type BusHeader } from './busCodec';
 import { AJAX, ClusterView, WS } from './ClusterView';
 import type { RedisAdapterOptions, ResolvedRedisAdapterOptions } from './redisAdapterOptions';
+import { RedisAjaxDirectory } from './RedisAjaxDirectory';
 import { RedisDedupe } from './RedisDedupe';
 import { RedisReplayLog } from './RedisReplayLog';
 import { RedisTopics } from './RedisTopics';
@@ -46,6 +47,8 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   readonly dedupe: RedisDedupe;
   /** Topics across the cluster: a channel per topic, presence per topic in Redis (see RedisTopics). */
   readonly topics: RedisTopics;
+  /** Ajax connections reachable from every node: signed tokens, requests relayed to the connection's node. */
+  readonly ajax: RedisAjaxDirectory;
   private readonly cmd: Redis;
   private readonly scripts: Scripts;
   private readonly sub: Redis;
@@ -86,6 +89,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.replayLog = new RedisReplayLog(this.cmd, this.p, now, options.replay);
     this.dedupe = new RedisDedupe(this.cmd, this.p, now, options.dedupe);
     this.topics = new RedisTopics(this.cmd, o);
+    this.ajax = new RedisAjaxDirectory(this.cmd, this.p, o.nodeId, options.ajaxSecret);
     for (const c of [this.cmd, this.sub]) c.on('error', (e: Error) => this.fail('connection', e));
   }
 
@@ -96,7 +100,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
 
   /** Resolves once subscribed and registered (the first time); servers may push before, locally. */
   whenReady(): Promise<void> {
-    return Promise.all([this.ready, this.host ? this.topics.ready : undefined]).then(() => undefined);
+    return Promise.all([this.ready, this.host ? this.topics.ready : undefined, this.ajax.whenReady()]).then(() => undefined);
   }
 
   start(host: AdapterHost): void {
@@ -180,6 +184,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.closed = true;
     this.timers?.unsubscribe();
     this.presence?.close();
+    this.ajax.close(); // the server closed it already when one owns this adapter
     this.topics.close(); // the core closed it already when a server owns this adapter
     await this.topics.closing;
     // Leave at once (like Phoenix's permdown on shutdown): our listings go, and other nodes emit the

@@ -25,6 +25,10 @@ export function createRedisAdapter(options: RedisAdapterOptions = {}): RedisAdap
   if (typeof keyPrefix !== 'string') throw new ConfigError(`option 'keyPrefix' must be a string`);
   const sharded = options.sharded ?? 'auto';
   if (sharded !== 'auto' && typeof sharded !== 'boolean') throw new ConfigError(`option 'sharded' must be 'auto', true or false`);
+  const secret = options.ajaxSecret;
+  if (secret !== undefined && (typeof secret !== 'string' || secret.length < 32)) {
+    throw new ConfigError(`option 'ajaxSecret' must be a string of at least 32 characters (the same on every node)`);
+  }
   return new RedisAdapter(options, {
     keyPrefix,
     nodeId: options.nodeId ?? randomBytes(6).toString('hex'),

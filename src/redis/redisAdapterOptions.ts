@@ -32,6 +32,11 @@ export interface RedisAdapterOptions {
   replay?: Partial<ReplayLimits>;
   /** Bounds of the message-id dedupe window (in Redis, seen by every node). */
   dedupe?: Partial<DedupeLimits>;
+  /**
+   * The key that signs Ajax connection tokens, so every node checks any token (at least 32 characters, the
+   * same on every node). @default 256 random bits stored in Redis by the first node (`<keyPrefix>ajax:key`)
+   */
+  ajaxSecret?: string;
 }
 
 export interface ResolvedRedisAdapterOptions {

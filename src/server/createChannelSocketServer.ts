@@ -5,6 +5,7 @@ import { CloseCode } from '../protocol/codes';
 import type { ChskRequest, DefaultEventMap, EventMapOf } from '../protocol/events';
 import type { EventSchemas, InferEventMap } from '../schemas/EventSchemas';
 import { createAjaxContext } from './ajax/AjaxContext';
+import { startAjaxDirectory } from './ajax/startAjaxDirectory';
 import { attachWebSocket } from './attachWebSocket';
 import { createAjaxRouter } from './createAjaxRouter';
 import { serverApi, type ChannelSocketServerCore } from './serverApi';
@@ -52,6 +53,7 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
   const o = resolveServerOptions(options as unknown as ServerOptions);
   const core = new ServerCore(o);
   const ajax = createAjaxContext(core);
+  startAjaxDirectory(ajax);
   const attachments: ReturnType<typeof attachWebSocket>[] = [];
   let closed: Promise<void> | undefined;
 
@@ -61,11 +63,14 @@ export function createChannelSocketServer<M extends EventMapOf<M> = DefaultEvent
       const adapterClosed = core.shutdown(CloseCode.GoingAway, 'server closing');
       // Held polls were answered with the close marker by the shutdown; release the rest (upgraded, closing).
       for (const conn of ajax.registry.all()) conn.dispose();
+      // Relayed requests still waiting on other nodes' connections are answered now (503).
+      const directoryClosed = ajax.directory.close();
       const waitAll = Promise.all(sockets.map((ws) => (ws.readyState === 3 ? undefined : new Promise((r) => ws.once('close', r)))));
       // race() cancels the timer once every socket has closed, so close() leaves no timer behind.
       await firstValueFrom(race(from(waitAll), timer(o.closeTimeoutMs, o.scheduler)));
       for (const ws of sockets) if (ws.readyState !== 3) ws.terminate();
       for (const a of attachments) a.detach();
+      await directoryClosed;
       await adapterClosed;
     })());
 

@@ -20,4 +20,6 @@ export { NIL_UID } from '../protocol/events';
 export type { ServerEventMsg, ServerEventMsgFor, UidPortMsg, ChskRequest, ReplyFn } from '../protocol/events';
 export { presentedCsrfToken } from './admitRequest';
 export { LocalTopics, type TopicRegistry, type TopicRegistryHost } from './TopicRegistry';
+export { LocalAjaxDirectory } from './ajax/LocalAjaxDirectory';
+export type { AjaxDirectory, AjaxDirectoryHost, AjaxLocation, AjaxOp, AjaxResponse, IssuedToken, Refusal } from './ajax/AjaxDirectory';
 export { TOPIC_NAME, type AuthorizeTopic, type TopicMember } from './ServerTopics';

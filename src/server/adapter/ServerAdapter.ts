@@ -8,6 +8,7 @@ import type { DedupeStore } from './Dedupe';
 import type { ReplayLog } from './ReplayLog';
 import type { ConnectedUids } from './UidsView';
 import type { TopicRegistry } from '../TopicRegistry';
+import type { AjaxDirectory } from '../ajax/AjaxDirectory';
 
 /**
  * What the server core gives its adapter: this node's side of the work. The adapter calls it for what must
@@ -101,6 +102,13 @@ export interface ServerAdapter {
    * reaches members on every node.
    */
   readonly topics?: TopicRegistry;
+  /**
+   * Where Ajax connections live: their tokens, and how a poll or POST that lands on another node reaches the
+   * connection's home node. Optional: without it every connection is on this process (`LocalAjaxDirectory`,
+   * which is the whole story for `MemoryAdapter`); a cluster adapter provides one so a load balancer needs
+   * nothing sticky.
+   */
+  readonly ajax?: AjaxDirectory;
   /** Local connections per transport. */
   readonly perTransport: Readonly<Record<TransportType, number>>;
   /** Counters for `stats$`. */

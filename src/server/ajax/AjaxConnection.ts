@@ -1,9 +1,9 @@
-import type { ServerResponse } from 'http';
 import { asapScheduler, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Frame } from '../../packers/Packer';
 import { AjaxHeader, BINARY_BODY_TYPE, encodeBody, TEXT_BODY_TYPE } from '../../protocol/ajax';
 import { CloseCode, ErrorCode } from '../../protocol/codes';
 import type { ConnectionHandle, ServerConnection } from '../ServerConnection';
+import type { AjaxResponse } from './AjaxDirectory';
 import type { TokenHolder } from './AjaxRegistry';
 
 /** What an Ajax connection needs from its server. */
@@ -42,7 +42,7 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
   private base = 0;
   /** Index one past the last frame ever answered. */
   private sentEnd = 0;
-  private held: { readonly res: ServerResponse; readonly timeout: Subscription } | undefined;
+  private held: { readonly res: AjaxResponse; readonly timeout: Subscription } | undefined;
   private flushTimer: Subscription | undefined;
   private gapTimer: Subscription | undefined;
   /** POSTs being handled whose answer will carry the frames written meanwhile (see `receive`). */
@@ -103,7 +103,7 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
   }
 
   /** Answers the handshake GET with every frame queued so far (the handshake first); they count in the sequence. */
-  answerHandshake(res: ServerResponse, maxBody: number): void {
+  answerHandshake(res: AjaxResponse, maxBody: number): void {
     res.setHeader(AjaxHeader.MaxBody, String(maxBody));
     this.answer(res);
   }
@@ -113,7 +113,7 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
    * 204); one older than what was already acknowledged is answered 204 at once. Returns false when `ack` is
    * beyond what was ever sent (the caller answers 400).
    */
-  poll(res: ServerResponse, ack: number): boolean {
+  poll(res: AjaxResponse, ack: number): boolean {
     if (!Number.isSafeInteger(ack) || ack < 0 || ack > this.sentEnd) return false;
     this.gapTimer?.unsubscribe();
     this.gapTimer = undefined;
@@ -158,7 +158,7 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
    * would be, when any frame was written since the last answer (the replies of handlers that answer at once
    * ride back on the request's own round trip, and the held poll stays held), else `204`.
    */
-  receive(frames: readonly Frame[], answer?: ServerResponse): boolean {
+  receive(frames: readonly Frame[], answer?: AjaxResponse): boolean {
     if (!this.accepts || !this.handle) return false;
     if (!answer) {
       for (const f of frames) this.handle.receive(f);
@@ -234,7 +234,7 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
     }, this.env.coalesceMs);
   }
 
-  private answerPost(res: ServerResponse): void {
+  private answerPost(res: AjaxResponse): void {
     const unsent = this.base + this.pending.length > this.sentEnd;
     if (unsent && !this.end && !this.disposed && !res.writableEnded && !res.destroyed) {
       const frames = this.pending.slice();
@@ -259,7 +259,7 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
   }
 
   /** Answers a request with every unacknowledged frame, plus the end marker if the stream ended. */
-  private answer(res: ServerResponse): void {
+  private answer(res: AjaxResponse): void {
     const frames = this.pending.slice();
     if (frames.length > 0) {
       this.sentEnd = this.base + frames.length;
@@ -269,7 +269,7 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
     this.armGap();
   }
 
-  private write(res: ServerResponse, frames: readonly Frame[], end: End | undefined): void {
+  private write(res: AjaxResponse, frames: readonly Frame[], end: End | undefined): void {
     if (res.writableEnded || res.destroyed) return;
     res.setHeader('cache-control', 'no-store');
     if (end?.kind === 'closed') res.setHeader(AjaxHeader.Closed, String(end.code));

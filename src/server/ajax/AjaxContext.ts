@@ -6,7 +6,9 @@ import { checkOriginAndCsrf } from '../admitRequest';
 import { CLIENT_ID_PATTERN } from '../attachWebSocket';
 import type { ServerCore } from '../ServerCore';
 import { AjaxConnection, type AjaxEnv } from './AjaxConnection';
+import type { AjaxDirectory, AjaxLocation, IssuedToken } from './AjaxDirectory';
 import { AjaxRegistry } from './AjaxRegistry';
+import { LocalAjaxDirectory } from './LocalAjaxDirectory';
 import { AnonymousAjaxCount } from './AnonymousAjaxCount';
 import { reportRefusal } from '../reportRefusal';
 import type { ServerErrorReport } from '../ServerErrorReport';
@@ -17,6 +19,8 @@ import { header, queryOf, type Refusal } from './ajaxHttp';
 export interface AjaxContext {
   readonly core: ServerCore;
   readonly registry: AjaxRegistry<AjaxConnection>;
+  /** Where connections live and how a request reaches another node's (the adapter's `ajax`, else this process). */
+  readonly directory: AjaxDirectory;
   readonly env: AjaxEnv;
   /** Largest POST body accepted: one full-size frame with its framing. */
   readonly maxBody: number;
@@ -43,12 +47,12 @@ export function createAjaxContext(core: ServerCore): AjaxContext {
       anonymous.release(conn);
     },
   };
-  return { core, registry, env, maxBody: o.maxFrameBytes + LENGTH_PREFIX_BYTES, sessions: new SessionProbe((r) => core.report(r)), anonymous };
+  const directory = core.adapter.ajax ?? new LocalAjaxDirectory();
+  return { core, registry, directory, env, maxBody: o.maxFrameBytes + LENGTH_PREFIX_BYTES, sessions: new SessionProbe((r) => core.report(r)), anonymous };
 }
 
-/** Opens a new Ajax connection object with a fresh token and registers it. */
-export function newAjaxConnection(ctx: AjaxContext, clientId: string): { conn: AjaxConnection; token: string } {
-  const t = ctx.registry.issue();
+/** Opens a new Ajax connection object with a token from the directory and registers it. */
+export function newAjaxConnection(ctx: AjaxContext, clientId: string, t: IssuedToken): { conn: AjaxConnection; token: string } {
   const conn = new AjaxConnection(clientId, t.selector, t.secret, ctx.env);
   ctx.registry.add(conn);
   return { conn, token: t.token };
@@ -72,11 +76,19 @@ export function clientIdOf(req: IncomingMessage): { ok: true; cid: string } | ({
   return { ok: true, cid };
 }
 
+/** A request's connection: on this node, or on its home node (`conn` undefined) where it is relayed. */
+export type Authenticated =
+  | { readonly ok: true; readonly conn: AjaxConnection }
+  | { readonly ok: true; readonly conn: undefined; readonly home: string; readonly selector: string; readonly cid: string }
+  | ({ readonly ok: false } & Refusal);
+
 /**
  * What every request after the handshake must pass: origin, CSRF, a valid client id, and the token of that
- * client's connection (see {@link AjaxRegistry.find} for the statuses). While the server shuts down: 503.
+ * client's connection (see {@link AjaxRegistry.find} for the statuses; the directory checks a token whose
+ * connection lives on another node). While the server shuts down: 503. Synchronous unless the directory must
+ * wait (a cluster key not loaded yet).
  */
-export function authenticate(ctx: AjaxContext, req: ChskRequest): { ok: true; conn: AjaxConnection } | ({ ok: false } & Refusal) {
+export function authenticate(ctx: AjaxContext, req: ChskRequest): Authenticated | Promise<Authenticated> {
   // Shutting down: connections are being released, so say why instead of a misleading 410.
   if (ctx.core.isClosing) return { ok: false, status: 503, code: ErrorCode.Closed, message: 'server closing' };
   const report = (r: ServerErrorReport): void => ctx.core.report(r);
@@ -87,5 +99,13 @@ export function authenticate(ctx: AjaxContext, req: ChskRequest): { ok: true; co
   }
   const id = clientIdOf(req);
   if (!id.ok) return id;
-  return ctx.registry.find(header(req, AjaxHeader.Token), id.cid);
+  const token = header(req, AjaxHeader.Token);
+  const where = ctx.directory.locate(token, id.cid);
+  return where instanceof Promise ? where.then((w) => located(ctx, w, token, id.cid)) : located(ctx, where, token, id.cid);
+}
+
+function located(ctx: AjaxContext, w: AjaxLocation, token: string | undefined, cid: string): Authenticated {
+  if (!w.ok) return w;
+  if (w.home === undefined) return ctx.registry.find(token, cid);
+  return { ok: true, conn: undefined, home: w.home, selector: w.selector, cid };
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'crypto';
 import { ErrorCode } from '../../protocol/codes';
 import { tokensEqual } from '../admitRequest';
 import type { Refusal } from './ajaxHttp';
@@ -10,27 +9,13 @@ export interface TokenHolder {
   readonly secret: string;
 }
 
-/** A fresh connection token: `<selector>.<secret>`, both base64url from the CSPRNG. */
-export interface IssuedToken {
-  readonly selector: string;
-  readonly secret: string;
-  readonly token: string;
-}
-
 /**
- * The Ajax connection tokens of one server. A token is `<selector>.<secret>`: the selector (96 random bits)
- * finds the connection, the secret (192 random bits) proves the caller holds the token and is compared in
- * constant time. Lookups never reveal anything about a secret.
+ * The Ajax connections of this node by token. A token is `<selector>.<secret>` (issued by the adapter's
+ * `AjaxDirectory`): the selector finds the connection, the secret proves the caller holds the token and is
+ * compared in constant time. Lookups never reveal anything about a secret.
  */
 export class AjaxRegistry<C extends TokenHolder> {
   private readonly bySelector = new Map<string, C>();
-
-  /** Draws a new token (does not register anything). */
-  issue(): IssuedToken {
-    const selector = randomBytes(12).toString('base64url');
-    const secret = randomBytes(24).toString('base64url');
-    return { selector, secret, token: `${selector}.${secret}` };
-  }
 
   add(conn: C): void {
     this.bySelector.set(conn.selector, conn);
@@ -38,6 +23,11 @@ export class AjaxRegistry<C extends TokenHolder> {
 
   remove(conn: C): void {
     if (this.bySelector.get(conn.selector) === conn) this.bySelector.delete(conn.selector);
+  }
+
+  /** The connection with this selector (a request relayed from another node was checked there). */
+  get(selector: string): C | undefined {
+    return this.bySelector.get(selector);
   }
 
   get size(): number {

@@ -1,18 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'http';
+import type { AjaxResponse, Refusal } from './AjaxDirectory';
 import { originAllowed } from '../admitRequest';
 import { AjaxHeader } from '../../protocol/ajax';
 import type { ChskRequest } from '../../protocol/events';
 import type { ResolvedServerOptions } from '../serverOptions';
 
-/** A refusal: the HTTP status and the `{ code, message }` JSON body to answer with. */
-export interface Refusal {
-  readonly status: number;
-  readonly code: string;
-  readonly message: string;
-}
+export type { Refusal } from './AjaxDirectory';
 
 /** Answers a refusal as JSON `{ code, message }`. `close` also ends the TCP connection after the answer. */
-export function refuse(res: ServerResponse, r: Refusal, close = false): void {
+export function refuse(res: AjaxResponse, r: Refusal, close = false): void {
   if (res.headersSent) return void res.end();
   const body = JSON.stringify({ code: r.code, message: r.message });
   res.statusCode = r.status;

@@ -4,7 +4,9 @@ import { ErrorCode } from '../../protocol/codes';
 import type { ChskRequest } from '../../protocol/events';
 import { PROTOCOL_VERSION } from '../../protocol/messages';
 import { admitRequest, connectionLimit } from '../admitRequest';
-import { authenticate, clientIdOf, clientIpOf, newAjaxConnection, type AjaxContext } from './AjaxContext';
+import { authenticate, clientIdOf, clientIpOf, newAjaxConnection, type AjaxContext, type Authenticated } from './AjaxContext';
+import type { AjaxConnection } from './AjaxConnection';
+import type { AjaxResponse } from './AjaxDirectory';
 import { TIMED_OUT, withDeadline } from '../withDeadline';
 import { reportRefusal } from '../reportRefusal';
 import { header, queryOf, refuse } from './ajaxHttp';
@@ -27,17 +29,37 @@ export async function handleAjaxGet(ctx: AjaxContext, req: ChskRequest, res: Ser
   return poll(ctx, req, res);
 }
 
-function poll(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): void {
+function poll(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): void | Promise<void> {
+  // Shutting down, with a poll for a connection that lives on another node (the balancer has not taken this
+  // node out yet): drop it, so the client polls again at once, on another node, instead of ending its link.
+  if (ctx.core.isClosing && livesElsewhere(ctx, req)) return void res.destroy();
   const auth = authenticate(ctx, req);
+  const ack = header(req, AjaxHeader.Ack);
+  if (auth instanceof Promise) return auth.then((a) => pollAs(ctx, a, res, ack));
+  pollAs(ctx, auth, res, ack);
+}
+
+function pollAs(ctx: AjaxContext, auth: Authenticated, res: AjaxResponse, ack: string | undefined): void {
   if (!auth.ok) return refuse(res, auth);
-  const raw = header(req, AjaxHeader.Ack);
-  const ack = raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
-  if (!auth.conn.poll(res, ack)) {
+  if (auth.conn) return pollConnection(auth.conn, res, ack);
+  ctx.directory.forward(auth.home, { op: 'poll', selector: auth.selector, cid: auth.cid, ack }, res);
+}
+
+function livesElsewhere(ctx: AjaxContext, req: ChskRequest): boolean {
+  const id = clientIdOf(req);
+  const where = id.ok ? ctx.directory.locate(header(req, AjaxHeader.Token), id.cid) : undefined;
+  return where !== undefined && !(where instanceof Promise) && where.ok && where.home !== undefined;
+}
+
+/** A poll on a connection of this node, arrived here or relayed from another node; `rawAck` is `x-chsk-ack`. */
+export function pollConnection(conn: AjaxConnection, res: AjaxResponse, rawAck: string | undefined): void {
+  const ack = rawAck !== undefined && /^\d{1,15}$/.test(rawAck) ? Number(rawAck) : NaN;
+  if (!conn.poll(res, ack)) {
     refuse(res, { status: 400, code: ErrorCode.BadMessage, message: `${AjaxHeader.Ack} must be the number of frames received so far` });
   }
 }
 
-async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): Promise<void> {
+async function handshake(ctx: AjaxContext, req: ChskRequest, res: AjaxResponse): Promise<void> {
   const { core } = ctx;
   const o = core.options;
   if (core.isClosing) return refuse(res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
@@ -47,6 +69,17 @@ async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse
   }
   const id = clientIdOf(req);
   if (!id.ok) return refuse(res, id);
+  // The token first (a cluster directory may wait for its key), so nothing asynchronous separates the
+  // connection count below from the open.
+  let issued = ctx.directory.issue(id.cid);
+  if (issued instanceof Promise) {
+    try {
+      issued = await issued;
+    } catch (error) {
+      core.report({ code: ErrorCode.AdapterError, message: 'Ajax handshake: the adapter could not issue a connection token', clientId: id.cid, error });
+      return refuse(res, { status: 503, code: ErrorCode.AdapterError, message: 'cannot issue a connection token now; try again' });
+    }
+  }
   // The hooks get `handshakeTimeoutMs`, as on a WebSocket upgrade: one that never settles must not hold the request.
   const admission = await withDeadline(admitRequest(req, o, (r) => core.report({ ...r, clientId: id.cid })), o.handshakeTimeoutMs, o.scheduler);
   if (admission === TIMED_OUT) {
@@ -76,7 +109,7 @@ async function handshake(ctx: AjaxContext, req: ChskRequest, res: ServerResponse
     core.report({ code: ErrorCode.TooManyConnections, message: `Ajax handshake from ${ip} refused with 429: ${message}`, clientId: id.cid });
     return refuse(res, { status: 429, code: ErrorCode.TooManyConnections, message });
   }
-  const { conn, token } = newAjaxConnection(ctx, id.cid);
+  const { conn, token } = newAjaxConnection(ctx, id.cid, issued);
   if (ip !== undefined) ctx.anonymous.add(conn, ip);
   conn.attach(core.open(conn, { uid: admission.uid, clientId: id.cid, req, handshake: { tk: token }, handshakeData }));
   conn.answerHandshake(res, ctx.maxBody);

@@ -4,7 +4,9 @@ import type { Frame } from '../../packers/Packer';
 import { AjaxHeader, decodeBody } from '../../protocol/ajax';
 import { ErrorCode } from '../../protocol/codes';
 import type { ChskRequest } from '../../protocol/events';
-import { authenticate, type AjaxContext } from './AjaxContext';
+import { authenticate, type AjaxContext, type Authenticated } from './AjaxContext';
+import type { AjaxConnection } from './AjaxConnection';
+import type { AjaxResponse } from './AjaxDirectory';
 import { header, refuse } from './ajaxHttp';
 import { readBody } from './readBody';
 
@@ -25,8 +27,10 @@ function contentTypeFits(req: ChskRequest, binary: boolean): boolean {
  * huge) body is never parsed as the next request.
  */
 export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): Promise<void> {
-  const auth = authenticate(ctx, req);
+  let auth = authenticate(ctx, req);
+  if (auth instanceof Promise) auth = await auth;
   if (!auth.ok) return refuse(res, auth, true);
+  const clientId = auth.conn ? auth.conn.clientId : auth.cid;
   const binary = ctx.core.options.packer.binary;
   if (!contentTypeFits(req, binary)) {
     return refuse(
@@ -38,7 +42,7 @@ export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: Se
   const tooLarge = { status: 413, code: ErrorCode.TooLarge, message: `body exceeds ${ctx.maxBody} bytes (maxFrameBytes + framing)` };
   // Reported like a WebSocket message over maxPayload, so both transports show the same refusal on errors$.
   const refuseTooLarge = (): void => {
-    ctx.core.report({ code: ErrorCode.TooLarge, message: tooLarge.message, clientId: auth.conn.clientId });
+    ctx.core.report({ code: ErrorCode.TooLarge, message: tooLarge.message, clientId });
     refuse(res, tooLarge, true);
   };
   const declared = Number(header(req, 'content-length') ?? 0);
@@ -52,23 +56,34 @@ export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: Se
   }
   if (body === 'too-large') return refuseTooLarge();
   if (body === 'timeout') {
-    ctx.core.report({ code: ErrorCode.BodyTimeout, message: `a POST body was not complete within postTimeoutMs (${o.postTimeoutMs} ms)`, clientId: auth.conn.clientId });
+    ctx.core.report({ code: ErrorCode.BodyTimeout, message: `a POST body was not complete within postTimeoutMs (${o.postTimeoutMs} ms)`, clientId });
     return refuse(res, { status: 408, code: ErrorCode.BodyTimeout, message: `body not complete within ${o.postTimeoutMs} ms` }, true);
   }
+  const rawAck = header(req, AjaxHeader.Ack);
+  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (auth.conn) return postToConnection(ctx, auth.conn, res, bytes, rawAck);
+  ctx.directory.forward(auth.home, { op: 'post', selector: auth.selector, cid: auth.cid, ack: rawAck, body: bytes }, res);
+}
+
+/**
+ * A POST's body for a connection of this node, arrived here or relayed from another node (`rawAck` is its
+ * `x-chsk-ack`): framing, the acknowledgement, then every frame to the core; answered 204, or by the
+ * connection at the end of the tick when the POST carries an ack.
+ */
+export function postToConnection(ctx: AjaxContext, conn: AjaxConnection, res: AjaxResponse, body: Uint8Array, rawAck: string | undefined): void {
   let frames: Frame[];
   try {
     // Text bodies are decoded strictly: invalid UTF-8 is refused, never replaced.
-    frames = decodeBody(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), binary);
+    frames = decodeBody(body, ctx.core.options.packer.binary);
   } catch (e) {
     const message = e instanceof ProtocolError ? e.message : 'malformed body';
     return refuse(res, { status: 400, code: ErrorCode.BadFrame, message });
   }
   // A client that sends its ack with a POST reads frames from the answer (PROTOCOL.md, "POST").
-  const rawAck = header(req, AjaxHeader.Ack);
-  if (rawAck !== undefined && !auth.conn.acknowledge(/^\d{1,15}$/.test(rawAck) ? Number(rawAck) : NaN)) {
+  if (rawAck !== undefined && !conn.acknowledge(/^\d{1,15}$/.test(rawAck) ? Number(rawAck) : NaN)) {
     return refuse(res, { status: 400, code: ErrorCode.BadMessage, message: `${AjaxHeader.Ack} must be the number of frames received so far` });
   }
-  if (!auth.conn.receive(frames, rawAck === undefined ? undefined : res)) {
+  if (!conn.receive(frames, rawAck === undefined ? undefined : res)) {
     return refuse(res, { status: 410, code: ErrorCode.Closed, message: 'the connection is closed' });
   }
   if (rawAck !== undefined) return; // answered by the connection at the end of the tick
@@ -78,10 +93,21 @@ export async function handleAjaxPost(ctx: AjaxContext, req: ChskRequest, res: Se
 }
 
 /** `DELETE <path>`: the client closes its Ajax connection now instead of letting it time out. */
-export function handleAjaxDelete(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): void {
+export function handleAjaxDelete(ctx: AjaxContext, req: ChskRequest, res: ServerResponse): void | Promise<void> {
   const auth = authenticate(ctx, req);
+  if (auth instanceof Promise) return auth.then((a) => deleteAs(ctx, a, res));
+  deleteAs(ctx, auth, res);
+}
+
+function deleteAs(ctx: AjaxContext, auth: Authenticated, res: AjaxResponse): void {
   if (!auth.ok) return refuse(res, auth);
-  auth.conn.closeByClient();
+  if (auth.conn) return deleteConnection(auth.conn, res);
+  ctx.directory.forward(auth.home, { op: 'delete', selector: auth.selector, cid: auth.cid }, res);
+}
+
+/** The client closes a connection of this node (its DELETE arrived here or was relayed). */
+export function deleteConnection(conn: AjaxConnection, res: AjaxResponse): void {
+  conn.closeByClient();
   res.statusCode = 204;
   res.end();
 }
