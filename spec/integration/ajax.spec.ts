@@ -6,6 +6,7 @@ import { msgpackPacker } from '../../src/packers/msgpack';
 import { AjaxHeader } from '../../src/protocol/ajax';
 import { rawHandshake, rawPoll, rawPost } from '../support/ajaxRaw';
 import { startServer, waitFor, type TestServer } from '../support/harness';
+import { bare } from '../support/bare';
 
 type S = TestServer<Record<string, { data: unknown; reply: unknown }>>;
 const servers: S[] = [];
@@ -147,7 +148,7 @@ describe('long-poll', () => {
     expect(first.headers.get(AjaxHeader.Closed)).toBeNull();
     const second = rawPoll(s.url, c);
     s.chsk.send('idle', ['x/push', 1]);
-    expect((await second).messages).toEqual([{ t: 'e', ev: ['x/push', 1] }]);
+    expect(bare((await second).messages)).toEqual([{ t: 'e', ev: ['x/push', 1] }]);
   });
 
   test('the client re-polls after each timeout and stays usable', async () => {
@@ -180,7 +181,7 @@ describe('long-poll', () => {
     const f = await first;
     expect(f.status).toBe(204);
     s.chsk.send('twice', ['x/push', 'late']);
-    expect((await second).messages).toEqual([{ t: 'e', ev: ['x/push', 'late'] }]);
+    expect(bare((await second).messages)).toEqual([{ t: 'e', ev: ['x/push', 'late'] }]);
   });
 
   test('pushes written in a burst leave in one response, in order', async () => {
@@ -191,7 +192,7 @@ describe('long-poll', () => {
     await arrived;
     for (let i = 0; i < 50; i++) s.chsk.send('bursty', ['x/n', i]);
     const a = await next;
-    expect(a.messages).toEqual(Array.from({ length: 50 }, (_, i) => ({ t: 'e', ev: ['x/n', i] })));
+    expect(bare(a.messages)).toEqual(Array.from({ length: 50 }, (_, i) => ({ t: 'e', ev: ['x/n', i] })));
   });
 
   test('a response lost on the way is sent again: the next poll names what arrived (x-chsk-ack)', async () => {
@@ -205,7 +206,7 @@ describe('long-poll', () => {
     // Pretend that answer never arrived: poll again with the old ack.
     s.chsk.send('lossy', ['x/n', 3]);
     const again = await rawPoll(s.url, c, { ack: ackBefore });
-    expect(again.messages).toEqual([ev('x/n', 1), ev('x/n', 2), ev('x/n', 3)]);
+    expect(bare(again.messages)).toEqual([ev('x/n', 1), ev('x/n', 2), ev('x/n', 3)]);
     expect(Number(again.headers.get(AjaxHeader.Seq))).toBe(ackBefore + 3);
     const bad = await rawPoll(s.url, c, { ack: c.ack + 10 });
     expect([bad.status, bad.json?.code]).toEqual([400, 'CHSK_BAD_MESSAGE']);
@@ -265,7 +266,7 @@ describe('POST', () => {
       // The next write answers the held poll with every frame not yet acknowledged (the client drops what it has).
       s.chsk.broadcast(['x/later', 3]);
       const poll = await heldPoll;
-      expect(poll.messages).toEqual([...post.messages, { t: 'e', ev: ['x/later', 3] }]);
+      expect(bare(poll.messages)).toEqual([...post.messages, { t: 'e', ev: ['x/later', 3] }]);
       // A POST that acknowledges them trims the queue: its answer carries only what is new.
       const next = await rawPost(s.url, c, [{ t: 'q', rid: 3, ev: ['x/c', 4] }], { packer, headers: { [AjaxHeader.Ack]: String(a0 + 3) } });
       expect(next.messages).toEqual([{ t: 'r', rid: 3, d: { got: 4 } }]);
@@ -378,7 +379,7 @@ describe('lifecycle', () => {
     await report;
     const p = await rawPoll(s.url, c);
     // The bound counts every frame not yet acknowledged: the handshake and four pushes.
-    expect(p.messages).toEqual([0, 1, 2, 3].map((i) => ev('x/n', i)));
+    expect(bare(p.messages)).toEqual([0, 1, 2, 3].map((i) => ev('x/n', i)));
     expect(p.headers.get(AjaxHeader.Closed)).toBe('4507');
   });
 

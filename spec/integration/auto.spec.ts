@@ -8,6 +8,7 @@ import { AjaxHeader } from '../../src/protocol/ajax';
 import { rawHandshake, rawPoll } from '../support/ajaxRaw';
 import { PACKERS, startServer, waitFor, type TestServer } from '../support/harness';
 import { startStripUpgradeProxy } from '../support/stripUpgradeProxy';
+import { bare } from '../support/bare';
 
 type S = TestServer<Record<string, { data: unknown; reply: unknown }>>;
 const cleanup: Array<() => Promise<void>> = [];
@@ -117,9 +118,9 @@ describe('the upgrade probe (raw)', () => {
       const onWs = new Promise<unknown>((resolve) => p.ws!.once('message', (d) => resolve(packer.unpack(packer.binary ? new Uint8Array(d as Buffer) : String(d)))));
       s.chsk.send('raw', ['t/after', 2]);
       const last = await rawPoll(s.url, c, { packer });
-      expect(last.messages).toEqual([{ t: 'e', ev: ['t/before', 1] }]);
+      expect(bare(last.messages)).toEqual([{ t: 'e', ev: ['t/before', 1] }]);
       expect(last.headers.get(AjaxHeader.Upgraded)).toBe('1');
-      await expect(onWs).resolves.toEqual({ t: 'e', ev: ['t/after', 2] });
+      await expect(onWs.then(bare)).resolves.toEqual({ t: 'e', ev: ['t/after', 2] });
       await waitFor(s.chsk.connectedUids$, (u) => u.ws.has('raw') && !u.ajax.has('raw'));
       expect(opens).toEqual(['chsk/uidport-open']);
       // A second probe with the same token is refused.

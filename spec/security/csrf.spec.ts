@@ -63,7 +63,7 @@ describe('CSRF on the WebSocket handshake', () => {
     expect(everything).not.toContain(TOKEN);
     expect(everything).not.toContain(b64(TOKEN));
     expect(everything).not.toContain('csrf');
-    expect(Object.keys(JSON.parse(r.firstFrame!)).sort()).toEqual(['cid', 'rl', 't', 'uid', 'v']); // rl: the rate limit, not a secret
+    expect(Object.keys(JSON.parse(r.firstFrame!)).sort()).toEqual(['cid', 'rl', 'rs', 't', 'uid', 'v']); // rl: the rate limit, rs: the resume positions; not secrets
     r.ws!.terminate();
   });
 

@@ -37,3 +37,27 @@ describe('resolveServerOptions: limits', () => {
     expect(() => resolveServerOptions(o)).toThrow(name.split(' ')[0]!.split('.')[0]);
   });
 });
+
+describe('resolveServerOptions: resume', () => {
+  it('defaults to the replay bounds, fills a partial one and accepts false', () => {
+    expect(resolveServerOptions({}).resume).toEqual({ maxEntries: 1000, maxBytes: 1_048_576, maxAgeMs: 120_000 });
+    expect(resolveServerOptions({ resume: { maxEntries: 5 } }).resume).toEqual({ maxEntries: 5, maxBytes: 1_048_576, maxAgeMs: 120_000 });
+    expect(resolveServerOptions({ resume: false }).resume).toBe(false);
+  });
+
+  it.each<[string, ServerOptions]>([
+    ['resume true', { resume: true as never }],
+    ['resume null', { resume: null as never }],
+    ['resume an array', { resume: [] as never }],
+    ['resume.maxEntries 0', { resume: { maxEntries: 0 } }],
+    ['resume.maxEntries 1.5', { resume: { maxEntries: 1.5 } }],
+    ['resume.maxBytes -1', { resume: { maxBytes: -1 } }],
+    ['resume.maxBytes Infinity', { resume: { maxBytes: Infinity } }],
+    ['resume.maxAgeMs 0', { resume: { maxAgeMs: 0 } }],
+    ['resume.maxAgeMs 2^31', { resume: { maxAgeMs: 2 ** 31 } }],
+    ['resume.maxAgeMs a string', { resume: { maxAgeMs: '5' as never } }],
+  ])('throws ConfigError naming the option for %s', (name, o) => {
+    expect(() => resolveServerOptions(o)).toThrow(ConfigError);
+    expect(() => resolveServerOptions(o)).toThrow(name.split(' ')[0]!);
+  });
+});

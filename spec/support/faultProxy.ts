@@ -15,7 +15,7 @@ export class FaultProxy {
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
 
-  private constructor(private readonly targetPort: number) {
+  private constructor(private targetPort: number) {
     this.server = createServer((client) => {
       const upstream = connect(this.targetPort, '127.0.0.1');
       const pair: [Socket, Socket] = [client, upstream];
@@ -52,6 +52,23 @@ export class FaultProxy {
   /** Number of live proxied connections. */
   get connections(): number {
     return this.pairs.size;
+  }
+
+  /** Sends new connections to another port (a server restarted elsewhere is, for the client, the same address). */
+  retarget(port: number): void {
+    this.targetPort = port;
+  }
+
+  /**
+   * Stops reading what the server sends on every live connection (a client that reads too slowly): the server's
+   * socket buffer fills for real. `unstall()` reads again.
+   */
+  stall(): void {
+    for (const [, upstream] of this.pairs) upstream.pause();
+  }
+
+  unstall(): void {
+    for (const [, upstream] of this.pairs) upstream.resume();
   }
 
   /** Cuts every connection with a TCP reset. */

@@ -17,7 +17,8 @@ import { MessageType, type ClientMessage, type EventMessage, type RequestMessage
 import { isServerMessage } from '../protocol/isServerMessage';
 import type { TransportType } from '../protocol/events';
 import type { ResolvedClientOptions } from './clientOptions';
-import { initialState, type ClientState, type ClientStatus, type CloseReason } from './ClientState';
+import { initialState, type ClientRecovery, type ClientState, type ClientStatus, type CloseReason } from './ClientState';
+import { ResumeState } from './ResumeState';
 import type { ClientTransport, TransportLink, TransportSignal } from './ClientTransport';
 import { ClientChecks, type ClientCheck } from './ClientChecks';
 import { checkInOrder } from '../schemas/OrderedChecks';
@@ -57,6 +58,10 @@ export class ClientCore {
   readonly events = new Subject<readonly [string, unknown]>();
   /** What went wrong that no send waits for (see `errors$` in createClient.ts). */
   readonly errors = new Subject<ChannelError>();
+  /** Each reopen after the first: what it recovered (`reopened$`). */
+  readonly reopened = new Subject<ClientRecovery>();
+  /** Positions in the server's streams: which pushes are new, what to present on reconnect. */
+  private readonly positions = new ResumeState();
   /** The topics this client holds (`topic$`): joined on every handshake. */
   readonly topics = new ClientTopics({ ready: () => this.ready, write: (m) => void this.write(m) });
   /** Messages waiting behind an async `schemas` validator, in arrival order. */
@@ -303,6 +308,7 @@ export class ClientCore {
           params: this.o.params,
           csrfToken: this.o.csrfToken(),
           binary: this.o.packer.binary,
+          resume: this.positions.query(),
         })
         .subscribe({ next: onSignal, error: (e: unknown) => this.batch(() => (end('unexpected'), out.error(e))) });
       return () => {
@@ -358,6 +364,7 @@ export class ClientCore {
         const s = this.current();
         this.ready = true;
         this.pacer.reset(m.rl);
+        const recovery = this.positions.handshake(m.rs, m.rc);
         // What waited goes out before anyone hears of the open: a send made by a state$ subscriber reacting
         // to it must not overtake the buffer (issue 10 #2).
         this.pump();
@@ -371,7 +378,9 @@ export class ClientCore {
           handshakeData: m.hd,
           reconnectAttempt: 0,
           nextReconnectAt: null,
+          ...(s.everOpened ? { recovery } : {}),
         });
+        if (s.everOpened) this.later(() => this.reopened.next(recovery));
         return true;
       }
       case MessageType.Ping:
@@ -390,6 +399,8 @@ export class ClientCore {
 
   /** Checks a message against `schemas` (in arrival order, also with async validators), then delivers it. */
   private receive(m: ServerBatchable): void {
+    // A push at or below its stream's position was delivered already (the replay overlapped it).
+    if (m.t === MessageType.Event && !this.positions.accept(m)) return;
     if (!this.checks) {
       const value = m.t === MessageType.Event || m.t === MessageType.TopicEvent ? m.ev[1] : m.t === MessageType.Reply || m.t === MessageType.StreamItem ? m.d : undefined;
       return this.onMessage(m, value);

@@ -33,7 +33,12 @@ export type CloseReason =
  */
 export type ClientStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-/** What a reconnect recovered (missed pushes replayed); filled by the delivery work, `null` until then. */
+/**
+ * What a reopen recovered: the server's answer to the positions the client presented (README, "Nothing lost
+ * silently"). `recovered: true`: every push and broadcast sent to this client while it was away follows,
+ * in order and once (`replayed` of them, delivered on `events$` right after the open). `false`: some may be
+ * lost (the log was trimmed, the server restarted, or it keeps no logs): refetch what the app shows.
+ */
 export interface ClientRecovery {
   /** True when everything missed was replayed. */
   readonly recovered: boolean;
@@ -72,7 +77,10 @@ export interface ClientState {
   readonly reconnectAttempt: number;
   /** When the next attempt starts (scheduler time, ms), while one is waiting; else `null`. */
   readonly nextReconnectAt: number | null;
-  /** What the last reopen recovered. Always `null` for now: resume of missed pushes is not implemented yet. */
+  /**
+   * What the last reopen recovered (see {@link ClientRecovery}), set at each handshake after the first; `null`
+   * until the first reopen. The same value is emitted on `reopened$`.
+   */
   readonly recovery: ClientRecovery | null;
 }
 

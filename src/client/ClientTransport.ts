@@ -14,6 +14,11 @@ export interface ConnectContext {
   readonly csrfToken: string | undefined;
   /** True when frames are bytes (the packer is binary). */
   readonly binary: boolean;
+  /**
+   * The positions to present, JSON for the `rs` query parameter of the WebSocket URL or the Ajax handshake
+   * (not of polls or probes); undefined on a first connect or when the server keeps no logs.
+   */
+  readonly resume?: string;
 }
 
 /** An open link: write frames, close it. */

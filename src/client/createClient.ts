@@ -3,7 +3,7 @@ import type { ChannelError } from '../errors/ChannelError';
 import type { DefaultEventMap, Event, EventData, EventId, EventMapOf, EventReply, EventStreamItem, RequestId, StreamId } from '../protocol/events';
 import { ClientCore } from './ClientCore';
 import { resolveClientOptions, type ClientOptions } from './clientOptions';
-import type { ClientState } from './ClientState';
+import type { ClientRecovery, ClientState } from './ClientState';
 import type { ClientTransport } from './ClientTransport';
 import type { ReadonlyBehaviorSubject } from './StateSubject';
 import type { StreamOptions } from './requestStream';
@@ -34,6 +34,12 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
   readonly errors$: Observable<ChannelError>;
   /** The server's pushes, as event tuples `[id, data]`. */
   readonly events$: Observable<Event<M>>;
+  /**
+   * Each reopen after the first (not the first open): `{ recovered, replayed }`, also in `state$.value.recovery`.
+   * `recovered: true`: what was pushed while the link was down follows on `events$`, in order and once; `false`:
+   * pushes may have been missed (log trimmed, server restarted, resume off): refetch. Never errors or completes.
+   */
+  readonly reopened$: Observable<ClientRecovery>;
   /**
    * A request: cold; sends on subscribe, emits the reply and completes. Errors with `ReplyTimeoutError`
    * (`CHSK_TIMEOUT`) at the deadline, `ChannelClosedError` (`CHSK_CLOSED`) when the link drops with the
@@ -86,6 +92,7 @@ export function createClient<M extends EventMapOf<M>>(options: ClientOptions, tr
   return {
     state$: core.state$,
     events$: core.events.asObservable() as Observable<Event<M>>,
+    reopened$: core.reopened.asObservable(),
     errors$: core.errors.asObservable(),
     send: (event, opts) => core.request(event, opts?.timeoutMs ?? o.timeoutMs) as Observable<never>,
     emit: (event, opts) => core.emit(event, opts?.timeoutMs ?? o.timeoutMs),

@@ -17,6 +17,7 @@ export function inertClient<M extends EventMapOf<M> = DefaultEventMap>(): Channe
     state$: new StateSubject(SERVER_STATE),
     errors$: NEVER,
     events$: EMPTY,
+    reopened$: NEVER,
     send: () => EMPTY,
     stream$: () => EMPTY,
     topic$: () => EMPTY,

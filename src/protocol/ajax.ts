@@ -33,6 +33,11 @@ export const AjaxParam = {
   Handshake: 'hs',
   /** `upgrade=1` marks a probe WebSocket that takes over an Ajax connection. */
   Upgrade: 'upgrade',
+  /**
+   * The positions a reconnecting client presents, JSON `{"u":[offset,"epoch"],"b":[…]}`, on the WebSocket URL
+   * and the Ajax handshake GET (both transports).
+   */
+  Resume: 'rs',
 } as const;
 
 /** Prefix of the `Sec-WebSocket-Protocol` entry that carries the Ajax token on an upgrade probe. */

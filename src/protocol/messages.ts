@@ -60,6 +60,26 @@ export interface HandshakeMessage {
    * after a pause (a token bucket). A client that paces its writes to it is never refused `CHSK_RATE_LIMITED`.
    */
   readonly rl?: RateLimitInfo;
+  /**
+   * The positions the connection starts from in each of its streams, after any replay: `[offset, epoch]` for
+   * the uid's stream (`u`) and the broadcasts (`b`). Present when the server keeps replay logs (`resume`).
+   */
+  readonly rs?: ResumePositions;
+  /**
+   * Only when the client presented positions (`rs` query parameter): whether everything it missed is replayed
+   * (`ok`; false when a stream's epoch changed or its entries were trimmed, and then nothing of that stream is
+   * replayed) and how many entries follow the handshake (`n`).
+   */
+  readonly rc?: { readonly ok: boolean; readonly n: number };
+}
+
+/** A position in a stream on the wire: `[offset, epoch]`. */
+export type WirePosition = readonly [number, string];
+
+/** Positions per stream, as in `hs.rs` and the `rs` query parameter. */
+export interface ResumePositions {
+  readonly u?: WirePosition;
+  readonly b?: WirePosition;
 }
 
 /** The rate limit a server states in its handshake (`hs.rl`). */
@@ -79,8 +99,13 @@ export interface EventMessage {
    * acknowledges an accepted event with `{ t: 'a', mid }` and quotes it in a refusal. Absent: no acknowledgement.
    */
   readonly mid?: number;
-  /** Reserved for per-user sequence numbers (server→client resume). Ignored by v1 peers. */
+  /**
+   * S→C: the push's offset in its stream (the uid's, or `b` with `st: 'b'`), from a server whose adapter
+   * keeps replay logs; the client keeps the last one per stream and presents it when it reconnects.
+   */
   readonly seq?: number;
+  /** S→C with `seq`: the stream, `'b'` for a broadcast; absent for the uid's own stream. */
+  readonly st?: 'b';
 }
 
 /** C→S: an event that expects exactly one reply or error carrying the same `rid`. */

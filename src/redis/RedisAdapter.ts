@@ -43,6 +43,11 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   readonly connectedUids$: BehaviorSubject<ConnectedUids> = this.cluster.view.connectedUids$;
   /** Replay logs in Redis (streams with offsets as ids, epochs in meta hashes): every node reads them. */
   readonly replayLog: RedisReplayLog;
+  /**
+   * Not yet: pushes carry no offsets across the cluster until push/broadcast append to `replayLog` (and publish
+   * in the same script) and deliver with `seq` (see `ServerAdapter.resumable`).
+   */
+  readonly resumable = false;
   /** Message-id dedupe in Redis: a message re-sent to another node is seen there. */
   readonly dedupe: RedisDedupe;
   /** Topics across the cluster: a channel per topic, presence per topic in Redis (see RedisTopics). */

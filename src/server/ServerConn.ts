@@ -76,6 +76,11 @@ export class ServerConn {
   private slow = false;
   /** Messages waiting behind an async `schemas` validator, in arrival order (see `checkInOrder`). */
   checkQueue: ClientSendMessage[] | undefined = undefined;
+  /**
+   * Frames written while the connection's opening reads the replay logs (an asynchronous log): they leave
+   * after the handshake and the replay (see `finishOpen`).
+   */
+  held: Frame[] | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -102,6 +107,7 @@ export class ServerConn {
    */
   write(frame: Frame, immediate = false): void {
     if (!this.open) return;
+    if (this.held) return void this.held.push(frame);
     const max = this.guard.maxBufferedBytes;
     if (max === Infinity) return this.link.send(frame, immediate);
     if (this.slow) {

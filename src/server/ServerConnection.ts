@@ -36,4 +36,9 @@ export interface ConnectionHandle {
    * connection is already closed.
    */
   swapLink(link: ServerConnection): boolean;
+  /**
+   * Set when the handshake could not be written at once (the adapter's replay log answers after a round trip):
+   * resolves once it is. A binding that answers the handshake itself (Ajax) waits for it.
+   */
+  readonly opened?: Promise<void>;
 }

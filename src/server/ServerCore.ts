@@ -37,6 +37,7 @@ import type { DataIssue } from '../schemas/DataIssue';
 import { ServerStream, type StreamLink } from './ServerStream';
 import { ServerTopics } from './ServerTopics';
 import { LocalTopics } from './TopicRegistry';
+import { finishOpen, parseResume, readResume } from './ReplayOnOpen';
 
 export type { ServerErrorReport } from './ServerErrorReport';
 
@@ -48,6 +49,8 @@ export interface ConnectionInfo {
   /** Extra handshake fields (the Ajax token). */
   readonly handshake?: Partial<HandshakeMessage>;
   readonly handshakeData?: unknown;
+  /** The `rs` query parameter as received (untrusted): the positions a reconnecting client presents. */
+  readonly resume?: string | null;
 }
 
 /**
@@ -72,7 +75,7 @@ export class ServerCore {
   private readonly gate: DataGate | undefined;
 
   constructor(readonly options: ResolvedServerOptions) {
-    this.adapter = options.adapter ?? new MemoryAdapter();
+    this.adapter = options.adapter ?? new MemoryAdapter({ replay: options.resume });
     this.writeGuard = {
       maxBufferedBytes: options.maxBufferedBytes,
       policy: options.slowConsumer,
@@ -103,6 +106,7 @@ export class ServerCore {
       closeLocal: (key, code, reason) => this.closeLocal(key, code, reason),
       uidPort: (key, open, conn) => this.uidPort(key, open, conn),
       report: (r) => this.report(r),
+      resume: options.resume !== false,
     });
     this.gate = options.schemas || options.strict ? new DataGate(options.schemas ?? {}, options.strict) : undefined;
     const ka = options.keepAlive;
@@ -138,10 +142,56 @@ export class ServerCore {
       ...(this.options.rateLimit ? { rl: { r: this.options.rateLimit.perSecond, b: this.options.rateLimit.burst } } : {}),
       ...info.handshake,
     };
-    this.write(conn, hs);
-    if (link.transport === 'ws') this.keepAlive?.add(conn);
+    if (!this.resumable) {
+      this.write(conn, hs);
+      if (link.transport === 'ws') this.keepAlive?.add(conn);
+      this.adapter.add(conn);
+      return new CoreHandle(this, conn);
+    }
+    return this.openResumable(conn, hs, info);
+  }
+
+  /** Pushes carry offsets and clients get their positions (the `resume` option, and an adapter that keeps logs). */
+  get resumable(): boolean {
+    return this.options.resume !== false && this.adapter.resumable;
+  }
+
+  /**
+   * Opens a connection that resumes (PROTOCOL.md, "Offsets and resume"): pushes still in a batch window leave
+   * first (they predate the connection), the connection is registered for new pushes and holds what is written
+   * to it while the logs are read, then the handshake with its positions, the replay and the held frames leave
+   * in that order (`finishOpen`). With the memory log all of it happens now.
+   */
+  private openResumable(conn: ServerConn, hs: HandshakeMessage, info: ConnectionInfo): ConnectionHandle {
+    const parsed = parseResume(info.resume);
+    if (!parsed.ok) {
+      this.report({ code: ErrorCode.BadMessage, message: `the rs query parameter was ignored (the connection opens without resume): ${parsed.why}`, clientId: conn.clientId, uid: conn.uid });
+    }
+    const request = parsed.ok ? parsed.request : undefined;
+    this.pushes.flushAll();
+    conn.held = [];
+    if (conn.transport === 'ws') this.keepAlive?.add(conn);
     this.adapter.add(conn);
-    return new CoreHandle(this, conn);
+    const handle = new CoreHandle(this, conn);
+    const packer = this.options.packer;
+    let read;
+    try {
+      read = readResume(this.adapter.replayLog, conn.key, request);
+    } catch (error) {
+      read = Promise.reject(error);
+    }
+    if (!(read instanceof Promise)) {
+      finishOpen(conn, packer, hs, request !== undefined, read);
+      return handle;
+    }
+    handle.opened = read.then(
+      (answer) => finishOpen(conn, packer, hs, request !== undefined, answer),
+      (error: unknown) => {
+        this.report({ code: ErrorCode.AdapterError, message: 'could not read the replay logs: the connection opens without resume', clientId: conn.clientId, uid: conn.uid, error });
+        finishOpen(conn, packer, hs, request !== undefined, undefined);
+      },
+    );
+    return handle;
   }
 
   /** What the connection keeps of its request (`keepRequest`); the whole request if the hook throws. */
@@ -638,6 +688,7 @@ function idOf(raw: unknown, field: 'rid' | 'mid'): number | undefined {
  * share its methods (about 200 B less per connection).
  */
 class CoreHandle implements ConnectionHandle {
+  opened: Promise<void> | undefined = undefined;
   constructor(
     private readonly core: ServerCore,
     private readonly conn: ServerConn,

@@ -291,7 +291,7 @@ export function attachWebSocket(core: ServerCore, httpServer: Server, ajax?: Aja
       return ws.close(CloseCode.BadHandshake, refusal);
     }
     sockets.add(ws);
-    const handle = core.open(new WebSocketLink(ws, socket), { uid, clientId, req, handshakeData });
+    const handle = core.open(new WebSocketLink(ws, socket), { uid, clientId, req, handshakeData, resume: params.get(AjaxParam.Resume) });
     wire(ws, handle, sockets, core);
   };
 

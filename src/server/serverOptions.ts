@@ -5,6 +5,7 @@ import type { Packer } from '../packers/Packer';
 import type { ChskRequest } from '../protocol/events';
 import type { AuthorizeTopic } from './ServerTopics';
 import type { ServerAdapter } from './adapter/ServerAdapter';
+import { DEFAULT_REPLAY_LIMITS, type ReplayLimits } from './adapter/ReplayLog';
 import { schemasProblem, type EventSchemas } from '../schemas/EventSchemas';
 
 /**
@@ -239,6 +240,15 @@ export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
    * @default new MemoryAdapter()
    */
   adapter?: ServerAdapter;
+  /**
+   * Replay logs for resume (README, "Nothing lost silently"): every push to a uid and every broadcast gets an
+   * offset in its stream and is kept, per stream, up to `maxEntries` entries, `maxBytes` bytes (packed size)
+   * and `maxAgeMs`, whichever is passed first; a client that reconnects presents its offsets and gets what it
+   * missed, in order and once, or `recovered: false`. `false`: no logs, no offsets, no resume. The bounds apply
+   * to the default in-memory adapter; an adapter you pass keeps its own (`false` still turns resume off).
+   * @default { maxEntries: 1000, maxBytes: 1_048_576, maxAgeMs: 120_000 }
+   */
+  resume?: Partial<ReplayLimits> | false;
   /** How often `stats$` samples (only while subscribed). @default 1000 */
   statsIntervalMs?: number;
   /** Scheduler for every timer (grace periods, request timeouts, keep-alive). @default asyncScheduler */
@@ -246,10 +256,11 @@ export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
 }
 
 export type ResolvedServerOptions = Required<
-  Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs' | 'rateLimit' | 'schemas' | 'authorizeTopic'>
+  Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs' | 'rateLimit' | 'schemas' | 'authorizeTopic' | 'resume'>
 > & {
   batchMs: { ws: number; ajax: number };
   rateLimit: Required<RateLimit> | false;
+  resume: ReplayLimits | false;
 } & Pick<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'schemas' | 'authorizeTopic'>;
 
 function defaultUserId(req: ChskRequest): string | null {
@@ -293,6 +304,18 @@ function rateLimit(r: RateLimit | false | undefined): Required<RateLimit> | fals
     perSecond: positive('rateLimit.perSecond', r?.perSecond ?? 200),
     burst: positive('rateLimit.burst', r?.burst ?? 400, true),
     closeAfter: positive('rateLimit.closeAfter', r?.closeAfter ?? 1000, true),
+  };
+}
+
+function resume(r: Partial<ReplayLimits> | false | undefined): ReplayLimits | false {
+  if (r === false) return false;
+  if (r !== undefined && (typeof r !== 'object' || r === null || Array.isArray(r))) {
+    throw new ConfigError(`option 'resume' must be false or { maxEntries?, maxBytes?, maxAgeMs? }, got ${String(r)}`);
+  }
+  return {
+    maxEntries: positive('resume.maxEntries', r?.maxEntries ?? DEFAULT_REPLAY_LIMITS.maxEntries, true),
+    maxBytes: positive('resume.maxBytes', r?.maxBytes ?? DEFAULT_REPLAY_LIMITS.maxBytes, true),
+    maxAgeMs: duration('resume.maxAgeMs', r?.maxAgeMs ?? DEFAULT_REPLAY_LIMITS.maxAgeMs),
   };
 }
 
@@ -372,6 +395,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     postTimeoutMs: duration('postTimeoutMs', o.postTimeoutMs ?? 30_000),
     closeTimeoutMs: duration('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
     adapter: o.adapter,
+    resume: resume(o.resume),
     statsIntervalMs: duration('statsIntervalMs', o.statsIntervalMs ?? 1000),
     scheduler: o.scheduler ?? asyncScheduler,
   };

@@ -154,7 +154,7 @@ export class FakeNetwork {
             },
             close: (code, reason) => deliver('down', () => finish(code, reason)),
           },
-          { uid: who.uid, clientId: ctx.clientId, req, handshakeData: this.core.options.handshakeData?.(req) },
+          { uid: who.uid, clientId: ctx.clientId, req, handshakeData: this.core.options.handshakeData?.(req), resume: ctx.resume },
         );
       });
       return () => {

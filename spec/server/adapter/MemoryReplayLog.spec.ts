@@ -1,10 +1,11 @@
 // The ReplayLog contract, over MemoryReplayLog and RedisReplayLog (when Redis answers): the same tests.
 import { MessageType, type EventMessage } from '../../../src/protocol/messages';
 import { storeImpls } from './storeImpls';
+import { MemoryReplayLog } from '../../../src/server/adapter/MemoryReplayLog';
 
 const ev = (n: number): EventMessage => ({ t: MessageType.Event, ev: ['x/n', n] });
 
-describe.each(storeImpls().map((impl) => [impl.name, impl] as const))('ReplayLog: %s', (name, impl) => {
+describe.each(storeImpls().map((impl) => [impl.name, impl] as const))('ReplayLog: %s', (_name, impl) => {
   let now = 0;
   const clock = () => now;
   beforeEach(() => (now = 0));
@@ -63,14 +64,6 @@ describe.each(storeImpls().map((impl) => [impl.name, impl] as const))('ReplayLog
     const r = await log.readSince('s', { offset: 4, epoch: p.epoch });
     expect(r.ok && r.entries.map((e) => e.offset)).toEqual([5]);
     now = 2000; // everything aged out
-    if (name === 'memory') {
-      // MemoryReplayLog on main forgets the log at once (a new epoch); the delivery branch makes it keep the
-      // position as Redis does below, and this test then asserts the same for both.
-      const fresh = await log.position('s');
-      expect(fresh.offset).toBe(0);
-      expect(fresh.epoch).not.toBe(p.epoch);
-      return;
-    }
     // The position outlives the entries (an up-to-date client still resumes), until positionTtlMs.
     const kept = await log.position('s');
     expect(kept).toEqual({ offset: 5, epoch: p.epoch });
@@ -90,5 +83,28 @@ describe.each(storeImpls().map((impl) => [impl.name, impl] as const))('ReplayLog
     const r = await log.readSince('s', { offset: 290, epoch: p.epoch });
     expect(r.ok && r.entries.map((e) => e.msg.ev[1])).toEqual([291, 292, 293, 294, 295, 296, 297, 298, 299, 300]);
     expect(await log.readSince('s', { offset: 289, epoch: p.epoch })).toMatchObject({ ok: false, reason: 'trimmed' });
+  });
+});
+
+describe('MemoryReplayLog: memory', () => {
+  test('idle streams let go of their entries after maxAgeMs and of their position after positionTtlMs, swept by later appends', () => {
+    let now = 0;
+    const log = new MemoryReplayLog(() => now, { maxAgeMs: 1000 }, 10_000);
+    for (let i = 0; i < 50; i++) log.append(`u:${i}`, ev(i), 10);
+    expect(log.size).toEqual({ withEntries: 50, positionsOnly: 0 });
+    now = 2000;
+    for (let i = 0; i < 50; i++) log.append('busy', ev(i), 10);
+    expect(log.size).toEqual({ withEntries: 1, positionsOnly: 50 });
+    now = 13_000;
+    for (let i = 0; i < 50; i++) log.append('busy', ev(i), 10);
+    expect(log.size).toEqual({ withEntries: 1, positionsOnly: 0 });
+  });
+
+  test('an up-to-date position stays valid while the stream is quiet (an idle client resumes)', () => {
+    let now = 0;
+    const log = new MemoryReplayLog(() => now, { maxAgeMs: 1000 });
+    const p = log.append('u:a', ev(1), 10);
+    now = 3_600_000;
+    expect(log.readSince('u:a', p)).toEqual({ ok: true, entries: [], position: p });
   });
 });

@@ -19,7 +19,7 @@ export interface StoreImpl {
 
 const memory: StoreImpl = {
   name: 'memory',
-  replayLog: (clock, limits) => new MemoryReplayLog(clock, limits),
+  replayLog: (clock, limits, ttl) => new MemoryReplayLog(clock, limits, ttl),
   dedupe: (clock, limits) => new MemoryDedupe(clock, limits),
 };
 

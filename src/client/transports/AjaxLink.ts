@@ -101,6 +101,7 @@ export class AjaxLink {
       [AjaxParam.Version]: String(PROTOCOL_VERSION),
       [AjaxParam.ClientId]: this.ctx.clientId,
       [AjaxParam.Handshake]: '1',
+      ...(this.ctx.resume ? { [AjaxParam.Resume]: this.ctx.resume } : {}),
     });
     this.request('GET', url, this.headers(false), undefined, this.o.connectTimeoutMs).then(
       (a) => {

@@ -83,7 +83,8 @@ export function webSocketTransport(WebSocketCtor: WebSocketConstructor, deadline
     type: 'ws',
     connect: (ctx: ConnectContext) =>
       new Observable<TransportSignal>((sub) => {
-        const url = toWebSocketUrl(ctx.url, { ...ctx.params, v: String(PROTOCOL_VERSION), cid: ctx.clientId });
+        // `rs`: the positions to resume from (AjaxParam.Resume, spelt here so the WebSocket-only bundle skips ajax.ts).
+        const url = toWebSocketUrl(ctx.url, { ...ctx.params, v: String(PROTOCOL_VERSION), cid: ctx.clientId, ...(ctx.resume ? { rs: ctx.resume } : {}) });
         const protocols = [WS_SUBPROTOCOL];
         if (ctx.csrfToken) protocols.push(`csrf.${base64Url(ctx.csrfToken)}`);
         let ws: WebSocketLike;

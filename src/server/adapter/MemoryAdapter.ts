@@ -11,11 +11,22 @@ import { Presence } from './Presence';
 import type { ReplayLimits } from './ReplayLog';
 import type { AdapterHost, AdapterStats, ServerAdapter } from './ServerAdapter';
 import { UidsView, type ConnectedUids } from './UidsView';
+import { streamOf } from './streams';
+
+/** A push's size for the log's byte bound: its packed length (characters for a text packer). */
+function sizeOf(host: AdapterHost, msg: EventMessage): number {
+  const f = host.packer.pack(msg);
+  return typeof f === 'string' ? f.length : f.byteLength;
+}
 
 /** Options of {@link MemoryAdapter}. */
 export interface MemoryAdapterOptions {
-  /** Bounds of each replay log. @default { maxEntries: 1000, maxBytes: 1_048_576, maxAgeMs: 120_000 } */
-  replay?: Partial<ReplayLimits>;
+  /**
+   * Bounds of each replay log, or `false` for no logs (pushes then carry no offsets and clients cannot resume).
+   * The server passes its `resume` option here when it makes the adapter itself.
+   * @default { maxEntries: 1000, maxBytes: 1_048_576, maxAgeMs: 120_000 }
+   */
+  replay?: Partial<ReplayLimits> | false;
   /** Bounds of the message-id dedupe window per (uid, client id). @default { maxEntries: 1000, windowMs: 300_000 } */
   dedupe?: Partial<DedupeLimits>;
 }
@@ -32,11 +43,13 @@ export class MemoryAdapter extends LocalConnections implements ServerAdapter {
   readonly connectedUids$: BehaviorSubject<ConnectedUids> = this.view.connectedUids$;
   readonly replayLog: MemoryReplayLog;
   readonly dedupe: MemoryDedupe;
+  private readonly logs: boolean;
 
   constructor(options: MemoryAdapterOptions = {}) {
     super();
     const now = (): number => (this.host?.scheduler ?? asyncScheduler).now();
-    this.replayLog = new MemoryReplayLog(now, options.replay);
+    this.logs = options.replay !== false;
+    this.replayLog = new MemoryReplayLog(now, options.replay || {});
     this.dedupe = new MemoryDedupe(now, options.dedupe);
   }
 
@@ -71,12 +84,23 @@ export class MemoryAdapter extends LocalConnections implements ServerAdapter {
     return this.countOf(uid);
   }
 
+  /** Offsets on every push and broadcast, unless `replay: false` here or `resume: false` on the server. */
+  get resumable(): boolean {
+    return this.logs && (this.host?.resume ?? true);
+  }
+
   push(key: string, msg: EventMessage, flush: boolean): number {
-    return this.host!.deliver(key, msg, flush);
+    const host = this.host!;
+    if (!this.resumable) return host.deliver(key, msg, flush);
+    const { offset } = this.replayLog.append(streamOf.uid(key), msg, sizeOf(host, msg));
+    return host.deliver(key, { ...msg, seq: offset }, flush);
   }
 
   broadcast(msg: EventMessage, flush: boolean): number {
-    return this.host!.deliver(undefined, msg, flush);
+    const host = this.host!;
+    if (!this.resumable) return host.deliver(undefined, msg, flush);
+    const { offset } = this.replayLog.append(streamOf.broadcast, msg, sizeOf(host, msg));
+    return host.deliver(undefined, { ...msg, seq: offset, st: 'b' }, flush);
   }
 
   disconnect(key: string, code: number, reason: string): void {

@@ -13,7 +13,12 @@ interface Log {
   /** Entries in offset order; `head` is the index of the oldest one kept (trimming moves it, compaction is amortised). */
   entries: Stored[];
   head: number;
+  /** When the last entry was appended (scheduler time); the position outlives it by `positionTtlMs`. */
+  last: number;
 }
+
+/** How long a stream's position outlives its last append: as `RedisReplayLog` keeps it. */
+export const DEFAULT_POSITION_TTL_MS = 24 * 3600_000;
 
 let epochs = 0;
 /** A new epoch: unique within the process, and across restarts (time + random). */
@@ -21,34 +26,49 @@ function newEpoch(): string {
   return `${Date.now().toString(36)}.${(epochs++).toString(36)}.${Math.random().toString(36).slice(2, 8)}`;
 }
 
+const NO_ENTRIES: Stored[] = [];
+
 /**
  * Replay logs in this process's memory, bounded per stream by entries, bytes and age (whichever is passed
- * first). A log whose every entry has aged out is forgotten at the next touch and a new one starts with a
- * new epoch, so idle streams cost nothing; the epoch tells a returning client that its offset means nothing
- * here. `now` is the server's scheduler clock.
+ * first). The position (epoch and top offset, about 150 B) outlives the entries for `positionTtlMs` after the
+ * last append, so a client that is up to date resumes (`recovered: true`) however long ago its stream last
+ * moved; after that the stream starts again with a new epoch. Idle streams are swept as appends come (a few
+ * per append, oldest first, no timer): entries older than `maxAgeMs` are let go even if nobody reads the
+ * stream again. `now` is the server's scheduler clock.
  */
 export class MemoryReplayLog implements ReplayLog {
-  private readonly logs = new Map<string, Log>();
+  /** Logs holding entries, in order of last append (re-inserted on append), then the positions alone. */
+  private readonly live = new Map<string, Log>();
+  private readonly idle = new Map<string, Log>();
   private readonly limits: ReplayLimits;
 
   constructor(
     private readonly now: () => number,
     limits: Partial<ReplayLimits> = {},
+    private readonly positionTtlMs = DEFAULT_POSITION_TTL_MS,
   ) {
     this.limits = { ...DEFAULT_REPLAY_LIMITS, ...limits };
   }
 
   append(stream: string, msg: EventMessage, bytes: number): StreamPosition {
-    const log = this.log(stream);
+    const now = this.now();
+    const log = this.log(stream, now);
     const offset = ++log.top;
-    log.entries.push({ offset, msg, bytes, at: this.now() });
+    if (log.entries === NO_ENTRIES) log.entries = [];
+    log.entries.push({ offset, msg, bytes, at: now });
     log.bytes += bytes;
-    this.trim(log);
+    log.last = now;
+    // Last-append order: delete and set again moves it to the end.
+    this.idle.delete(stream);
+    this.live.delete(stream);
+    this.live.set(stream, log);
+    this.trim(log, now);
+    this.sweep(now);
     return { offset, epoch: log.epoch };
   }
 
   readSince(stream: string, since: StreamPosition, max = Infinity): ReplayRead {
-    const log = this.log(stream);
+    const log = this.log(stream, this.now());
     const position = { offset: log.top, epoch: log.epoch };
     if (since.epoch !== log.epoch) return { ok: false, reason: 'epoch', position };
     if (since.offset > log.top) return { ok: false, reason: 'epoch', position };
@@ -61,33 +81,75 @@ export class MemoryReplayLog implements ReplayLog {
   }
 
   position(stream: string): StreamPosition {
-    const log = this.log(stream);
+    const log = this.log(stream, this.now());
     return { offset: log.top, epoch: log.epoch };
   }
 
-  /** The log of `stream`, trimmed by age; a new one (new epoch) when it had none or every entry aged out. */
-  private log(stream: string): Log {
-    let log = this.logs.get(stream);
+  /** Streams whose entries or position are held (for tests and the memory figures in README). */
+  get size(): { readonly withEntries: number; readonly positionsOnly: number } {
+    return { withEntries: this.live.size, positionsOnly: this.idle.size };
+  }
+
+  /**
+   * The log of `stream`, trimmed by age; a new one (new epoch) when it had none or its position expired. A
+   * stream read but never written gets a log too (offset 0, kept in the position map until its TTL), so its
+   * epoch does not change under a client that was told it.
+   */
+  private log(stream: string, now: number): Log {
+    let log = this.live.get(stream) ?? this.idle.get(stream);
     if (log) {
-      this.trim(log);
-      if (log.head >= log.entries.length && log.top > 0) this.logs.delete(stream), (log = undefined);
+      if (now - log.last > this.positionTtlMs) {
+        this.live.delete(stream);
+        this.idle.delete(stream);
+        log = undefined;
+      } else this.trim(log, now);
     }
-    if (!log) this.logs.set(stream, (log = { epoch: newEpoch(), top: 0, bytes: 0, entries: [], head: 0 }));
+    if (!log) {
+      log = { epoch: newEpoch(), top: 0, bytes: 0, entries: NO_ENTRIES, head: 0, last: now };
+      this.idle.set(stream, log);
+    }
     return log;
   }
 
-  private trim(log: Log): void {
+  private trim(log: Log, now: number): void {
     const { maxEntries, maxBytes, maxAgeMs } = this.limits;
-    const oldest = this.now() - maxAgeMs;
+    const oldest = now - maxAgeMs;
     while (log.head < log.entries.length) {
       const e = log.entries[log.head]!;
       if (log.entries.length - log.head <= maxEntries && log.bytes <= maxBytes && e.at >= oldest) break;
       log.bytes -= e.bytes;
       log.head++;
     }
-    if (log.head > 64 && log.head * 2 >= log.entries.length) {
+    if (log.head >= log.entries.length) {
+      if (log.entries !== NO_ENTRIES) (log.entries = NO_ENTRIES), (log.head = 0), (log.bytes = 0);
+    } else if (log.head > 64 && log.head * 2 >= log.entries.length) {
       log.entries = log.entries.slice(log.head);
       log.head = 0;
+    }
+  }
+
+  /**
+   * Lets go of what idle streams hold, a little per append so the cost follows the work: the stream appended
+   * longest ago loses its entries once they are all past `maxAgeMs` (its position stays), and the oldest
+   * position goes once past `positionTtlMs`.
+   */
+  private sweep(now: number): void {
+    for (let i = 0; i < 2; i++) {
+      const first = this.live.entries().next();
+      if (first.done) break;
+      const [stream, log] = first.value;
+      if (now - log.last <= this.limits.maxAgeMs) break;
+      log.entries = NO_ENTRIES;
+      log.head = log.bytes = 0;
+      this.live.delete(stream);
+      this.idle.set(stream, log);
+    }
+    for (let i = 0; i < 2; i++) {
+      const first = this.idle.entries().next();
+      if (first.done) break;
+      const [stream, log] = first.value;
+      if (now - log.last <= this.positionTtlMs) break;
+      this.idle.delete(stream);
     }
   }
 }

@@ -37,6 +37,11 @@ export interface AdapterHost {
   uidPort(key: string, open: boolean, conn: ServerConn | undefined): void;
   /** Reports a problem on `errors$`. */
   report(r: ServerErrorReport): void;
+  /**
+   * False when the server's `resume` option is `false`: the core never reads the replay logs, so the adapter
+   * need not write them (its pushes may then go without `seq`).
+   */
+  readonly resume: boolean;
 }
 
 /** Counters an adapter keeps for `stats$` (totals since start; the core turns them into rates). */
@@ -84,9 +89,24 @@ export interface ServerAdapter {
   count(key: string, transport: TransportType): number;
   /** Open connections of `uid` in the whole cluster (for `maxConnectionsPerUid`). */
   connectionCount(uid: string): number | Promise<number>;
-  /** Pushes to every connection of uid key `key`, on any node; answers local connections + nodes handed to. */
+  /**
+   * True when the adapter assigns offsets: every push and broadcast it delivers (through
+   * {@link AdapterHost.deliver}, here and on other nodes) carries `seq`, its offset in its stream, and was
+   * appended to {@link replayLog} under that offset before any connection could see it; a broadcast also
+   * carries `st: 'b'`. Streams: `u:<uid key>` (see `streamOf`), `b` for broadcasts. Only then does the core
+   * tell clients their positions (`hs.rs`) and replay what they missed when they come back. Read once per
+   * connection, when it opens.
+   */
+  readonly resumable: boolean;
+  /**
+   * Pushes to every connection of uid key `key`, on any node; answers local connections + nodes handed to.
+   * A resumable adapter appends it to stream `u:<key>` first and delivers it with `seq` (see {@link resumable}).
+   */
   push(key: string, msg: EventMessage, flush: boolean): number;
-  /** Pushes to every connection on every node; answers local connections + nodes handed to. */
+  /**
+   * Pushes to every connection on every node; answers local connections + nodes handed to. A resumable
+   * adapter appends it to stream `b` once and delivers it with `seq` and `st: 'b'` (still packed once for all).
+   */
   broadcast(msg: EventMessage, flush: boolean): number;
   /** Closes every connection of uid key `key` on every node with `code` and `reason`. */
   disconnect(key: string, code: number, reason: string): void | Promise<void>;

@@ -111,6 +111,9 @@ async function handshake(ctx: AjaxContext, req: ChskRequest, res: AjaxResponse):
   }
   const { conn, token } = newAjaxConnection(ctx, id.cid, issued);
   if (ip !== undefined) ctx.anonymous.add(conn, ip);
-  conn.attach(core.open(conn, { uid: admission.uid, clientId: id.cid, req, handshake: { tk: token }, handshakeData }));
+  const handle = core.open(conn, { uid: admission.uid, clientId: id.cid, req, handshake: { tk: token }, handshakeData, resume: queryOf(req).get(AjaxParam.Resume) });
+  conn.attach(handle);
+  // The handshake is the answer's first frame: with a replay log that answers after a round trip, wait for it.
+  if (handle.opened) await handle.opened;
   conn.answerHandshake(res, ctx.maxBody);
 }

@@ -1,0 +1,203 @@
+import { BehaviorSubject } from 'rxjs';
+import type { ChannelSocketClient, ClientOptions, ClientRecovery } from '../../src/client';
+import { ErrorCode, type DefaultEventMap } from '../../src';
+import { exponentialBackoff } from '../../src/operators/exponentialBackoff';
+import type { ServerOptions } from '../../src/server';
+import { FaultProxy } from '../support/faultProxy';
+import { MATRIX, startServer, waitFor, type TestServer } from '../support/harness';
+
+// Resume through a TCP fault proxy (issue 12 #1, #2): real servers on port 0, real clients over every transport
+// and packer. Every test waits for conditions (a count, a state), never for a fixed time.
+
+const LONG = 20_000;
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+/** Lets I/O run between pushes (not a sleep: the next macrotask). */
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** What one client saw: the `n/x` pushes' numbers, in order, and each reopen's recovery. */
+interface Seen {
+  readonly ns: number[];
+  readonly count$: BehaviorSubject<number>;
+  readonly reopens: ClientRecovery[];
+}
+
+function watch(c: ChannelSocketClient<DefaultEventMap>): Seen {
+  const seen: Seen = { ns: [], count$: new BehaviorSubject(0), reopens: [] };
+  c.events$.subscribe(([id, d]) => {
+    if (id !== 'n/x') return;
+    seen.ns.push(typeof d === 'number' ? d : (d as { n: number }).n);
+    seen.count$.next(seen.ns.length);
+  });
+  c.reopened$.subscribe((r) => seen.reopens.push(r));
+  return seen;
+}
+
+/** Pushes `n/x` from..to to a uid (or broadcasts them), letting I/O run every 20. */
+async function pushAll(s: TestServer<DefaultEventMap>, uid: string | undefined, from: number, to: number, each?: (n: number) => void): Promise<void> {
+  for (let n = from; n <= to; n++) {
+    if (uid === undefined) s.chsk.broadcast(['n/x', n]);
+    else s.chsk.send(uid, ['n/x', n]);
+    each?.(n);
+    if (n % 20 === 0) await tick();
+  }
+}
+
+describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
+  let s: TestServer<DefaultEventMap>;
+  let proxy: FaultProxy;
+  const start = async (o: ServerOptions = {}): Promise<void> => {
+    s = await startServer({ packer, keepAlive: { idleMs: 200, timeoutMs: 200 }, wsGraceMs: 100, ajaxGraceMs: 1000, resume: { maxEntries: 5000 }, ...o });
+    proxy = await FaultProxy.start(Number(new URL(s.url).port));
+  };
+  const client = (uid: string, o: ClientOptions = {}): ChannelSocketClient<DefaultEventMap> =>
+    s.client({
+      url: `http://127.0.0.1:${proxy.port}/chsk`,
+      params: { uid },
+      type,
+      packer,
+      keepAlive: { idleMs: 200, timeoutMs: 200 },
+      backoff: exponentialBackoff({ initialMs: 20, maxMs: 200, jitter: 'equal' }),
+      ...o,
+    });
+  /** Takes the network away until the client notices (Ajax retries its poll for ~4 s first), then gives it back. */
+  const outage = async (cs: ChannelSocketClient<DefaultEventMap>[], meanwhile: () => Promise<void>): Promise<void> => {
+    await proxy.pause();
+    for (const c of cs) await waitFor(c.state$, (st) => !st.open, LONG);
+    await meanwhile();
+    await proxy.resume();
+    for (const c of cs) await waitFor(c.state$, (st) => st.open, LONG);
+  };
+  afterEach(async () => {
+    await proxy?.close();
+    await s?.stop();
+  });
+
+  test('a reset in the middle of 2,000 pushes: every push arrives once, in order; a reopen says recovered', async () => {
+    await start();
+    const c = client('r1');
+    const seen = watch(c);
+    await waitFor(c.state$, (st) => st.open);
+    let cut = false;
+    c.events$.subscribe(() => {
+      if (!cut && seen.ns.length >= 300) (cut = true), proxy.reset();
+    });
+    await pushAll(s, 'r1', 1, 2000);
+    await waitFor(seen.count$, (n) => n >= 2000, LONG);
+    expect(cut).toBe(true);
+    // One more, after everything: nothing was delivered twice meanwhile.
+    await waitFor(c.state$, (st) => st.open, LONG);
+    s.chsk.send('r1', ['n/x', 2001]);
+    await waitFor(seen.count$, (n) => n >= 2001, LONG);
+    expect(seen.ns).toEqual(range(1, 2001));
+    if (type === 'ws') expect(seen.reopens.length).toBeGreaterThanOrEqual(1);
+    for (const r of seen.reopens) expect(r.recovered).toBe(true);
+    expect(c.state$.value.recovery === null || c.state$.value.recovery.recovered).toBe(true);
+  }, 60_000);
+
+  test('a blackholed link is found by keep-alive; the client resumes where it was', async () => {
+    await start();
+    const c = client('h1');
+    const seen = watch(c);
+    await waitFor(c.state$, (st) => st.open);
+    await pushAll(s, 'h1', 1, 100);
+    await waitFor(seen.count$, (n) => n >= 100);
+    proxy.mode = 'blackhole';
+    await pushAll(s, 'h1', 101, 600); // written into a link that is dead
+    await waitFor(c.state$, (st) => !st.open && st.lastClose?.reason === 'keepalive-timeout', LONG);
+    proxy.mode = 'forward';
+    proxy.reset();
+    await waitFor(seen.count$, (n) => n >= 600, LONG);
+    s.chsk.send('h1', ['n/x', 601]);
+    await waitFor(seen.count$, (n) => n >= 601, LONG);
+    expect(seen.ns).toEqual(range(1, 601));
+    expect(seen.reopens.length).toBeGreaterThanOrEqual(1);
+    expect(seen.reopens.every((r) => r.recovered)).toBe(true);
+    expect(seen.reopens.reduce((a, r) => a + r.replayed, 0)).toBeGreaterThan(0);
+  }, 60_000);
+
+  test('a log too small for the outage: recovered false, nothing replayed, never a silent hole', async () => {
+    await start({ resume: { maxEntries: 10 } });
+    const c = client('t1');
+    const seen = watch(c);
+    await waitFor(c.state$, (st) => st.open);
+    await pushAll(s, 't1', 1, 5);
+    await waitFor(seen.count$, (n) => n >= 5);
+    await outage([c], () => pushAll(s, 't1', 6, 50));
+    expect(seen.reopens).toEqual([{ recovered: false, replayed: 0 }]);
+    expect(c.state$.value.recovery).toEqual({ recovered: false, replayed: 0 });
+    await pushAll(s, 't1', 51, 55);
+    await waitFor(seen.count$, (n) => n >= 10, LONG);
+    expect(seen.ns).toEqual([...range(1, 5), ...range(51, 55)]);
+  }, 60_000);
+
+  test('a server restart behind the same address: a new epoch, recovered false, and pushes flow again', async () => {
+    await start();
+    const c = client('e1');
+    const seen = watch(c);
+    await waitFor(c.state$, (st) => st.open);
+    await pushAll(s, 'e1', 1, 10);
+    await waitFor(seen.count$, (n) => n >= 10);
+    // The server goes away (not the client: the harness's stop() would disconnect it) and a new one comes up.
+    const old = s;
+    await old.chsk.close();
+    old.http.closeAllConnections();
+    await new Promise<void>((r) => old.http.close(() => r()));
+    await waitFor(c.state$, (st) => !st.open, LONG);
+    s = await startServer({ packer, keepAlive: { idleMs: 200, timeoutMs: 200 } });
+    proxy.retarget(Number(new URL(s.url).port));
+    await waitFor(c.state$, (st) => st.open, LONG);
+    expect(seen.reopens).toEqual([{ recovered: false, replayed: 0 }]);
+    await pushAll(s, 'e1', 11, 15);
+    await waitFor(seen.count$, (n) => n >= 15, LONG);
+    expect(seen.ns).toEqual(range(1, 15));
+    c.disconnect();
+  }, 60_000);
+
+  test('broadcasts are resumed for every recipient', async () => {
+    await start();
+    const cs = ['b1', 'b2', 'b3'].map((uid) => client(uid));
+    const seen = cs.map(watch);
+    for (const c of cs) await waitFor(c.state$, (st) => st.open);
+    await pushAll(s, undefined, 1, 10);
+    for (const v of seen) await waitFor(v.count$, (n) => n >= 10);
+    await outage(cs, () => pushAll(s, undefined, 11, 300));
+    for (const v of seen) await waitFor(v.count$, (n) => n >= 300, LONG);
+    await pushAll(s, undefined, 301, 301);
+    for (const v of seen) {
+      await waitFor(v.count$, (n) => n >= 301, LONG);
+      expect(v.ns).toEqual(range(1, 301));
+      expect(v.reopens).toEqual([{ recovered: true, replayed: 290 }]);
+    }
+  }, 60_000);
+
+  if (type !== 'ajax') {
+    test('a slow consumer closed with 1013 reconnects and catches up', async () => {
+      await start({ maxBufferedBytes: 256 * 1024, slowConsumerMs: 100, wsBatchMs: 0, resume: { maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 } });
+      const reported = waitFor(s.chsk.errors$, (e) => e.code === ErrorCode.SlowConsumer, LONG);
+      const c = client('slow', { keepAlive: false });
+      const seen = watch(c);
+      await waitFor(c.state$, (st) => st.open);
+      proxy.stall();
+      const blob = 'x'.repeat(16 * 1024);
+      let n = 0;
+      let slow = false;
+      void reported.then(() => (slow = true));
+      // Push until the server gives up on it (bounded: 4,000 × 16 KiB), then 50 more while it is gone.
+      while (n < 4000 && !slow) {
+        s.chsk.send('slow', ['n/x', { n: ++n, blob }]);
+        if (n % 50 === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      await reported;
+      for (let i = 0; i < 50; i++) s.chsk.send('slow', ['n/x', ++n]);
+      proxy.unstall();
+      await waitFor(c.state$, (st) => st.lastWsClose?.code === 1013, LONG);
+      await waitFor(seen.count$, (k) => k >= n, LONG);
+      await waitFor(c.state$, (st) => st.open, LONG);
+      s.chsk.send('slow', ['n/x', ++n]);
+      await waitFor(seen.count$, (k) => k >= n, LONG);
+      expect(seen.ns).toEqual(range(1, n));
+      expect(seen.reopens.length).toBeGreaterThanOrEqual(1);
+      expect(seen.reopens.every((r) => r.recovered)).toBe(true);
+    }, 60_000);
+  }
+});

@@ -1,0 +1,80 @@
+import type { ClientRecovery } from './ClientState';
+
+type Slot = 'u' | 'b';
+
+interface Position {
+  offset: number;
+  epoch: string;
+}
+
+const isOffset = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+function positionOf(x: unknown): Position | undefined {
+  if (!Array.isArray(x) || x.length !== 2 || !isOffset(x[0]) || typeof x[1] !== 'string' || x[1] === '') return undefined;
+  return { offset: x[0], epoch: x[1] };
+}
+
+/**
+ * The client's positions in its streams (PROTOCOL.md, "Offsets and resume"): the uid's pushes (`u`) and the
+ * broadcasts (`b`), each `[offset, epoch]` as the handshake's `rs` started them and every push's `seq` moved
+ * them. It says which pushes to deliver (a push at or below the position was delivered already: dropped), what
+ * to present when reconnecting (the `rs` query parameter), and what a reopen recovered. Untrusted input (a
+ * malformed `rs`, `rc` or `seq`) is read as absent, never thrown.
+ */
+export class ResumeState {
+  private readonly at: Partial<Record<Slot, Position>> = {};
+  /** Replayed pushes still to come: the first `rc.n` events after a handshake, which `rs` already counts. */
+  private replaying = 0;
+
+  /** The `rs` query parameter to present on the next connect; undefined when no position is known. */
+  query(): string | undefined {
+    const { u, b } = this.at;
+    if (!u && !b) return undefined;
+    return JSON.stringify({ ...(u ? { u: [u.offset, u.epoch] } : {}), ...(b ? { b: [b.offset, b.epoch] } : {}) });
+  }
+
+  /**
+   * A handshake arrived: its `rs` gives the positions this connection starts from (after the replay that
+   * follows it: the next `rc.n` pushes are delivered as they come); a server without it keeps no logs, and
+   * every position is forgotten. Answers the recovery to
+   * report for a reopen: the server's `rc` verdict when it has one, else not recovered.
+   */
+  handshake(rs: unknown, rc: unknown): ClientRecovery {
+    const r = typeof rs === 'object' && rs !== null ? (rs as Record<string, unknown>) : {};
+    for (const slot of ['u', 'b'] as const) {
+      const p = positionOf(r[slot]);
+      if (p) this.at[slot] = p;
+      else delete this.at[slot];
+    }
+    const v = typeof rc === 'object' && rc !== null ? (rc as Record<string, unknown>) : undefined;
+    this.replaying = 0;
+    if (!v || typeof v.ok !== 'boolean' || !isOffset(v.n)) return { recovered: false, replayed: 0 };
+    this.replaying = v.n;
+    return { recovered: v.ok, replayed: v.n };
+  }
+
+  /**
+   * A push arrived: true to deliver it. A push with a `seq` at or below its stream's position was delivered
+   * already (dropped); a higher one moves the position. A `seq` of 1 at a position beyond it is a stream that
+   * started over (a new epoch the handshake could not tell): delivered, and the position's epoch is forgotten,
+   * so the next reconnect presents a position the server answers `recovered: false` to.
+   */
+  accept(m: { readonly seq?: unknown; readonly st?: unknown }): boolean {
+    // The replay follows the handshake, whose `rs` is the position after it: delivered as it comes.
+    if (this.replaying > 0) return void this.replaying--, true;
+    const seq = m.seq;
+    if (seq === undefined || !isOffset(seq) || seq === 0) return true;
+    const p = this.at[m.st === 'b' ? 'b' : 'u'];
+    if (!p) return true;
+    if (seq > p.offset) {
+      p.offset = seq;
+      return true;
+    }
+    if (seq === 1 && p.offset > 1) {
+      p.offset = 1;
+      p.epoch = '?';
+      return true;
+    }
+    return false;
+  }
+}
