@@ -49,6 +49,27 @@ test('a slow link: every frame of this client takes 100 ms more', () => {
     expectObservable(alice.send(['chat/send', { text: 'hi' }])).toBe('320ms (r|)', { r: { ok: true } });
   });
 });
+
+test('resume: a short cut loses nothing, a long one says so', () => {
+  const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+  ts.run(({ expectObservable }) => {
+    const t = createTestServer<ChatEvents>({ latencyMs: 5, resume: { maxAgeMs: 60_000 } }); // a 60 s replay log
+    ts.schedule(() => t.stop(), 200_000);
+    const alice = t.client({ clientId: 'alice', uid: 'alice', backoff: () => 1_000 });
+    const say = (text: string) => t.server.send('alice', ['chat/msg', { from: 'bob', text }]);
+    ts.schedule(() => t.link('alice').cut(), 100);
+    ts.schedule(() => say('while away 1'), 1_000); // alice is away: only her replay log gets it
+    ts.schedule(() => t.link('alice').restore(), 5_000); // back after 5 s: replayed
+    ts.schedule(() => t.link('alice').cut(), 10_000);
+    ts.schedule(() => say('while away 2'), 11_000);
+    ts.schedule(() => t.link('alice').restore(), 80_000); // back after 70 s: aged out of the log
+    // attempts every 1,005 ms (1 s of backoff, 5 ms to be refused): reopened at 5,135 and at 80,360
+    const recovery = { a: { recovered: true, replayed: 1 }, b: { recovered: false, replayed: 0 } };
+    expectObservable(alice.reopened$, '^ 100s !').toBe('5135ms a 75224ms b', recovery);
+    const texts$ = alice.events$.pipe(map(([, data]) => (data as { text: string }).text));
+    expectObservable(texts$, '^ 100s !').toBe('5135ms m', { m: 'while away 1' });
+  });
+});
 // --- end ---
 
 const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
