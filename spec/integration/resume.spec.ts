@@ -172,7 +172,9 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
 
   if (type !== 'ajax') {
     test('a slow consumer closed with 1013 reconnects and catches up', async () => {
-      await start({ maxBufferedBytes: 256 * 1024, slowConsumerMs: 100, wsBatchMs: 0, resume: { maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 } });
+      // The server's keep-alive is off here: its ping would sit behind the stalled backlog and close the link
+      // with 4408 before the slow-consumer check closes it with 1013 (a loaded machine pushes slower).
+      await start({ maxBufferedBytes: 256 * 1024, slowConsumerMs: 100, wsBatchMs: 0, keepAlive: false, resume: { maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 } });
       const reported = waitFor(s.chsk.errors$, (e) => e.code === ErrorCode.SlowConsumer, LONG);
       const c = client('slow', { keepAlive: false });
       const seen = watch(c);
@@ -200,4 +202,54 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
       expect(seen.reopens.every((r) => r.recovered)).toBe(true);
     }, 60_000);
   }
+});
+
+describe.each(MATRIX.filter((m) => m.type === 'auto'))('resume across the Ajax ↔ WebSocket switch ($packerName)', ({ packer }) => {
+  test('fallen back to Ajax, then moved back to WebSocket by the probe: each cut is resumed, every push once, in order', async () => {
+    const s = await startServer({ packer, keepAlive: { idleMs: 200, timeoutMs: 200 }, wsGraceMs: 100, ajaxGraceMs: 1000 }, { upgrades: 'refuse' });
+    const proxy = await FaultProxy.start(Number(new URL(s.url).port));
+    try {
+      const c = s.client({
+        url: `http://127.0.0.1:${proxy.port}/chsk`,
+        params: { uid: 'sw' },
+        type: 'auto',
+        packer,
+        upgradeIntervalMs: 100,
+        keepAlive: { idleMs: 200, timeoutMs: 200 },
+        backoff: exponentialBackoff({ initialMs: 20, maxMs: 200, jitter: 'equal' }),
+      });
+      const seen = watch(c);
+      await waitFor(c.state$, (st) => st.open && st.type === 'ajax', LONG);
+      await pushAll(s, 'sw', 1, 50);
+      await waitFor(seen.count$, (n) => n >= 50, LONG);
+      // A cut on Ajax: the new Ajax handshake presents the positions.
+      await proxy.pause();
+      await waitFor(c.state$, (st) => !st.open, LONG);
+      await pushAll(s, 'sw', 51, 150);
+      await proxy.resume();
+      await waitFor(seen.count$, (n) => n >= 150, LONG);
+      expect(seen.reopens).toEqual([{ recovered: true, replayed: 100 }]);
+      // Upgrades allowed again: the probe moves the same connection onto a WebSocket (no handshake, positions go on).
+      s.setUpgrades('accept');
+      await waitFor(c.state$, (st) => st.open && st.type === 'ws', LONG);
+      await pushAll(s, 'sw', 151, 200);
+      await waitFor(seen.count$, (n) => n >= 200, LONG);
+      // A cut on the WebSocket: the reconnect (WebSocket again) presents them.
+      let cut = false;
+      c.events$.subscribe(() => {
+        if (!cut && seen.ns.length >= 300) (cut = true), proxy.reset();
+      });
+      await pushAll(s, 'sw', 201, 1000);
+      await waitFor(seen.count$, (n) => n >= 1000, LONG);
+      await waitFor(c.state$, (st) => st.open, LONG);
+      s.chsk.send('sw', ['n/x', 1001]);
+      await waitFor(seen.count$, (n) => n >= 1001, LONG);
+      expect(seen.ns).toEqual(range(1, 1001));
+      expect(seen.reopens.length).toBeGreaterThanOrEqual(2);
+      expect(seen.reopens.every((r) => r.recovered)).toBe(true);
+    } finally {
+      await proxy.close();
+      await s.stop();
+    }
+  }, 60_000);
 });

@@ -8,9 +8,15 @@ export interface ServerStats {
   readonly at: number;
   /** Open connections on this node, per transport. */
   readonly connections: { readonly ws: number; readonly ajax: number };
-  /** `send`/`broadcast` calls per second on this node. */
+  /**
+   * `send`/`broadcast` calls per second on this node: pushes made, not deliveries (a push to nobody, or into a
+   * link that later proves dead, counts; with `resume` the latter is replayed when its client comes back).
+   */
   readonly pushesPerSec: number;
-  /** Frames written to connections per second (a batch is one frame). */
+  /**
+   * Frames written to connections per second (a batch is one frame): written to a socket or an Ajax queue, not
+   * received by anyone (a dead link takes frames until it is found dead).
+   */
   readonly framesOutPerSec: number;
   /** Frames received from connections per second. */
   readonly framesInPerSec: number;

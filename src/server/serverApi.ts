@@ -41,11 +41,17 @@ export interface ChannelSocketServerCore<M extends EventMapOf<M> = DefaultEventM
   /**
    * Pushes an event to every connected client (tab, device) of `uid`; `null` or `NIL_UID` reaches every
    * user without a uid. Pushes are batched per transport (`wsBatchMs`, `ajaxBatchMs`); `{ flush: true }`
-   * sends this push and everything waiting before it at once. Returns the number of connections it is
-   * queued for (0: nobody is connected, the push is dropped).
+   * sends this push and everything waiting before it at once. Returns the number of local connections it is
+   * queued for plus the other nodes it was handed to: connections written to, not deliveries (a link that
+   * later proves dead counted). With `resume` (the default) the push is first kept in the uid's replay log, so
+   * a client whose link was dead, or who was not connected (0), gets it when it comes back within the log's
+   * bounds; without it, 0 means nobody got it.
    */
   send(uid: string | null, event: Event<M>, options?: PushOptions): number;
-  /** Pushes an event to every connected client. Returns the number of connections it is queued for. */
+  /**
+   * Pushes an event to every connected client. Returns the number of connections it is queued for (as `send`:
+   * not deliveries); with `resume` it is kept in the broadcast log for clients that come back.
+   */
   broadcast(event: Event<M>, options?: PushOptions): number;
   /**
    * Publishes an event to every member of `topic` (each client whose `topic$(topic, params)` the server's
