@@ -4,14 +4,14 @@
  * WebSocket upgrades. PROTOCOL.md, "Several nodes: no sticky sessions".
  */
 import { Redis } from 'ioredis';
-import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
+import { filter, firstValueFrom, interval, lastValueFrom } from 'rxjs';
 import type { DefaultEventMap } from '../../src';
 import { createChannelSocketClient, type ChannelSocketClient } from '../../src/client';
 import { AjaxHeader } from '../../src/protocol/ajax';
 import type { ServerEventMsg } from '../../src/protocol/events';
 import { createRedisAdapter, type RedisAdapter } from '../../src/redis';
 import { rawHandshake, rawPoll, rawPost } from '../support/ajaxRaw';
-import { startServer, waitFor, type TestServer } from '../support/harness';
+import { PACKERS, startServer, waitFor, type TestServer } from '../support/harness';
 import { dropPrefix, testPrefix } from '../support/redis';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../support/roundRobinProxy';
 
@@ -28,7 +28,7 @@ interface Node {
   dead: boolean;
 }
 
-describe('Ajax through a round-robin balancer, nothing sticky (3 nodes on Redis)', () => {
+describe.each(PACKERS.map((packer) => ({ packer, packerName: packer.name })))('Ajax through a round-robin balancer, nothing sticky (3 nodes on Redis, $packerName)', ({ packer }) => {
   let prefix: string;
   let nodes: Node[];
   let proxy: RoundRobinProxy;
@@ -44,7 +44,7 @@ describe('Ajax through a round-robin balancer, nothing sticky (3 nodes on Redis)
       return d;
     }) as Redis['duplicate'];
     const adapter = createRedisAdapter({ client, keyPrefix: prefix, heartbeatMs: 200, nodeTimeoutMs: 1000 });
-    const s = await startServer<DefaultEventMap>({ adapter, ajaxGraceMs: 1500, longPollTimeoutMs: 1500, wsBatchMs: 0 });
+    const s = await startServer<DefaultEventMap>({ adapter, packer, ajaxGraceMs: 1500, longPollTimeoutMs: 1500, wsBatchMs: 0 });
     await adapter.whenReady();
     const node: Node = { i, s, adapter, redis, handled: [], dead: false };
     s.chsk.events$.subscribe((m: ServerEventMsg) => {
@@ -77,7 +77,7 @@ describe('Ajax through a round-robin balancer, nothing sticky (3 nodes on Redis)
   });
 
   const connect = async (uid: string): Promise<ChannelSocketClient<DefaultEventMap>> => {
-    const c = createChannelSocketClient<DefaultEventMap>({ url: proxy.url, type: 'ajax', params: { uid }, backoff: () => 50 });
+    const c = createChannelSocketClient<DefaultEventMap>({ url: proxy.url, type: 'ajax', packer, params: { uid }, backoff: () => 50 });
     clients.push(c);
     await waitFor(c.state$, (s) => s.open);
     return c;
@@ -125,13 +125,13 @@ describe('Ajax through a round-robin balancer, nothing sticky (3 nodes on Redis)
   });
 
   test('a forged, foreign or made-up token is refused with CHSK_BAD_TOKEN by every node, and reaches no handler', async () => {
-    const victim = await rawHandshake(proxy.url, { uid: 'vic' });
-    const thief = await rawHandshake(proxy.url, { uid: 'thief' });
+    const victim = await rawHandshake(proxy.url, { uid: 'vic', packer });
+    const thief = await rawHandshake(proxy.url, { uid: 'thief', packer });
     const forged = `${victim.token.split('.')[0]}.${'A'.repeat(43)}`;
     for (const n of nodes) {
       const url = n.s.url;
       // The real token works on every node (an empty POST: every frame handed over).
-      expect((await rawPost(url, victim, [])).status).toBe(204);
+      expect((await rawPost(url, victim, [], { packer })).status).toBe(204);
       const cases: [string, Parameters<typeof rawPoll>[2], number][] = [
         ['forged secret', { token: forged }, 403],
         ["another client's token", { token: thief.token }, 403],
@@ -140,16 +140,16 @@ describe('Ajax through a round-robin balancer, nothing sticky (3 nodes on Redis)
         ['no token', { token: null }, 401],
       ];
       for (const [what, o, status] of cases) {
-        const p = await rawPoll(url, victim, o);
+        const p = await rawPoll(url, victim, { ...o, packer });
         expect([what, n.i, p.status, p.json?.code]).toEqual([what, n.i, status, 'CHSK_BAD_TOKEN']);
-        const q = await rawPost(url, victim, [{ t: 'e', ev: ['x/hijack'] }], o);
+        const q = await rawPost(url, victim, [{ t: 'e', ev: ['x/hijack'] }], { ...o, packer });
         expect([what, n.i, q.status, q.json?.code]).toEqual([what, n.i, status, 'CHSK_BAD_TOKEN']);
       }
     }
     for (const n of nodes) expect(n.handled.filter((id) => id === 'x/hijack')).toEqual([]);
     // The nodes still serve the victim: a push reaches its next poll, wherever it lands.
     nodes[2]!.s.chsk.send('vic', ['x/still', 1]);
-    const a = await rawPoll(proxy.url, victim);
+    const a = await rawPoll(proxy.url, victim, { packer });
     expect([a.status, a.messages]).toEqual([200, [{ t: 'e', ev: ['x/still', 1] }]]);
     expect(Number(a.headers.get(AjaxHeader.Seq))).toBe(victim.ack);
   });
@@ -184,5 +184,19 @@ describe('Ajax through a round-robin balancer, nothing sticky (3 nodes on Redis)
     const now = await homeOf(c);
     expect(now).not.toBe(home);
     await expect(lastValueFrom(c.send(['x/echo', 'moved']))).resolves.toEqual({ node: now, d: 'moved' });
+  });
+
+  test('a poll held on another node for a connection whose node dies is let go within a heartbeat, then refused 410', async () => {
+    const [home, relay] = [nodes[0]!, nodes[1]!];
+    const c = await rawHandshake(home.s.url, { uid: 'dee', packer });
+    const held = rawPoll(relay.s.url, c, { packer }); // relayed to the home node and held there
+    await waitFor(interval(5), () => home.adapter.ajax.serving === 1 && relay.adapter.ajax.relaying === 1);
+    const t0 = Date.now();
+    await kill(home);
+    const a = await held;
+    // Its deadline was longPollTimeoutMs + 5 s (6.5 s): the relay saw the home stop listening (PUBSUB NUMSUB).
+    expect([a.status, Date.now() - t0 < 4000]).toEqual([204, true]);
+    const p = await rawPoll(relay.s.url, c, { packer });
+    expect([p.status, p.json?.code]).toEqual([410, 'CHSK_BAD_TOKEN']);
   });
 });

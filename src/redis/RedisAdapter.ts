@@ -94,7 +94,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.replayLog = new RedisReplayLog(this.cmd, this.p, now, options.replay);
     this.dedupe = new RedisDedupe(this.cmd, this.p, now, options.dedupe);
     this.topics = new RedisTopics(this.cmd, o);
-    this.ajax = new RedisAjaxDirectory(this.cmd, this.p, o.nodeId, options.ajaxSecret);
+    this.ajax = new RedisAjaxDirectory(this.cmd, this.p, o.nodeId, options.ajaxSecret, o.heartbeatMs);
     for (const c of [this.cmd, this.sub]) c.on('error', (e: Error) => this.fail('connection', e));
   }
 

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'crypto';
 import type { Redis } from 'ioredis';
-import type { Subscription } from 'rxjs';
+import { interval, type Subscription } from 'rxjs';
 import { ErrorCode } from '../protocol/codes';
 import { tokensEqual } from '../server/admitRequest';
 import type { AjaxDirectory, AjaxDirectoryHost, AjaxLocation, AjaxOp, AjaxResponse, IssuedToken } from '../server/ajax/AjaxDirectory';
@@ -13,6 +13,7 @@ const HERE: AjaxLocation = { ok: true, home: undefined };
 const RELAY_SLACK_MS = 5000;
 
 interface Waiting {
+  readonly home: string;
   readonly res: AjaxResponse;
   readonly poll: boolean;
   timer: Subscription | undefined;
@@ -35,15 +36,19 @@ export class RedisAjaxDirectory implements AjaxDirectory {
   /** Requests this node relayed, waiting for their answer, by relay id. */
   private readonly waiting = new Map<number, Waiting>();
   /** Requests relayed to this node whose answer is not written yet, by `<origin> <id>`. */
-  private readonly serving = new Map<string, RelayedResponse>();
+  private readonly servingById = new Map<string, RelayedResponse>();
   private nextId = 1;
   private closed = false;
+  /** While relayed requests wait: checks every `checkMs` that their home nodes still listen. */
+  private watch: Subscription | undefined;
 
   constructor(
     private readonly cmd: Redis,
     private readonly prefix: string,
     private readonly nodeId: string,
     secret: string | undefined,
+    /** How often waiting relays check that their home nodes still listen (the adapter's `heartbeatMs`). */
+    private readonly checkMs: number,
   ) {
     this.selfTag = Buffer.from(nodeId).toString('base64url');
     if (secret !== undefined) this.key = Buffer.from(secret);
@@ -57,6 +62,16 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onMessage(message));
     this.subscribed = sub.subscribe(this.channel(this.nodeId)).catch((e: unknown) => this.fail('subscribe', e));
     if (!this.key) void this.loadKey().catch((e: unknown) => this.fail('key', e));
+  }
+
+  /** Requests this node relayed to other nodes, waiting for their answers now. */
+  get relaying(): number {
+    return this.waiting.size;
+  }
+
+  /** Requests other nodes relayed to this node, not answered yet (held polls among them). */
+  get serving(): number {
+    return this.servingById.size;
   }
 
   /** Resolves once this node listens for relayed requests and holds the cluster key (or failed trying: reported). */
@@ -93,18 +108,12 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     const host = this.host;
     if (!host || this.closed) return refuse(res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
     const id = this.nextId++;
-    const w: Waiting = { res, poll: op.op === 'poll', timer: undefined };
+    const w: Waiting = { home, res, poll: op.op === 'poll', timer: undefined };
     this.waiting.set(id, w);
     w.timer = host.scheduler.schedule(() => {
-      if (this.take(id) !== w) return;
-      // The home node died holding it, or the bus lost the answer: a poll is answered empty (the next one
-      // learns whether the home is gone), anything else as a failure.
-      if (!w.poll) return refuse(res, { status: 503, code: ErrorCode.AdapterError, message: 'no answer from the node holding this connection' });
-      if (res.writableEnded || res.destroyed) return;
-      res.statusCode = 204;
-      res.setHeader('cache-control', 'no-store');
-      res.end();
+      if (this.take(id) === w) unanswered(w);
     }, host.longPollTimeoutMs + RELAY_SLACK_MS);
+    this.watch ??= interval(this.checkMs, host.scheduler).subscribe(() => void this.checkHomes());
     res.once('close', () => {
       // The client went away (an abandoned poll): the home node lets go of it too.
       if (this.take(id) === w) this.publish(home, encodeRelay(['c', this.nodeId, id]));
@@ -126,6 +135,7 @@ export class RedisAjaxDirectory implements AjaxDirectory {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.watch?.unsubscribe();
     for (const id of [...this.waiting.keys()]) {
       const w = this.take(id);
       if (w) refuse(w.res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
@@ -135,7 +145,7 @@ export class RedisAjaxDirectory implements AjaxDirectory {
 
   /** @internal A relayed request was answered here: the answer goes back to the node that relayed it. */
   answered(origin: string, id: number, status: number, headers: Record<string, string>, body: Buffer | undefined): void {
-    this.serving.delete(`${origin} ${id}`);
+    this.servingById.delete(`${origin} ${id}`);
     this.publish(origin, encodeRelay(['a', this.nodeId, id, status, headers], body));
   }
 
@@ -189,7 +199,30 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     if (!w) return undefined;
     this.waiting.delete(id);
     w.timer?.unsubscribe();
+    if (this.waiting.size === 0) {
+      this.watch?.unsubscribe();
+      this.watch = undefined;
+    }
     return w;
+  }
+
+  /**
+   * A home node that died holding relayed requests never answers them, and Redis does not say so: every
+   * `checkMs` while some wait, one `PUBSUB NUMSUB` asks whether their homes still listen, and the requests of a
+   * home that does not are given up at once instead of at their deadline (a held poll: `longPollTimeoutMs` + 5 s).
+   */
+  private async checkHomes(): Promise<void> {
+    const homes = [...new Set([...this.waiting.values()].map((w) => w.home))];
+    if (homes.length === 0 || this.cmd.status !== 'ready') return;
+    let counts: unknown[];
+    try {
+      counts = await this.cmd.pubsub('NUMSUB', ...homes.map((h) => this.channel(h)));
+    } catch {
+      return; // Redis is away: the adapter reports it; the deadlines still run
+    }
+    const gone = new Set(homes.filter((_, i) => Number(counts[2 * i + 1]) === 0));
+    if (gone.size === 0) return;
+    for (const [id, w] of [...this.waiting]) if (gone.has(w.home) && this.take(id) === w) unanswered(w);
   }
 
   private publish(node: string, payload: Buffer): void {
@@ -205,7 +238,7 @@ export class RedisAjaxDirectory implements AjaxDirectory {
       case 'q': {
         const [, origin, id, op, selector, cid, ack] = h;
         const res = new RelayedResponse(this, origin, id);
-        this.serving.set(`${origin} ${id}`, res);
+        this.servingById.set(`${origin} ${id}`, res);
         const a = ack ?? undefined;
         if (op === 'poll') return host.execute({ op, selector, cid, ack: a }, res);
         if (op === 'post') return host.execute({ op, selector, cid, ack: a, body: m.body ?? new Uint8Array(0) }, res);
@@ -213,8 +246,8 @@ export class RedisAjaxDirectory implements AjaxDirectory {
       }
       case 'c': {
         const key = `${h[1]} ${h[2]}`;
-        const res = this.serving.get(key);
-        this.serving.delete(key);
+        const res = this.servingById.get(key);
+        this.servingById.delete(key);
         res?.abort();
         return;
       }
@@ -232,6 +265,19 @@ export class RedisAjaxDirectory implements AjaxDirectory {
   private fail(where: string, e: unknown): void {
     this.host?.report({ code: ErrorCode.AdapterError, message: `Redis Ajax relay (${where}): ${String((e as Error)?.message ?? e)}`, error: e });
   }
+}
+
+/**
+ * A relayed request whose home node never answered (it died holding it, or the bus lost the answer): a poll is
+ * answered empty (the next one learns that the home is gone: 410), anything else as a failure.
+ */
+function unanswered(w: Waiting): void {
+  const res = w.res;
+  if (!w.poll) return refuse(res, { status: 503, code: ErrorCode.AdapterError, message: 'no answer from the node holding this connection' });
+  if (res.writableEnded || res.destroyed) return;
+  res.statusCode = 204;
+  res.setHeader('cache-control', 'no-store');
+  res.end();
 }
 
 /** The cluster key could not be read from Redis: the token cannot be checked now. */
