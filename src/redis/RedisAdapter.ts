@@ -20,7 +20,7 @@ import { HEARTBEAT, LISTED, SWEEP } from './scripts';
 
 /** The scripts, as ioredis's defineCommand adds them (EVALSHA, falling back to EVAL). */
 interface Scripts {
-  chskHeartbeat(nodes: string, node: string, ttlMs: string): Promise<number>;
+  chskHeartbeat(nodes: string, gone: string, node: string, ttlMs: string): Promise<[number, number, number]>;
   chskListed(uidKey: string, nodeKey: string, node: string, uid: string, ws: string, ajax: string): Promise<[number, number]>;
   chskSweep(nodes: string, prefix: string, ttlMs: string, node?: string): Promise<(string | number)[]>;
 }
@@ -33,14 +33,15 @@ interface Scripts {
  * a replica fed by deltas, so `connectedUids$` is cluster-wide and O(1) per change. A uid's arrival and
  * departure are decided by an atomic script (the field count of its hash going 0 → n or n → 0), so uidport
  * events happen once per cluster. While Redis is unreachable local delivery goes on; cross-node pushes are
- * counted as dropped and the first failure of each outage is reported; on reconnect the node resubscribes,
- * re-registers its users and reloads the replica.
+ * counted as dropped and the first failure of each outage is reported. Whenever either link comes back, and
+ * when a heartbeat finds the node forgotten, the node syncs: subscribes (confirmed before it reads anything),
+ * registers its users again and reads the whole presence into the replica (see {@link ClusterView.replace}).
  */
 export class RedisAdapter extends LocalConnections implements ServerAdapter {
   private host: AdapterHost | undefined;
   private presence: Presence | undefined;
-  private readonly cluster = new ClusterView();
-  readonly connectedUids$: BehaviorSubject<ConnectedUids> = this.cluster.view.connectedUids$;
+  private readonly cluster: ClusterView;
+  readonly connectedUids$: BehaviorSubject<ConnectedUids>;
   /** Replay logs in Redis (streams with offsets as ids, epochs in meta hashes): every node reads them. */
   readonly replayLog: RedisReplayLog;
   /**
@@ -61,8 +62,18 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   private readonly p: string;
   private readonly bus: string;
   private readonly direct: string;
-  private sharded = false;
+  private sharded: boolean | undefined;
   private ready: Promise<void> | undefined;
+  private markReady: (() => void) | undefined;
+  /** A first sync has completed: the node is registered and its replica loaded. */
+  private started = false;
+  /** The sync under way, and whether another must follow it (something happened meanwhile). */
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  /** A heartbeat found this node missing from Redis (or a sync failed): sync at the next tick. */
+  private needSync = false;
+  /** A heartbeat found this node swept while alive: the next sync's registrations emit uidport events. */
+  private loud = false;
   private timers: Subscription | undefined;
   private closed = false;
   /** Local connections that caused a uid's pending arrival/departure, for the uidport event's context. */
@@ -86,7 +97,9 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.p = o.keyPrefix;
     this.bus = `${this.p}bus`;
     this.direct = `${this.p}bus:${o.nodeId}`;
-    this.cmd.defineCommand('chskHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
+    this.cluster = new ClusterView(o.nodeId);
+    this.connectedUids$ = this.cluster.view.connectedUids$;
+    this.cmd.defineCommand('chskHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
     this.cmd.defineCommand('chskListed', { numberOfKeys: 2, lua: LISTED });
     this.cmd.defineCommand('chskSweep', { numberOfKeys: 1, lua: SWEEP });
     this.scripts = this.cmd as unknown as Scripts;
@@ -117,11 +130,11 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     });
     this.sub.on('messageBuffer', (_ch: Buffer, msg: Buffer) => this.onBus(msg));
     this.sub.on('smessageBuffer', (_ch: Buffer, msg: Buffer) => this.onBus(msg));
-    let first = true;
-    this.cmd.on('ready', () => {
-      if (!first && !this.closed) void this.restore();
-    });
-    this.ready = this.connect().then(() => void (first = false));
+    // Either link coming back may have lost deltas (the subscriber) or data (Redis restarted): sync again.
+    this.cmd.on('ready', () => this.scheduleSync());
+    this.sub.on('ready', () => this.scheduleSync());
+    this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
+    this.scheduleSync(); // the links may be up already (a client passed in)
     const every = Math.max(1, this.o.heartbeatMs);
     this.timers = interval(every, host.scheduler).subscribe(() => void this.tick());
   }
@@ -203,6 +216,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
       }
     }
     this.cluster.close();
+    this.markReady?.();
     this.sub.disconnect();
     if (this.ownsCmd) this.cmd.disconnect();
   }
@@ -264,88 +278,120 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     }
   }
 
-  private async connect(): Promise<void> {
+  /** Starts a sync, or asks for one more after the one under way (its reads may predate what just happened). */
+  private scheduleSync(): void {
+    if (this.closed) return;
+    if (this.syncing) return void (this.syncAgain = true);
+    this.syncing = this.sync().finally(() => {
+      this.syncing = undefined;
+      if (this.syncAgain) (this.syncAgain = false), this.scheduleSync();
+    });
+  }
+
+  /**
+   * Brings this node and Redis back in step (first start, a link back, a node found forgotten): subscribes, with
+   * Redis confirming before anything is read, so every delta published from then on reaches us (ioredis also
+   * resubscribes by itself; subscribing twice is a no-op); heartbeats; writes every listing of this node's
+   * presence (Redis may have lost them, or a sweep removed them) and removes the ones it no longer has; then
+   * reads the whole presence into the replica. Needs both links: the other one's `ready` calls again.
+   */
+  private async sync(): Promise<void> {
+    if (!this.up() || this.sub.status !== 'ready') return;
+    const initial = !this.started;
     try {
-      if (this.cmd.status !== 'ready') await new Promise<void>((resolve) => this.cmd.once('ready', () => resolve()));
-      if (this.o.sharded === 'auto') {
-        const info = await this.cmd.info('server');
-        const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
-        this.sharded = major >= 7;
-      } else this.sharded = this.o.sharded;
+      if (this.sharded === undefined) {
+        if (this.o.sharded === 'auto') {
+          const info = await this.cmd.info('server');
+          this.sharded = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0) >= 7;
+        } else this.sharded = this.o.sharded;
+      }
       await (this.sharded ? this.sub.ssubscribe(this.direct) : this.sub.subscribe(this.direct));
       // The bus carries every node's presence deltas and broadcasts: one channel, so it stays on plain
       // pub/sub (sharding one channel buys nothing).
       await this.sub.subscribe(this.bus);
-      await this.tick();
-      await this.resync();
-    } catch (e) {
-      this.fail('connect', e);
-    }
-  }
-
-  /** After Redis came back: subscriptions are restored by ioredis; re-register our users, reload the replica. */
-  private async restore(): Promise<void> {
-    try {
-      // Resubscribed first: a PING answered on the subscriber connection comes after ioredis's resubscribe
-      // commands, so every delta published from here on reaches us. Without it, another node's re-registration
-      // could be published before we listen and after we read, and we would never learn where its users are.
-      if (this.sub.status !== 'ready') await new Promise<void>((resolve) => this.sub.once('ready', () => resolve()));
-      await this.sub.ping();
-      await this.tick();
+      await this.beat();
+      this.needSync = false;
+      // Registrations are quiet (no uidport event) unless the cluster said goodbye to these users: this node was
+      // swept, a listing change could not be written, or this is the first start (a previous life's leftovers).
+      const loud = this.loud || initial;
+      this.loud = false;
       const p = this.presence!;
       const stale = new Set(await this.cmd.smembers(`${this.p}n:${this.o.nodeId}`));
       for (const key of p.keys()) {
         stale.delete(key);
         const s = p.state(key);
-        this.writeListing(key, (s?.ws ? WS : 0) | (s?.ajax ? AJAX : 0), !this.dirty.has(key));
+        this.writeListing(key, (s?.ws ? WS : 0) | (s?.ajax ? AJAX : 0), !loud && !this.dirty.has(key));
         this.writeCount(key);
       }
-      for (const key of stale) this.writeListing(key, 0, !this.dirty.has(key));
+      for (const key of stale) this.writeListing(key, 0, !loud && !this.dirty.has(key));
       this.dirty.clear();
       await this.resync();
+      this.started = true;
       this.failing = false;
+      this.markReady?.();
     } catch (e) {
-      this.fail('restore', e);
+      this.needSync = true; // the next tick tries again
+      this.fail(initial ? 'connect' : 'restore', e);
     }
   }
 
-  /** Reads every uid hash into the replica (after subscribing, so no delta falls between). */
+  /** Reads every uid hash into the replica (after subscribing; deltas that arrive meanwhile win over the read). */
   private async resync(): Promise<void> {
-    const state = new Map<string, Map<string, number>>();
-    const plen = `${this.p}u:`.length;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.cmd.scan(cursor, 'MATCH', `${this.p}u:*`, 'COUNT', 500);
-      cursor = next;
-      const pipe = this.cmd.pipeline();
-      for (const k of keys) pipe.hgetall(k);
-      const res = (await pipe.exec()) ?? [];
-      keys.forEach((k, i) => {
-        const fields = (res[i]?.[1] ?? {}) as Record<string, string>;
-        const m = new Map<string, number>();
-        for (const f of Object.keys(fields)) {
-          const at = f.lastIndexOf(':');
-          const node = f.slice(0, at);
-          m.set(node, (m.get(node) ?? 0) | (f.slice(at + 1) === 'w' ? WS : AJAX));
-        }
-        if (m.size > 0) state.set(k.slice(plen), m);
-      });
-    } while (cursor !== '0');
-    this.cluster.replace(state);
+    const token = this.cluster.beginRead();
+    try {
+      const state = new Map<string, Map<string, number>>();
+      const plen = `${this.p}u:`.length;
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.cmd.scan(cursor, 'MATCH', `${this.p}u:*`, 'COUNT', 500);
+        cursor = next;
+        const pipe = this.cmd.pipeline();
+        for (const k of keys) pipe.hgetall(k);
+        const res = (await pipe.exec()) ?? [];
+        keys.forEach((k, i) => {
+          const fields = (res[i]?.[1] ?? {}) as Record<string, string>;
+          const m = new Map<string, number>();
+          for (const f of Object.keys(fields)) {
+            const at = f.lastIndexOf(':');
+            const node = f.slice(0, at);
+            m.set(node, (m.get(node) ?? 0) | (f.slice(at + 1) === 'w' ? WS : AJAX));
+          }
+          if (m.size > 0) state.set(k.slice(plen), m);
+        });
+      } while (cursor !== '0');
+      this.cluster.replace(state, token);
+    } catch (e) {
+      this.cluster.abandon(token);
+      throw e;
+    }
   }
 
-  /** Heartbeat, dead-node sweep and round-trip time; every `heartbeatMs`. */
+  /** Heartbeat, dead-node sweep and round-trip time; every `heartbeatMs`. Starts a sync when one is due. */
   private async tick(): Promise<void> {
     if (!this.up()) return;
-    const t0 = Date.now(); // scheduler-exempt: a wall-clock round trip, not a timer
     try {
-      this.counts.nodes = Number(await this.scripts.chskHeartbeat(`${this.p}nodes`, this.o.nodeId, String(this.o.nodeTimeoutMs)));
-      this.counts.rttMs = Date.now() - t0; // scheduler-exempt
+      await this.beat();
       const out = await this.scripts.chskSweep(`${this.p}nodes`, this.p, String(this.o.nodeTimeoutMs));
       await this.announceSweep(out, true);
     } catch (e) {
       this.fail('heartbeat', e);
     }
+    if (this.needSync && this.started) this.scheduleSync();
+  }
+
+  /**
+   * One heartbeat. When it finds this node missing from Redis after the first sync (swept while alive, or
+   * Redis lost its data without our links dropping), a sync is due; when a sweep left our tombstone, that sync's
+   * registrations emit uidport events (the sweeper emitted the closes). The flags are set as the answer
+   * arrives, so a sync that heartbeats after a tick's heartbeat sees them.
+   */
+  private async beat(): Promise<void> {
+    const t0 = Date.now(); // scheduler-exempt: a wall-clock round trip, not a timer
+    const [live, added, swept] = await this.scripts.chskHeartbeat(`${this.p}nodes`, `${this.p}gone:${this.o.nodeId}`, this.o.nodeId, String(this.o.nodeTimeoutMs));
+    this.counts.rttMs = Date.now() - t0; // scheduler-exempt
+    this.counts.nodes = Number(live);
+    if (Number(swept) === 1) this.loud = true;
+    if (Number(added) === 1 && this.started) this.needSync = true;
   }
 
   /** Publishes the deltas of swept nodes and emits uidport-close for the uids they leave empty. */
@@ -371,8 +417,9 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     const ajax = (bits & AJAX) !== 0 ? '1' : '0';
     this.scripts.chskListed(`${this.p}u:${key}`, `${this.p}n:${this.o.nodeId}`, this.o.nodeId, key, ws, ajax).then(
       ([before, after]) => {
-        const ctx = this.portCtx.get(key);
         if (quiet || this.closed) return;
+        // The connection that caused it; for a registration made again (after a sweep), one that is open here.
+        const ctx = this.portCtx.get(key) ?? (after > 0 ? first(this.connectionsOf(key)) : undefined);
         if (before === 0 && after > 0) this.portCtx.delete(key), this.host?.uidPort(key, true, ctx);
         else if (before > 0 && after === 0) this.portCtx.delete(key), this.host?.uidPort(key, false, ctx);
       },
@@ -397,4 +444,9 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.failing = down;
     this.host?.report({ code: ErrorCode.AdapterError, message: `Redis adapter (${where}): ${String((e as Error)?.message ?? e)}`, error: e });
   }
+}
+
+function first<T>(items: Iterable<T>): T | undefined {
+  for (const x of items) return x;
+  return undefined;
 }

@@ -7,12 +7,16 @@
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
- * Heartbeat: ZADD nodes now node; answers the number of live nodes (seen within ARGV[2] ms).
- * KEYS[1] = nodes zset; ARGV = node, ttlMs.
+ * Heartbeat: ZADD nodes now node; answers the number of live nodes (seen within ARGV[2] ms), whether the node
+ * was missing from the zset (1: it is new, was swept, or Redis lost its data) and whether it was swept while
+ * alive (1: a sweep left its tombstone, which this deletes): the node then registers its users again.
+ * KEYS[1] = nodes zset, KEYS[2] = gone:<node>; ARGV = node, ttlMs.
  */
 export const HEARTBEAT = `${NOW}
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-return redis.call('ZCOUNT', KEYS[1], now - tonumber(ARGV[2]), '+inf')`;
+local added = redis.call('ZADD', KEYS[1], now, ARGV[1])
+local swept = 0
+if added == 1 then swept = redis.call('DEL', KEYS[2]) end
+return {redis.call('ZCOUNT', KEYS[1], now - tonumber(ARGV[2]), '+inf'), added, swept}`;
 
 /**
  * One node's listing of one uid key: sets its fields `<node>:w` / `<node>:a` in the uid's hash and its
@@ -27,7 +31,9 @@ return {before, redis.call('HLEN', KEYS[1])}`;
 
 /**
  * Forgets every node unseen for ARGV[2] ms (or the node ARGV[3] when given: a node leaving on close): removes
- * it from the nodes zset (only one sweeper wins a node), its listings and its connection counts. Answers a
+ * it from the nodes zset (only one sweeper wins a node), its listings and its connection counts, and leaves a
+ * tombstone `gone:<node>` (24 h) for a swept node, so that if it was alive after all (a stalled event loop, a
+ * partition that kept its connections) its next heartbeat learns it was forgotten. Answers a
  * flat list node, uid, fields left, ... so the winner publishes the changes and emits uidport-close for the
  * uids left with none. ARGV = prefix, ttlMs, [node].
  */
@@ -45,6 +51,7 @@ for _, node in ipairs(dead) do
       table.insert(out, node) table.insert(out, uid) table.insert(out, redis.call('HLEN', uk))
     end
     redis.call('DEL', nk)
+    if not ARGV[3] then redis.call('SET', ARGV[1] .. 'gone:' .. node, 1, 'PX', 86400000) end
   end
 end
 return out`;
