@@ -242,7 +242,7 @@ export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
   adapter?: ServerAdapter;
   /**
    * Replay logs for resume (README, "Nothing lost silently"): every push to a uid and every broadcast gets an
-   * offset in its stream and is kept, per stream, up to `maxEntries` entries, `maxBytes` bytes (packed size)
+   * offset in its stream and is kept, per stream, up to `maxEntries` entries, `maxBytes` bytes (about their JSON size)
    * and `maxAgeMs`, whichever is passed first; a client that reconnects presents its offsets and gets what it
    * missed, in order and once, or `recovered: false`. `false`: no logs, no offsets, no resume. The bounds apply
    * to the default in-memory adapter; an adapter you pass keeps its own (`false` still turns resume off).

@@ -37,9 +37,14 @@ const NO_ENTRIES: Stored[] = [];
  * stream again. `now` is the server's scheduler clock.
  */
 export class MemoryReplayLog implements ReplayLog {
-  /** Logs holding entries, in order of last append (re-inserted on append), then the positions alone. */
+  /** Logs holding entries, and the positions alone (logs whose entries all aged out, or never written). */
   private readonly live = new Map<string, Log>();
   private readonly idle = new Map<string, Log>();
+  /** Where the sweep is in each map: insertion-ordered iterators, valid across additions and deletions. */
+  private liveCursor: Iterator<[string, Log]> = this.live.entries();
+  private idleCursor: Iterator<[string, Log]> = this.idle.entries();
+  /** Appends so far (the sweep runs every 16th). */
+  private appends = 0;
   private readonly limits: ReplayLimits;
 
   constructor(
@@ -52,16 +57,18 @@ export class MemoryReplayLog implements ReplayLog {
 
   append(stream: string, msg: EventMessage, bytes: number): StreamPosition {
     const now = this.now();
-    const log = this.log(stream, now);
+    let log = this.live.get(stream);
+    if (log && now - log.last > this.positionTtlMs) this.live.delete(stream), (log = undefined);
+    if (!log) {
+      log = this.log(stream, now);
+      this.idle.delete(stream);
+      this.live.set(stream, log);
+    }
     const offset = ++log.top;
     if (log.entries === NO_ENTRIES) log.entries = [];
     log.entries.push({ offset, msg, bytes, at: now });
     log.bytes += bytes;
     log.last = now;
-    // Last-append order: delete and set again moves it to the end.
-    this.idle.delete(stream);
-    this.live.delete(stream);
-    this.live.set(stream, log);
     this.trim(log, now);
     this.sweep(now);
     return { offset, epoch: log.epoch };
@@ -92,7 +99,7 @@ export class MemoryReplayLog implements ReplayLog {
 
   /**
    * The log of `stream`, trimmed by age; a new one (new epoch) when it had none or its position expired. A
-   * stream read but never written gets a log too (offset 0, kept in the position map until its TTL), so its
+   * stream read but never written gets a log too (offset 0, kept with the positions until its TTL), so its
    * epoch does not change under a client that was told it.
    */
   private log(stream: string, now: number): Log {
@@ -129,27 +136,40 @@ export class MemoryReplayLog implements ReplayLog {
   }
 
   /**
-   * Lets go of what idle streams hold, a little per append so the cost follows the work: the stream appended
-   * longest ago loses its entries once they are all past `maxAgeMs` (its position stays), and the oldest
-   * position goes once past `positionTtlMs`.
+   * Lets go of what idle streams hold, so the cost follows the work: every 16th append looks at the next 32 logs
+   * of each map (2 per append, amortised), so a stream is looked at within a pass over its map: a log whose
+   * last append is past `maxAgeMs` loses its entries (its position stays), a position past `positionTtlMs`
+   * goes. The cursors are the maps' own iterators (insertion order, unaffected by deletions), started again at
+   * the end of a pass.
    */
   private sweep(now: number): void {
-    for (let i = 0; i < 2; i++) {
-      const first = this.live.entries().next();
-      if (first.done) break;
-      const [stream, log] = first.value;
-      if (now - log.last <= this.limits.maxAgeMs) break;
+    if ((++this.appends & 15) !== 0) return;
+    const { maxAgeMs } = this.limits;
+    for (let i = 0, restarted = false; i < 32; i++) {
+      let step = this.liveCursor.next();
+      if (step.done) {
+        if (restarted) break;
+        restarted = true;
+        step = (this.liveCursor = this.live.entries()).next();
+        if (step.done) break;
+      }
+      const [stream, log] = step.value;
+      if (now - log.last <= maxAgeMs) continue;
       log.entries = NO_ENTRIES;
       log.head = log.bytes = 0;
       this.live.delete(stream);
       this.idle.set(stream, log);
     }
-    for (let i = 0; i < 2; i++) {
-      const first = this.idle.entries().next();
-      if (first.done) break;
-      const [stream, log] = first.value;
-      if (now - log.last <= this.positionTtlMs) break;
-      this.idle.delete(stream);
+    for (let i = 0, restarted = false; i < 32 && this.idle.size > 0; i++) {
+      let step = this.idleCursor.next();
+      if (step.done) {
+        if (restarted) break;
+        restarted = true;
+        step = (this.idleCursor = this.idle.entries()).next();
+        if (step.done) break;
+      }
+      const [stream, log] = step.value;
+      if (now - log.last > this.positionTtlMs) this.idle.delete(stream);
     }
   }
 }
