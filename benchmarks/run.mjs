@@ -155,7 +155,8 @@ async function runOnce(s, lib, runNo) {
     const ready = await startServer();
     if (ready.type !== 'ready') return { error: `server: ${ready.message}` };
     server.port = ready.port;
-    loadgen = forkPinned('loadgen', `${here}loadgen.mjs`, [lib, s.file, JSON.stringify({ ...s.params, port: ready.port })], profArgs('loadgen', lib, name), {
+    const ports = { port: ready.port, ...(ready.port2 ? { port2: ready.port2 } : {}) };
+    loadgen = forkPinned('loadgen', `${here}loadgen.mjs`, [lib, s.file, JSON.stringify({ ...s.params, ...ports, run: runNo })], profArgs('loadgen', lib, name), {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     loadgen.on('error', () => undefined);
@@ -190,11 +191,36 @@ async function runOnce(s, lib, runNo) {
 const FOREIGN_LIMIT = Number(args['foreign-limit'] ?? 0.5);
 const MAX_RETRIES = Number(args.retries ?? 0);
 async function runQuiet(s, lib, runNo) {
+  if (s.variants) return runVariants(s, lib, runNo);
   for (let attempt = 1; ; attempt++) {
     const v = await runOnce(s, lib, runNo);
     if (v.error || !(v.foreignCores > FOREIGN_LIMIT) || attempt > MAX_RETRIES) return { ...v, attempts: attempt };
     log(`${s.id} ${lib} run ${runNo}: other processes used ${v.foreignCores} cores during the run; repeating it`);
   }
+}
+
+/**
+ * A scenario with `variants` (the memory-resume row): one run is one fresh run of the scenario per variant, each
+ * with the variant's server options over the scenario's (in alternating order: odd runs the first variant first),
+ * so that neither inherits the other's heap. The result holds the first variant's figures as they are, the
+ * others' with the variant's suffix (heapPerConnOff), and `ratio`: first ÷ second of `s.ratioOf`.
+ */
+async function runVariants(s, lib, runNo) {
+  const names = Object.keys(s.variants);
+  const order = runNo % 2 === 1 ? names : [...names].reverse();
+  const got = {};
+  for (const name of order) {
+    const server = { ...s.server, [lib]: { ...(s.server?.[lib] ?? {}), ...s.variants[name].server } };
+    got[name] = await runQuiet({ ...s, server, variants: undefined }, lib, runNo);
+    if (got[name].error) return { error: `${name}: ${got[name].error}` };
+  }
+  const out = {};
+  for (const name of names) {
+    for (const [k, v] of Object.entries(got[name])) out[`${k}${s.variants[name].suffix}`] = v;
+  }
+  out.ratio = got[names[0]][s.ratioOf] / got[names[1]][s.ratioOf];
+  out.foreignCores = Math.max(...names.map((n) => got[n].foreignCores ?? 0));
+  return out;
 }
 
 function summary(v, s) {
@@ -237,7 +263,8 @@ for (const s of scenarios(mode)) {
   const n = runsOverride ?? sizes[s.runs];
   const runs = Object.fromEntries(libs.map((l) => [l, []]));
   const medians = {};
-  const busy = await backgroundBusy();
+  // Half a second per scenario; a smoke run only checks that the harness works (and runs in CI, where time counts).
+  const busy = mode === 'smoke' ? null : await backgroundBusy();
   if (busy !== null) log(`${s.id}: background CPU busy ${(busy * 100).toFixed(0)}% of all cores before the scenario`);
   const active = libs.filter((l) => {
     if (clientMods[l].supports(s.params.transport)) return true;

@@ -8,7 +8,13 @@
 //                                                                       the runner asks too ({ from: 'runner' })
 //   { type: 'baseline' }            → { type: 'baseline' }              waits for 0 connections, gc, records memory
 //   { type: 'measure', expect: N }  → { type: 'measured', ... }         waits for N connections, gc, memory delta / N
+//   { type: 'push', uid, first, n, whenGone } → { type: 'pushed' }     n pushes to uid (the catch-up row; servers
+//                                                                       whose start() returns push), after waiting
+//                                                                       for 0 connections when whenGone
 // and exits on { type: 'stop' } (a clean exit, so --cpu-prof writes its profile).
+// Twin (options.twin, an object of options): a second server of the same library in the same process, started
+// with the options merged with options.twin, on its own port (`port2` in the ready message); the rows that compare
+// an option on and off side by side use it (push-resume, reqrep-dedupe).
 import { writeHeapSnapshot } from 'node:v8';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,19 +23,22 @@ import { sleep } from './lib/limits.mjs';
 const [lib, json] = process.argv.slice(2);
 const opts = JSON.parse(json ?? '{}');
 const mod = await import(`./servers/${lib}.mjs`);
-const srv = await mod.start(opts);
-await listen(opts.port ?? 0);
+const { twin, ...own } = opts;
+const srv = await mod.start(own);
+await listen(srv, own.port ?? 0);
+const srv2 = twin ? await mod.start({ ...own, ...twin, extra: { ...own.extra, ...twin.extra } }) : null;
+if (srv2) await listen(srv2, 0);
 
 /**
  * Listens on 127.0.0.1:port. A fixed port (a restart) may still be held for a moment by the killed
  * predecessor's listening socket: retry EADDRINUSE for up to 5 s.
  */
-async function listen(port) {
+async function listen(server, port) {
   for (let tries = 0; ; tries++) {
     try {
       return await new Promise((resolve, reject) => {
-        srv.http.once('error', reject);
-        srv.http.listen(port, '127.0.0.1', () => (srv.http.off('error', reject), resolve()));
+        server.http.once('error', reject);
+        server.http.listen(port, '127.0.0.1', () => (server.http.off('error', reject), resolve()));
       });
     } catch (e) {
       if (e?.code !== 'EADDRINUSE' || port === 0 || tries >= 50) throw e;
@@ -93,10 +102,14 @@ process.on('message', async (m) => {
         externalPerConn: (now.external - base.external) / m.expect,
       });
     }
+    case 'push':
+      if (m.whenGone) await waitConnections((n) => n === 0, 10_000);
+      srv.push(m.uid, m.first, m.n);
+      return reply({ type: 'pushed' });
     case 'stop':
       // Exit without closing sockets: the run is over and the runner is waiting for the profile.
       process.exit(0);
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ type: 'ready', port: srv.http.address().port, at: performance.timeOrigin + performance.now() });
+process.send({ type: 'ready', port: srv.http.address().port, port2: srv2?.http.address().port, at: performance.timeOrigin + performance.now() });

@@ -25,6 +25,7 @@ export const MODES = {
     ajaxPush: { n: 20_000, warmup: 2_000 },
     ajaxReqrep: { n: 2_000, warmup: 200 },
     reconnect: { clients: 2_000, downMs: 20_000, sliceMs: 250, budgetMs: 120_000 },
+    catchUp: { missed: 1_000, rounds: 9, warmup: 1_000 },
     reconnectRuns: 3,
     budgetMs: 60_000,
   },
@@ -42,6 +43,7 @@ export const MODES = {
     ajaxPush: { n: 5_000, warmup: 500 },
     ajaxReqrep: { n: 500, warmup: 50 },
     reconnect: { clients: 500, downMs: 5_000, sliceMs: 250, budgetMs: 45_000 },
+    catchUp: { missed: 1_000, rounds: 5, warmup: 1_000 },
     reconnectRuns: 1,
     budgetMs: 30_000,
   },
@@ -59,6 +61,7 @@ export const MODES = {
     ajaxPush: { n: 100, warmup: 10 },
     ajaxReqrep: { n: 20, warmup: 2 },
     reconnect: { clients: 10, downMs: 500, sliceMs: 250, budgetMs: 15_000 },
+    catchUp: { missed: 1_000, rounds: 1, warmup: 100 },
     reconnectRuns: 1,
     budgetMs: 15_000,
   },
@@ -239,6 +242,56 @@ export function scenarios(mode) {
         { ...cost('backMs', 'time until all clients are back', 'ms'), targets: { socketio: { max: 1.2 } } },
         cost('p50BackMs', 'time until half are back', 'ms'),
         { ...cost('maxSlicePct', `most clients back in one ${m.reconnect.sliceMs} ms slice`, '%'), targets: { abs: { max: 10 } } },
+      ],
+    },
+    // Delivery guarantees (issue 12): each row runs two sente-rx servers in one process (server.mjs's twin), one
+    // with the option on (its default) and one with it off, and alternates quarters of the work between them.
+    {
+      id: 'push-resume',
+      title: `push with resume on vs off (resume: false), ${m.push.n.toLocaleString('en-US')} events`,
+      file: 'twinPush',
+      libs: ['sente'],
+      server: { sente: { wsBatchMs: 0, twin: { extra: { resume: false } } } },
+      params: { ...m.push, transport: 'ws' },
+      runs: 'runs',
+      metrics: [
+        throughput('eventsPerSec', 'events/s, resume on', 'ev/s'),
+        throughput('eventsPerSecOff', 'events/s, resume off', 'ev/s'),
+        { ...throughput('ratio', 'resume on ÷ off', '×'), targets: { abs: { min: 0.9 } } },
+        cost('serverUsPerEvent', 'server CPU per event, resume on', 'µs'),
+        cost('serverUsPerEventOff', 'server CPU per event, resume off', 'µs'),
+      ],
+    },
+    {
+      // Memory cannot share a process (the second measurement would find the heap the first one grew), so each
+      // run measures the memory row twice, in fresh server processes, once per variant (run.mjs runVariants).
+      id: 'memory-resume',
+      title: `memory with resume on vs off, ${m.memory.connections.toLocaleString('en-US')} idle connections`,
+      file: 'memory',
+      libs: ['sente'],
+      variants: { on: { server: {}, suffix: '' }, off: { server: { extra: { resume: false } }, suffix: 'Off' } },
+      ratioOf: 'heapPerConn',
+      params: { ...m.memory, transport: 'ws' },
+      runs: 'heavyRuns',
+      metrics: [
+        cost('heapPerConn', 'heap per connection, resume on', 'B'),
+        cost('heapPerConnOff', 'heap per connection, resume off', 'B'),
+        { ...cost('ratio', 'resume on ÷ off', '×'), targets: { abs: { max: 1.1 } } },
+      ],
+    },
+    {
+      // A cut through a TCP proxy while the server pushes 1,000 events to the client; the time from its reopen
+      // until the last of them arrived (replayed from the log). Target: within 100 ms on loopback.
+      id: 'catch-up',
+      title: `catch-up after a cut that missed ${m.catchUp.missed.toLocaleString('en-US')} pushes`,
+      file: 'catchUp',
+      libs: ['sente'],
+      params: { ...m.catchUp, transport: 'ws' },
+      runs: 'heavyRuns',
+      metrics: [
+        { ...cost('catchUpMs', 'reopen → last missed push', 'ms'), targets: { abs: { max: 100 } } },
+        cost('fromRestoreMs', 'link restored → last missed push', 'ms'),
+        cost('maxCatchUpMs', 'slowest round, reopen → last missed push', 'ms'),
       ],
     },
     {

@@ -39,6 +39,7 @@ function fmt(v, unit) {
   if (unit === 'ms') return v < 100 ? v.toFixed(2) : v.toFixed(1);
   if (unit === 'µs') return v.toFixed(2);
   if (unit === '%') return v.toFixed(1);
+  if (unit === '×') return `${v.toFixed(2)}×`;
   if (unit === 'B') return `${Math.round(v).toLocaleString('en-US')}`;
   return Math.round(v).toLocaleString('en-US');
 }
@@ -69,7 +70,7 @@ export function rowsOf(results) {
         const op = t.min !== undefined ? '≥' : '≤';
         const x = t.min ?? t.max;
         const met = r === null ? null : t.min !== undefined ? r >= t.min : r <= t.max;
-        targets.push({ peer: p, text: p === 'abs' ? `${op}${x}${m.unit === '%' ? ' %' : ` ${m.unit}`}` : `${op}${x}× ${PEER_SHORT[p]}`, met });
+        targets.push({ peer: p, text: p === 'abs' ? `${op}${x}${m.unit === '%' ? ' %' : m.unit === '×' ? '×' : ` ${m.unit}`}` : `${op}${x}× ${PEER_SHORT[p]}`, met });
       }
       rows.push({ scenario: s.id, title: s.title, metric: `${m.label}${m.unit ? ` (${m.unit})` : ''}`, unit: m.unit, values, ratios, targets });
     }

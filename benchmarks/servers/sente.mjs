@@ -68,5 +68,9 @@ export async function start(opts) {
   });
   // Streamed replies (the stream row): the handler answers with replyStream over an Iterable source.
   chsk.handle((msg$) => msg$.pipe(filter((m) => m.id === EV.stream), map((m) => replyStream(m, items(m.data.n)))));
-  return { http };
+  // The catch-up row (server.mjs 'push'): n pushes to uid, { n: first + i }, in one turn.
+  const push = (uid, first, n) => {
+    for (let i = 0; i < n; i++) chsk.send(uid, [EV.ev, { n: first + i, text: 'hello world' }]);
+  };
+  return { http, push };
 }
