@@ -199,4 +199,15 @@ describe.each(PACKERS.map((packer) => ({ packer, packerName: packer.name })))('A
     const p = await rawPoll(relay.s.url, c, { packer });
     expect([p.status, p.json?.code]).toEqual([410, 'CHSK_BAD_TOKEN']);
   });
+
+  test('a DELETE through another node closes the connection on its node at once; the next poll, anywhere, says 1000', async () => {
+    const c = await rawHandshake(nodes[0]!.s.url, { uid: 'eve', packer });
+    await waitFor(nodes[2]!.s.chsk.connectedUids$, (u) => u.any.has('eve'));
+    const gone = waitFor(nodes[2]!.s.chsk.connectedUids$, (u) => !u.any.has('eve'), 10_000);
+    const d = await fetch(`${nodes[1]!.s.url}?cid=${c.cid}`, { method: 'DELETE', headers: { [AjaxHeader.Token]: c.token } });
+    expect(d.status).toBe(204);
+    const p = await rawPoll(nodes[2]!.s.url, c, { packer });
+    expect(p.headers.get(AjaxHeader.Closed)).toBe('1000');
+    await gone; // after the presence grace, on every node
+  });
 });

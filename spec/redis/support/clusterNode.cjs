@@ -3,7 +3,8 @@
 // driven by its parent over IPC: { rid, cmd: 'send' | 'broadcast' | 'publish' | 'watchTopic' | 'stats' | 'close', ... }
 // answered with { rid, ok, value }, and it reports on its own: { type: 'ready', url, nodeId }, { type: 'uids', any }
 // on every change of connectedUids$, { type: 'port', id, uid } for each uidport event, { type: 'error', code } for
-// errors$, { type: 'topicUids', topic, uids } on every change of a watched topicUids$. Every topic may be joined.
+// errors$, { type: 'topicUids', topic, uids } on every change of a watched topicUids$. Every topic may be joined;
+// a request 'x/echo' is answered { node, d }.
 const path = require('path');
 const { createServer } = require('http');
 const express = require('express');
@@ -42,6 +43,8 @@ chsk.attach(http);
 chsk.connectedUids$.subscribe((u) => send({ type: 'uids', any: [...u.any] }));
 chsk.events$.subscribe((m) => {
   if (m.id === 'chsk/uidport-open' || m.id === 'chsk/uidport-close') send({ type: 'port', id: m.id, uid: m.data });
+  // Requests 'x/echo' are answered with the node that handled them (spec/redis/ajaxProcesses.spec.ts).
+  if (m.id === 'x/echo' && m.reply) m.reply({ node: o.nodeId, d: m.data });
 });
 chsk.errors$.subscribe((e) => send({ type: 'error', code: e.code }));
 let last;
