@@ -63,7 +63,7 @@ describe('CSRF on the WebSocket handshake', () => {
     expect(everything).not.toContain(TOKEN);
     expect(everything).not.toContain(b64(TOKEN));
     expect(everything).not.toContain('csrf');
-    expect(Object.keys(JSON.parse(r.firstFrame!)).sort()).toEqual(['cid', 'rl', 'rs', 't', 'uid', 'v']); // rl: the rate limit, rs: the resume positions; not secrets
+    expect(Object.keys(JSON.parse(r.firstFrame!)).sort()).toEqual(['cid', 'dd', 'rl', 'rs', 't', 'uid', 'v']); // rl: the rate limit, rs: the resume positions, dd: dedupe on; not secrets
     r.ws!.terminate();
   });
 

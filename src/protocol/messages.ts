@@ -61,6 +61,11 @@ export interface HandshakeMessage {
    */
   readonly rl?: RateLimitInfo;
   /**
+   * `1` when the server dedupes message ids (its `dedupe` option): a message sent again with the same `mid` is
+   * not handled twice, so the client resends what was unanswered when its link dropped. Absent: it does not.
+   */
+  readonly dd?: 1;
+  /**
    * The positions the connection starts from in each of its streams, after any replay: `[offset, epoch]` for
    * the uid's stream (`u`) and the broadcasts (`b`). Present when the server keeps replay logs (`resume`).
    */

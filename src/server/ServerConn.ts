@@ -2,6 +2,7 @@ import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import type { Frame } from '../packers/Packer';
 import type { ClientSendMessage } from '../protocol/messages';
 import type { ChskRequest, TransportType } from '../protocol/events';
+import type { ClaimQueue } from './ClaimQueue';
 import type { ServerConnection } from './ServerConnection';
 import type { ServerStream } from './ServerStream';
 import type { TokenBucket } from './TokenBucket';
@@ -36,6 +37,9 @@ export interface PendingRequest {
   readonly at: number;
   /** Its event id, for the error message. */
   readonly id: string;
+  /** Its message id when the dedupe gate claimed it: its answer is recorded under it (once: `settled`). */
+  readonly mid?: number;
+  settled?: boolean;
 }
 
 /** The core's record of one open connection. Kept small: thousands of these live at once. */
@@ -81,6 +85,8 @@ export class ServerConn {
    * after the handshake and the replay (see `finishOpen`).
    */
   held: Frame[] | undefined = undefined;
+  /** Messages waiting for the dedupe store's verdict (a store that answers with a Promise), in arrival order. */
+  claims: ClaimQueue | undefined = undefined;
 
   constructor(
     readonly id: number,

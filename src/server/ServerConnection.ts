@@ -28,6 +28,12 @@ export interface ServerConnection {
 export interface ConnectionHandle {
   /** Feeds one incoming frame (untrusted). */
   receive(frame: Frame): void;
+  /**
+   * Resolves once no message fed so far waits for the dedupe store (a store that answers with a Promise, such
+   * as Redis); undefined when none does. An Ajax POST answer waits for it, so the replies of handlers that
+   * answer at once still ride back on it.
+   */
+  idle?(): Promise<void> | undefined;
   /** Tells the core the connection is gone. Idempotent. */
   closed(code: number, reason: string): void;
   /**

@@ -15,6 +15,7 @@ import {
   type ClientSendMessage,
   type ErrorMessage,
   type EventMessage,
+  type RequestMessage,
   type HandshakeMessage,
   type ServerMessage,
   type StreamCancelMessage,
@@ -25,7 +26,7 @@ import type { SubscriberFailure } from './GuardedObservable';
 import { MemoryAdapter } from './adapter/MemoryAdapter';
 import type { ServerAdapter } from './adapter/ServerAdapter';
 import { markPending } from './replyState';
-import { ServerConn, type WriteGuard } from './ServerConn';
+import { ServerConn, type PendingRequest, type WriteGuard } from './ServerConn';
 import type { ConnectionHandle, ServerConnection } from './ServerConnection';
 import type { ResolvedServerOptions } from './serverOptions';
 import type { ServerErrorReport } from './ServerErrorReport';
@@ -38,6 +39,8 @@ import { ServerStream, type StreamLink } from './ServerStream';
 import { ServerTopics } from './ServerTopics';
 import { LocalTopics } from './TopicRegistry';
 import { finishOpen, parseResume, readResume } from './ReplayOnOpen';
+import { DedupeGate } from './DedupeGate';
+import type { StoredReply } from './adapter/Dedupe';
 
 export type { ServerErrorReport } from './ServerErrorReport';
 
@@ -73,9 +76,11 @@ export class ServerCore {
   private delivering: ServerEventMsg | UidPortMsg | undefined;
   /** The `schemas` check, when the server has schemas or is strict. */
   private readonly gate: DataGate | undefined;
+  /** Message-id dedupe (the `dedupe` option), when on. */
+  private readonly dedupe: DedupeGate | undefined;
 
   constructor(readonly options: ResolvedServerOptions) {
-    this.adapter = options.adapter ?? new MemoryAdapter({ replay: options.resume });
+    this.adapter = options.adapter ?? new MemoryAdapter({ replay: options.resume, ...(options.dedupe ? { dedupe: options.dedupe } : {}) });
     this.writeGuard = {
       maxBufferedBytes: options.maxBufferedBytes,
       policy: options.slowConsumer,
@@ -109,6 +114,7 @@ export class ServerCore {
       resume: options.resume !== false,
     });
     this.gate = options.schemas || options.strict ? new DataGate(options.schemas ?? {}, options.strict) : undefined;
+    this.dedupe = options.dedupe ? this.dedupeGate(options.dedupe.windowMs) : undefined;
     const ka = options.keepAlive;
     this.keepAlive = ka
       ? new KeepAliveSweep(
@@ -123,6 +129,30 @@ export class ServerCore {
           },
         )
       : undefined;
+  }
+
+  /** The dedupe gate, on the adapter's store, with the core's side of its work (see {@link DedupeHost}). */
+  private dedupeGate(windowMs: number): DedupeGate {
+    const holds = (conn: ServerConn, rid: number, held: object): boolean => conn.open && conn.pending?.get(rid) === held;
+    return new DedupeGate(this.adapter.dedupe, {
+      scheduler: this.options.scheduler,
+      windowMs,
+      waitMs: this.options.requestTimeoutMs === Infinity ? windowMs : this.options.requestTimeoutMs,
+      handle: (conn, m, data) => this.dispatch(conn, m, data),
+      answer: (conn, m, stored, held) => {
+        this.counters.duplicates++;
+        if (m.t === MessageType.Event) return void (m.mid !== undefined && this.ack(conn, m.mid));
+        if (held ? !(holds(conn, m.rid, held) && this.take(conn, m.rid)) : !this.register(conn, m)) return;
+        if (!held) this.take(conn, m.rid);
+        const mid = m.mid!;
+        this.write(conn, stored ? { ...stored, rid: m.rid } : { t: MessageType.Error, rid: m.rid, mid, code: ErrorCode.BadMessage, msg: `message id ${mid} was an event` });
+      },
+      hold: (conn, m) => this.register(conn, m),
+      holds,
+      unhold: (conn, rid, held) => void (holds(conn, rid, held) && this.take(conn, rid)),
+      inFrame: (conn, fn) => this.inFrame(conn, fn),
+      report: (r) => this.report(r),
+    });
   }
 
   get isClosing(): boolean {
@@ -140,6 +170,7 @@ export class ServerCore {
       cid: info.clientId,
       ...(info.handshakeData !== undefined ? { hd: info.handshakeData } : {}),
       ...(this.options.rateLimit ? { rl: { r: this.options.rateLimit.perSecond, b: this.options.rateLimit.burst } } : {}),
+      ...(this.dedupe ? { dd: 1 as const } : {}),
       ...info.handshake,
     };
     if (!this.resumable) {
@@ -247,6 +278,7 @@ export class ServerCore {
     this.pushes.flushAll();
     this.pushes.close();
     this.keepAlive?.close();
+    this.dedupe?.close();
     for (const c of [...this.adapter.allConnections()]) {
       c.link.close(code, reason);
       this.closed(c);
@@ -368,17 +400,26 @@ export class ServerCore {
 
   /** @internal Through a connection's {@link CoreHandle}. */
   receive(conn: ServerConn, frame: Frame): void {
-    if (!conn.open) return;
+    if (conn.open) this.inFrame(conn, () => this.receiveFrame(conn, frame));
+  }
+
+  /** Runs `fn` collecting the acks it produces; they leave together at the end (see {@link ack}). */
+  private inFrame(conn: ServerConn, fn: () => void): void {
     // A frame fed from inside an events$ subscriber of this connection's own frame (the testing kit) joins
     // the outer collection of acks.
-    if (conn.acks) return this.receiveFrame(conn, frame);
+    if (conn.acks) return fn();
     conn.acks = [];
     try {
-      this.receiveFrame(conn, frame);
+      fn();
     } finally {
       this.flushAcks(conn);
       conn.acks = undefined;
     }
+  }
+
+  /** @internal Through a connection's {@link CoreHandle}: resolves once no message of it awaits the dedupe store. */
+  idle(conn: ServerConn): Promise<void> | undefined {
+    return this.dedupe?.idle(conn);
   }
 
   private receiveFrame(conn: ServerConn, frame: Frame): void {
@@ -447,7 +488,7 @@ export class ServerCore {
    * the request is dropped when it comes out of the queue instead of reaching a handler.
    */
   private streamMessage(conn: ServerConn, m: StreamCancelMessage | CreditMessage): void {
-    if (m.t !== MessageType.StreamCancel || this.take(conn, m.rid) || !conn.checkQueue) return;
+    if (m.t !== MessageType.StreamCancel || this.take(conn, m.rid) || (!conn.checkQueue && !conn.claims)) return;
     // Validation is under way (the request may be the one being checked, not yet in the queue). Bounded like the
     // queue; an honest client only cancels rids it sent, so an entry never meets a later request by mistake.
     const cancelled = (conn.cancelled ??= new Set());
@@ -477,7 +518,7 @@ export class ServerCore {
     if (m.t === MessageType.StreamCancel || m.t === MessageType.Credit) return this.streamMessage(conn, m);
     if (m.t === MessageType.TopicJoin) return this.topics.join(conn, m);
     if (m.t === MessageType.TopicLeave) return this.topics.leave(conn, m);
-    if (!this.gate) return this.dispatch(conn, m, m.ev[1]);
+    if (!this.gate) return this.toHandler(conn, m, m.ev[1]);
     if (conn.checkQueue && conn.checkQueue.length >= this.options.maxPendingRequests) {
       return this.refuse(conn, new ProtocolError(ErrorCode.TooManyPending, `too many messages waiting for validation (maxPendingRequests: ${this.options.maxPendingRequests})`), m);
     }
@@ -486,7 +527,7 @@ export class ServerCore {
 
   private readonly checked = (conn: ServerConn, m: ClientSendMessage, r: { ok: true; value: unknown } | DataRefusal): void => {
     if (!conn.open) return;
-    if (r.ok) this.dispatch(conn, m, r.value);
+    if (r.ok) this.toHandler(conn, m, r.value);
     else this.refuseData(conn, m, r);
   };
 
@@ -505,55 +546,91 @@ export class ServerCore {
     this.write(conn, x);
   }
 
+  /** Hands a checked message on to the handlers: through the dedupe gate when it is on. */
+  private toHandler(conn: ServerConn, m: ClientSendMessage, data: unknown): void {
+    if (this.dedupe) this.dedupe.admit(conn, m, data);
+    else this.dispatch(conn, m, data);
+  }
+
+  /**
+   * Registers request `m` as waiting for its reply (with its deadline), or refuses it (a reply id in use, too
+   * many pending; a claimed one records the refusal as its answer). `mid`: the claimed message id its answer is
+   * recorded under.
+   */
+  private register(conn: ServerConn, m: RequestMessage, mid?: number): PendingRequest | undefined {
+    const rid = m.rid;
+    const pending = (conn.pending ??= new Map());
+    const busy = pending.has(rid) || conn.streams?.has(rid);
+    if (busy || pending.size + (conn.streams?.size ?? 0) >= this.options.maxPendingRequests) {
+      const e = busy
+        ? new ProtocolError(ErrorCode.DuplicateReplyId, `reply id ${rid} is already waiting for a reply`)
+        : new ProtocolError(ErrorCode.TooManyPending, `too many requests waiting for replies (maxPendingRequests: ${this.options.maxPendingRequests})`);
+      this.refuse(conn, e, m);
+      if (mid !== undefined) this.dedupe!.answered(conn, mid, { t: MessageType.Error, rid, mid, code: e.code, msg: e.message });
+      return undefined;
+    }
+    const entry: PendingRequest = { at: this.options.scheduler.now() + this.options.requestTimeoutMs, id: m.ev[0], ...(mid !== undefined ? { mid } : {}) };
+    pending.set(rid, entry);
+    // requestTimeoutMs: Infinity arms no timer (a request then waits until it is answered or its connection closes).
+    if (this.options.requestTimeoutMs !== Infinity) conn.deadline ??= this.options.scheduler.schedule(() => this.expire(conn), this.options.requestTimeoutMs);
+    return entry;
+  }
+
+  /** Records the answer of a claimed request (once), so a repeated copy gets it. */
+  private settle(conn: ServerConn, entry: PendingRequest, answer: StoredReply): void {
+    if (entry.mid === undefined || entry.settled) return;
+    entry.settled = true;
+    this.dedupe!.answered(conn, entry.mid, answer);
+  }
+
   private dispatch(conn: ServerConn, m: ClientSendMessage, data: unknown): void {
     const id = m.ev[0];
     let reply: ReplyFn<unknown> | undefined;
     if (m.t === MessageType.Request) {
       const rid = m.rid;
       if (conn.cancelled?.delete(rid)) return; // cancelled while it waited for validation
-      const pending = (conn.pending ??= new Map());
-      if (pending.has(rid) || conn.streams?.has(rid)) {
-        return this.refuse(conn, new ProtocolError(ErrorCode.DuplicateReplyId, `reply id ${rid} is already waiting for a reply`), m);
-      }
-      if (pending.size + (conn.streams?.size ?? 0) >= this.options.maxPendingRequests) {
-        return this.refuse(
-          conn,
-          new ProtocolError(ErrorCode.TooManyPending, `too many requests waiting for replies (maxPendingRequests: ${this.options.maxPendingRequests})`),
-          m,
-        );
-      }
-      const entry = { at: this.options.scheduler.now() + this.options.requestTimeoutMs, id };
-      pending.set(rid, entry);
-      // requestTimeoutMs: Infinity arms no timer (a request then waits until it is answered or its connection closes).
-      if (this.options.requestTimeoutMs !== Infinity) conn.deadline ??= this.options.scheduler.schedule(() => this.expire(conn), this.options.requestTimeoutMs);
+      const mid = this.dedupe && DedupeGate.applies(m) ? m.mid : undefined;
+      // A claimed request whose connection closed while its claim was awaited is handled all the same: its
+      // answer is recorded for the copy the client sends on its next connection.
+      const entry = conn.open ? this.register(conn, m, mid) : { at: 0, id, ...(mid !== undefined ? { mid } : {}) };
+      if (!entry) return;
+      const answer = (x: StoredReply, frame?: Frame): void => {
+        const live = this.take(conn, rid);
+        this.settle(conn, entry, x);
+        if (!live) return;
+        this.beforeWrite(conn);
+        conn.write(frame ?? this.options.packer.pack(x));
+      };
       const fn = ((value: unknown) => {
-        if (!this.take(conn, rid)) return;
+        if (entry.settled || !(conn.pending?.get(rid) === entry || entry.mid !== undefined)) return;
+        const r: StoredReply = { t: MessageType.Reply, rid, d: value };
         let frame: Frame;
         try {
-          frame = this.options.packer.pack({ t: MessageType.Reply, rid, d: value });
+          frame = this.options.packer.pack(r);
         } catch (error) {
           // An unpackable reply (a BigInt, a cycle, too deep) must not throw into the handler and leave the
           // client waiting: it answers with an error instead.
           this.report({ code: ErrorCode.HandlerError, message: `reply to "${id}" could not be packed`, clientId: conn.clientId, uid: conn.uid, error });
-          return this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.HandlerError, msg: 'the reply could not be packed' });
+          return answer({ t: MessageType.Error, rid, code: ErrorCode.HandlerError, msg: 'the reply could not be packed' });
         }
-        this.beforeWrite(conn);
-        conn.write(frame);
+        answer(r, frame);
       }) as ReplyFn<unknown>;
       fn.error = (code: string, message: string) => {
-        if (this.take(conn, rid)) this.write(conn, { t: MessageType.Error, rid, code: String(code), msg: String(message) });
+        if (entry.settled || !(conn.pending?.get(rid) === entry || entry.mid !== undefined)) return;
+        answer({ t: MessageType.Error, rid, code: String(code), msg: String(message) });
       };
       // The same entry, not just the rid: a client may reuse a rid once its request was answered.
       markPending(fn, () => conn.open && conn.pending?.get(rid) === entry);
       const window = m.w;
       // Returns the stream (runHandler keeps it, to fail it if the handler fails); the public type says void.
       (fn as { stream: (source: unknown) => ServerStream | undefined }).stream = (source: unknown) => {
-        if (!this.take(conn, rid)) return undefined;
         if (window === undefined) {
+          if (entry.settled || !(conn.pending?.get(rid) === entry || entry.mid !== undefined)) return undefined;
           this.report({ code: ErrorCode.NotAStream, message: `a handler streamed its answer to "${id}", sent with send(): use stream$ on the client`, clientId: conn.clientId, uid: conn.uid });
-          this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.NotAStream, msg: 'the server answers this request with a stream: use stream$' });
+          answer({ t: MessageType.Error, rid, code: ErrorCode.NotAStream, msg: 'the server answers this request with a stream: use stream$' });
           return undefined;
         }
+        if (!this.take(conn, rid)) return undefined;
         return this.openStream(conn, rid, window, source);
       };
       reply = fn;
@@ -588,7 +665,9 @@ export class ServerCore {
         return;
       }
       pending.delete(rid);
-      this.write(conn, { t: MessageType.Error, rid, code: ErrorCode.NoReply, msg: `no reply to "${p.id}" within ${this.options.requestTimeoutMs} ms` });
+      const x: ErrorMessage = { t: MessageType.Error, rid, code: ErrorCode.NoReply, msg: `no reply to "${p.id}" within ${this.options.requestTimeoutMs} ms` };
+      this.settle(conn, p, x);
+      this.write(conn, x);
     }
   }
 
@@ -695,6 +774,9 @@ class CoreHandle implements ConnectionHandle {
   ) {}
   receive(frame: Frame): void {
     this.core.receive(this.conn, frame);
+  }
+  idle(): Promise<void> | undefined {
+    return this.core.idle(this.conn);
   }
   closed(): void {
     this.core.closed(this.conn);

@@ -27,7 +27,13 @@ export interface ServerStats {
   /** The adapter's counters (nodes, cross-node traffic, errors, round-trip time to its store). */
   readonly adapter: AdapterStats;
   /** Totals since start. */
-  readonly totals: { readonly pushes: number; readonly framesOut: number; readonly framesIn: number };
+  readonly totals: {
+    readonly pushes: number;
+    readonly framesOut: number;
+    readonly framesIn: number;
+    /** Repeated messages (a message id seen before, `dedupe`) answered from the first copy's answer, no handler called. */
+    readonly duplicates: number;
+  };
 }
 
 /**
@@ -40,6 +46,8 @@ export class StatsCounters {
   framesOut = 0;
   framesIn = 0;
   slowConsumer = 0;
+  /** Repeated messages the dedupe gate answered without a handler. */
+  duplicates = 0;
   /** Pushes waiting in batch windows (kept by the batcher). */
   batched = 0;
 
@@ -64,7 +72,7 @@ export class StatsCounters {
             queues: { batched: this.batched, bufferedBytes },
             drops: { slowConsumer: this.slowConsumer, remote: a.remoteDropped },
             adapter: a,
-            totals: { pushes: this.pushes, framesOut: this.framesOut, framesIn: this.framesIn },
+            totals: { pushes: this.pushes, framesOut: this.framesOut, framesIn: this.framesIn, duplicates: this.duplicates },
           };
           prev = { at, pushes: this.pushes, framesOut: this.framesOut, framesIn: this.framesIn };
           return s;

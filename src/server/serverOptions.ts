@@ -6,6 +6,7 @@ import type { ChskRequest } from '../protocol/events';
 import type { AuthorizeTopic } from './ServerTopics';
 import type { ServerAdapter } from './adapter/ServerAdapter';
 import { DEFAULT_REPLAY_LIMITS, type ReplayLimits } from './adapter/ReplayLog';
+import { DEFAULT_DEDUPE_LIMITS, type DedupeLimits } from './adapter/Dedupe';
 import { schemasProblem, type EventSchemas } from '../schemas/EventSchemas';
 
 /**
@@ -249,6 +250,19 @@ export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
    * @default { maxEntries: 1000, maxBytes: 1_048_576, maxAgeMs: 120_000 }
    */
   resume?: Partial<ReplayLimits> | false;
+  /**
+   * Message-id dedupe (PROTOCOL.md, "Message ids"): every event and request a client sends with a `mid` is
+   * claimed under (uid, client id, mid) in the adapter's store before it is handled, so a copy the client sends
+   * again after a reconnect is not handled twice: a repeated request gets the first copy's reply (or waits for
+   * it), a repeated event its `a` again. The handshake says so (`hs.dd: 1`), and only then does the client
+   * resend what was unanswered when its link dropped. `maxEntries`: ids remembered per (uid, client id), the
+   * oldest leave first (keep it at least the clients' `maxUnacked`); `windowMs`: how long an id is remembered
+   * (keep it above the clients' deadlines plus their longest outage). The bounds configure the default
+   * in-memory adapter; an adapter you pass keeps its own (`createRedisAdapter({ dedupe })`, `new MemoryAdapter({ dedupe })`).
+   * `false` switches dedupe off: clients then fail what was unanswered at a cut with `CHSK_UNCERTAIN`.
+   * @default { maxEntries: 1000, windowMs: 300_000 }
+   */
+  dedupe?: Partial<DedupeLimits> | false;
   /** How often `stats$` samples (only while subscribed). @default 1000 */
   statsIntervalMs?: number;
   /** Scheduler for every timer (grace periods, request timeouts, keep-alive). @default asyncScheduler */
@@ -256,8 +270,9 @@ export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
 }
 
 export type ResolvedServerOptions = Required<
-  Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs' | 'rateLimit' | 'schemas' | 'authorizeTopic' | 'resume'>
+  Omit<ServerOptions, 'handshakeData' | 'csrfToken' | 'authorize' | 'allowedOrigins' | 'adapter' | 'wsBatchMs' | 'ajaxBatchMs' | 'rateLimit' | 'schemas' | 'authorizeTopic' | 'resume' | 'dedupe'>
 > & {
+  dedupe: DedupeLimits | false;
   batchMs: { ws: number; ajax: number };
   rateLimit: Required<RateLimit> | false;
   resume: ReplayLimits | false;
@@ -316,6 +331,17 @@ function resume(r: Partial<ReplayLimits> | false | undefined): ReplayLimits | fa
     maxEntries: positive('resume.maxEntries', r?.maxEntries ?? DEFAULT_REPLAY_LIMITS.maxEntries, true),
     maxBytes: positive('resume.maxBytes', r?.maxBytes ?? DEFAULT_REPLAY_LIMITS.maxBytes, true),
     maxAgeMs: duration('resume.maxAgeMs', r?.maxAgeMs ?? DEFAULT_REPLAY_LIMITS.maxAgeMs),
+  };
+}
+
+function dedupe(d: ServerOptions['dedupe']): DedupeLimits | false {
+  if (d === false) return false;
+  if (d !== undefined && (typeof d !== 'object' || d === null)) {
+    throw new ConfigError(`option 'dedupe' must be false or { maxEntries?, windowMs? }, got ${String(d)}`);
+  }
+  return {
+    maxEntries: positive('dedupe.maxEntries', d?.maxEntries ?? DEFAULT_DEDUPE_LIMITS.maxEntries, true),
+    windowMs: duration('dedupe.windowMs', d?.windowMs ?? DEFAULT_DEDUPE_LIMITS.windowMs),
   };
 }
 
@@ -396,6 +422,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     closeTimeoutMs: duration('closeTimeoutMs', o.closeTimeoutMs ?? 1000),
     adapter: o.adapter,
     resume: resume(o.resume),
+    dedupe: dedupe(o.dedupe),
     statsIntervalMs: duration('statsIntervalMs', o.statsIntervalMs ?? 1000),
     scheduler: o.scheduler ?? asyncScheduler,
   };

@@ -165,13 +165,20 @@ export class AjaxConnection implements ServerConnection, TokenHolder {
       return true;
     }
     this.riders++;
-    try {
-      for (const f of frames) this.handle.receive(f);
-    } finally {
-      this.tick.schedule(() => {
+    const handle = this.handle;
+    const reply = (): void =>
+      void this.tick.schedule(() => {
         this.riders--;
         this.answerPost(answer);
       });
+    try {
+      for (const f of frames) handle.receive(f);
+    } finally {
+      // Messages whose dedupe claim is awaited (Redis) are handled when it comes back: the answer waits for
+      // them, so the replies of handlers that answer at once still ride on it.
+      const idle = handle.idle?.();
+      if (idle) idle.then(reply, reply);
+      else reply();
     }
     return true;
   }
