@@ -7,6 +7,7 @@ export { jsonPacker } from './packers/jsonPacker';
 export { ChannelError } from './errors/ChannelError';
 export { ReplyTimeoutError } from './errors/ReplyTimeoutError';
 export { ChannelClosedError } from './errors/ChannelClosedError';
+export { DeliveryUncertainError } from './errors/DeliveryUncertainError';
 export { RemoteError } from './errors/RemoteError';
 export { ProtocolError } from './errors/ProtocolError';
 export { BufferOverflowError } from './errors/BufferOverflowError';

@@ -148,7 +148,8 @@ describe('the offline buffer', () => {
           error: (e: Error) => outcome.push(`r${n}:${(e as ChannelClosedError).code}`),
         });
       }
-      ts.schedule(() => expect(outcome).toEqual(['r1:ok', `r2:${ErrorCode.Closed}`, `r3:${ErrorCode.Closed}`]), 500);
+      // r2 and r3 were written with r1 (their answers not in yet): the server may have them.
+      ts.schedule(() => expect(outcome).toEqual(['r1:ok', `r2:${ErrorCode.Uncertain}`, `r3:${ErrorCode.Uncertain}`]), 500);
     });
   });
 });
@@ -224,7 +225,8 @@ test('disconnect() from inside a buffered emit completion fails the rest of the 
         error: (e: Error) => outcome.push(`e${n}:${(e as ChannelClosedError).code}`),
       });
     }
-    ts.schedule(() => expect(outcome).toEqual(['e1:ok', `e2:${ErrorCode.Closed}`, `e3:${ErrorCode.Closed}`]), 500);
+    // e2 and e3 were written with e1 (their acks not in yet): the server may have them.
+    ts.schedule(() => expect(outcome).toEqual(['e1:ok', `e2:${ErrorCode.Uncertain}`, `e3:${ErrorCode.Uncertain}`]), 500);
   });
 });
 

@@ -50,5 +50,12 @@ export function fakeClientTransport(onWrite?: (m: Record<string, unknown>) => vo
   };
 }
 
-/** A handshake for the fake server. */
-export const hs = (rl?: { r: number; b: number }): ServerMessage => ({ t: 'hs', v: 1, uid: null, cid: 'c1', ...(rl ? { rl } : {}) });
+/** A handshake for the fake server (client id `c1`); `more` adds fields (`dd: 1`: it dedupes). */
+export const hs = (rl?: { r: number; b: number }, more: Partial<Extract<ServerMessage, { t: 'hs' }>> = {}): ServerMessage => ({
+  t: 'hs',
+  v: 1,
+  uid: null,
+  cid: 'c1',
+  ...(rl ? { rl } : {}),
+  ...more,
+});

@@ -55,12 +55,19 @@ describe('faults on real sockets', () => {
     }
   });
 
-  test('a reset connection fails in-flight requests and the client comes back', async () => {
+  test('a reset connection: the request in flight is sent again when the client comes back, and gets its reply once', async () => {
     const c = viaProxy();
     try {
       await waitFor(c.state$, (st) => st.open);
-      s.chsk.events$.subscribe((m) => m.id === 'hold/forever' && proxy.reset());
-      await expect(firstValueFrom(c.send(['hold/forever', 1]))).rejects.toMatchObject({ code: 'CHSK_CLOSED' });
+      let runs = 0;
+      s.chsk.events$.subscribe((m) => {
+        if (m.id !== 'reset/then-reply') return;
+        runs++;
+        proxy.reset();
+        m.reply?.('kept');
+      });
+      await expect(firstValueFrom(c.send(['reset/then-reply', 1]))).resolves.toBe('kept');
+      expect(runs).toBe(1);
       await waitFor(c.state$, (st) => st.open && st.lastClose?.reason === 'unexpected');
       await expect(firstValueFrom(c.send(['echo/n', 7]))).resolves.toBe(7);
     } finally {

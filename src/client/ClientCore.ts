@@ -29,6 +29,8 @@ import { MessageIds } from './MessageIds';
 import { ClientTopics } from './ClientTopics';
 import { Pacer } from './Pacer';
 import { emitEvent, type EmitHost } from './emitEvent';
+import { Outbox } from './Outbox';
+import { DeliveryUncertainError } from '../errors/DeliveryUncertainError';
 
 /** The link ended; carries the reason the state will show. */
 class LinkDown extends Error {
@@ -36,6 +38,21 @@ class LinkDown extends Error {
     super(`link closed: ${reason}`);
   }
 }
+
+/**
+ * Close codes after which the outbox is not sent again (CHSK_UNCERTAIN at once): the server shut down (its
+ * in-memory dedupe record goes with it), or closed the link because of what it was sent (a message in flight
+ * may be the cause, and sending it again would only close the next link too).
+ */
+const NO_RESEND: ReadonlyMap<number, string> = new Map([
+  [CloseCode.GoingAway, 'the server shut down'],
+  [CloseCode.ProtocolError, 'protocol error'],
+  [CloseCode.InvalidPayload, 'invalid payload'],
+  [CloseCode.PolicyViolation, 'policy violation'],
+  [CloseCode.TooLarge, 'a message too large'],
+  [CloseCode.RateLimited, 'rate limited'],
+  [CloseCode.BadHandshake, 'bad handshake'],
+]);
 
 /** Drops a trailing `undefined` so events without data go on the wire as `[id]`. */
 function toWire(ev: readonly [string, unknown]): WireEvent {
@@ -78,6 +95,10 @@ export class ClientCore {
   private paceTimer: Subscription | undefined;
   /** Sends not yet written, in order (offline, or behind older ones). Insertion-ordered. */
   private readonly waiting = new Set<Outgoing>();
+  /** Written sends not yet answered, to write again after a reconnect to a server that dedupes (`hs.dd`). */
+  private readonly outbox: Outbox;
+  /** Outbox sends to write again on this link, before {@link waiting} (in `mid` order). */
+  private readonly resending = new Set<Outgoing>();
   private pumping = false;
   /** Nesting depth of {@link batch}: state changes are gathered into `draft` and emitted once at depth 0. */
   private depth = 0;
@@ -85,6 +106,8 @@ export class ClientCore {
   /** Callbacks (send failures) held until the state change that explains them is out. */
   private readonly afterCommit: Array<() => void> = [];
   private badBackoffReported = false;
+  /** Set while a link the server closed ends: its close code (some say "do not send that again"). */
+  private closeCode: number | undefined;
   /** Set while a link refused by the server ends: what its in-flight requests fail with. */
   private rejection: RejectedError | undefined;
   /** `online` / page-visible events, while the loop runs. */
@@ -107,6 +130,7 @@ export class ClientCore {
     this.linkType = transport.type;
     this.mids = new MessageIds(MessageIds.firstFor(o.clientIdChosen, o.scheduler.now()));
     this.pacer = new Pacer(() => this.now());
+    this.outbox = new Outbox(o.maxUnacked);
     this.checks =
       (o.schemas || o.strict) && o.validate ? new ClientChecks(o.schemas ?? {}, (rid) => this.inflight.get(rid)?.msg.ev[0], o.strict) : undefined;
   }
@@ -203,6 +227,7 @@ export class ClientCore {
             this.stopped = true;
             this.patch({ nextReconnectAt: null });
             this.failWaiting(new ChannelClosedError('gave up reconnecting (maxReconnectAttempts)'));
+            this.failOutbox('gave up reconnecting (maxReconnectAttempts)');
             this.later(() => this.topics.stopped(new ChannelClosedError('gave up reconnecting (maxReconnectAttempts)')));
           }),
       });
@@ -224,6 +249,7 @@ export class ClientCore {
       const lastClose = wasStopped || last?.reason === reason ? last : { at: this.now(), reason };
       this.patch({ open: false, reconnectAttempt: 0, nextReconnectAt: null, lastClose });
       this.failWaiting(new ChannelClosedError(`closed (${reason})`));
+      this.failOutbox(`closed (${reason})`);
       this.later(() => this.topics.stopped(new ChannelClosedError(`closed (${reason})`)));
     });
   }
@@ -293,7 +319,9 @@ export class ClientCore {
                 this.later(() => this.errors.next(err));
                 this.rejection = err;
               }
+              this.closeCode = sig.code;
               end(reason);
+              this.closeCode = undefined;
               this.rejection = undefined;
               // Logged out everywhere: retrying with the same session is pointless; stay closed until reconnect().
               if (reason === 'logged-out') return this.stop(reason);
@@ -328,18 +356,40 @@ export class ClientCore {
     this.patch({ open: false, firstOpen: false, lastClose: { at: this.now(), reason } });
     const inflight = [...this.inflight.values()];
     this.inflight.clear();
-    // An emit written but not acknowledged may or may not have reached the server. It fails with CHSK_CLOSED for
-    // now; the delivery work resends it on the next link (same mid, deduplicated by the server) and keeps a
-    // distinct code (CHSK_UNCERTAIN) for the case where it cannot.
     const unacked = [...this.unacked.values()];
     this.unacked.clear();
+    // Written and unanswered: what the outbox keeps waits for the next link (sent again if its server dedupes);
+    // what it no longer keeps (maxUnacked later writes) cannot be sent again safely. Streams are cut. A refusal,
+    // or a close that says the server will not take it again (NO_RESEND), gives up on the outbox at once.
+    this.resending.clear();
+    const code = this.closeCode;
+    if (this.rejection) this.failOutbox('', this.rejection);
+    else if (code !== undefined && NO_RESEND.has(code)) this.failOutbox(`the server closed the link with ${code} (${NO_RESEND.get(code)})`);
     const err = this.rejection ?? new ChannelClosedError(`link closed with the request in flight (${reason})`);
-    // A stream in flight is cut (retryable), unless the app itself disconnected.
     const cut = reason !== 'requested-disconnect';
     this.later(() => {
-      for (const o of inflight) o.fail(cut && o.cut ? o.cut(reason) : err);
-      const lost = this.rejection ?? new ChannelClosedError(`link closed before the server acknowledged the event (${reason}); it may or may not have arrived`);
-      for (const o of unacked) o.fail(lost);
+      for (const o of inflight) {
+        if (o.cut) o.fail(cut ? o.cut(reason) : err);
+        else if (!this.outbox.has(o)) o.fail(this.uncertain(`the link closed (${reason}) and ${this.o.maxUnacked} later sends were written after it (maxUnacked)`));
+      }
+      for (const o of unacked) {
+        if (!this.outbox.has(o)) o.fail(this.uncertain(`the link closed (${reason}) and ${this.o.maxUnacked} later sends were written after it (maxUnacked)`));
+      }
+    });
+  }
+
+  private uncertain(why: string): DeliveryUncertainError {
+    return new DeliveryUncertainError(`written but not answered: ${why}; the server may or may not have handled it`);
+  }
+
+  /** Fails every written, unanswered send with `CHSK_UNCERTAIN` (the client gives up on them), or `error`. */
+  private failOutbox(why: string, error?: Error): void {
+    const all = this.outbox.takeAll();
+    this.resending.clear();
+    if (all.length === 0) return;
+    const err = error ?? this.uncertain(why);
+    this.later(() => {
+      for (const o of all) o.fail(err);
     });
   }
 
@@ -364,6 +414,12 @@ export class ClientCore {
         const s = this.current();
         this.ready = true;
         this.pacer.reset(m.rl);
+        // Written and unanswered on the last link: sent again, same mid, before the buffer, if this server
+        // dedupes for this client id; else they can no longer be sent safely.
+        if (this.outbox.size > 0) {
+          if (m.dd === 1 && m.cid === this.o.clientId) for (const o of this.outbox.inOrder()) this.resending.add(o);
+          else this.failOutbox(m.dd === 1 ? 'the server registered another client id' : 'the server does not dedupe message ids (no hs.dd), so it cannot be sent again safely');
+        }
         const recovery = this.positions.handshake(m.rs, m.rc);
         // What waited goes out before anyone hears of the open: a send made by a state$ subscriber reacting
         // to it must not overtake the buffer (issue 10 #2).
@@ -478,12 +534,13 @@ export class ClientCore {
     }
     if (o.msg.t === MessageType.Request) this.inflight.set(o.msg.rid, o);
     else if (o.msg.mid !== undefined) this.unacked.set(o.msg.mid, o);
+    this.outbox.wrote(o);
     this.link!.send(frame);
   }
 
   private submit(o: Outgoing): void {
     if (this.stopped) return o.fail(new ChannelClosedError('closed; call reconnect() first'));
-    if (this.ready && this.waiting.size === 0 && this.pacer.take()) return this.transmit(o);
+    if (this.ready && this.waiting.size === 0 && this.resending.size === 0 && this.pacer.take()) return this.transmit(o);
     if (this.waiting.size >= this.o.maxBufferedSends) return o.fail(new BufferOverflowError(this.o.maxBufferedSends));
     this.waiting.add(o);
     if (this.ready) this.wakeLater();
@@ -507,14 +564,13 @@ export class ClientCore {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      for (const o of this.waiting) {
-        if (!this.ready) break;
-        if (!this.pacer.take()) {
-          this.wakeLater();
-          break;
+      for (const queue of [this.resending, this.waiting]) {
+        for (const o of queue) {
+          if (!this.ready) return;
+          if (!this.pacer.take()) return this.wakeLater();
+          queue.delete(o);
+          this.transmit(o);
         }
-        this.waiting.delete(o);
-        this.transmit(o);
       }
     } finally {
       this.pumping = false;
@@ -529,6 +585,25 @@ export class ClientCore {
     });
   }
 
+  /**
+   * Forgets a send wherever it is (buffer, resend queue, in flight, outbox): it was answered, timed out or
+   * unsubscribed. True when it was in flight on the current link (the server knows of it).
+   */
+  private drop(o: Outgoing): boolean {
+    this.waiting.delete(o);
+    this.resending.delete(o);
+    this.outbox.forget(o);
+    const m = o.msg;
+    if (m.t === MessageType.Request) {
+      if (this.inflight.get(m.rid) !== o) return false;
+      this.inflight.delete(m.rid);
+      return true;
+    }
+    if (m.mid === undefined || this.unacked.get(m.mid) !== o) return false;
+    this.unacked.delete(m.mid);
+    return true;
+  }
+
   /** A request: sends on subscribe, emits the reply, errors on timeout or close. */
   request(ev: readonly [string, unknown], timeoutMs: number): Observable<unknown> {
     return new Observable<unknown>((sub) => {
@@ -538,8 +613,7 @@ export class ClientCore {
       const rid = this.nextRid++;
       const cleanup = (): void => {
         timeout?.unsubscribe();
-        this.waiting.delete(o);
-        if (this.inflight.get(rid) === o) this.inflight.delete(rid);
+        this.drop(o);
       };
       const o: Outgoing = {
         msg: { t: MessageType.Request, ev: toWire(ev), rid, mid: this.mids.next() },
@@ -561,13 +635,7 @@ export class ClientCore {
       nextRid: () => this.nextRid++,
       nextMid: () => this.mids.next(),
       submit: (o) => this.submit(o),
-      forget: (o) => {
-        this.waiting.delete(o);
-        const rid = o.msg.t === MessageType.Request ? o.msg.rid : undefined;
-        if (rid === undefined || this.inflight.get(rid) !== o) return false;
-        this.inflight.delete(rid);
-        return true;
-      },
+      forget: (o) => this.drop(o),
       write: (m) => void this.write(m),
     });
   }
@@ -584,11 +652,7 @@ export class ClientCore {
       scheduler: this.o.scheduler,
       nextMid: () => this.mids.next(),
       submit: (o) => this.submit(o),
-      forget: (o) => {
-        this.waiting.delete(o);
-        const mid = o.msg.mid;
-        if (mid !== undefined && this.unacked.get(mid) === o) this.unacked.delete(mid);
-      },
+      forget: (o) => void this.drop(o),
     };
     return emitEvent(this.emitHost, ev[0], toWire(ev), timeoutMs);
   }

@@ -80,6 +80,15 @@ export interface ClientOptions {
   keepAlive?: ClientKeepAlive | false;
   /** Most sends that may wait while the client is connecting or reconnecting. @default 1000 */
   maxBufferedSends?: number;
+  /**
+   * The outbox: sends (`send` and `emit`, not `stream$`) written but not yet answered when the link drops are
+   * written again, with the same message id, after the reconnect, if the server dedupes (`hs.dd`), so none is
+   * lost or handled twice; their deadlines keep running from the call. A send stays resendable while fewer than
+   * this many later sends were written after it (keep it at most the server's `dedupe.maxEntries`, 1000 by
+   * default); one pushed out, or any when the server does not dedupe, fails at a cut with `CHSK_UNCERTAIN`.
+   * `0`: never send again. An integer >= 0. @default 1000
+   */
+  maxUnacked?: number;
   /** Connect when created; otherwise call `reconnect()`. @default true */
   autoConnect?: boolean;
   /** Replaces the transport (the testing kit's fake uses this); `type` is then ignored. @default chosen by `type` */
@@ -121,6 +130,7 @@ export interface ResolvedClientOptions {
   maxReconnectAttempts: number;
   keepAlive: ClientKeepAlive | false;
   maxBufferedSends: number;
+  maxUnacked: number;
   autoConnect: boolean;
   scheduler: SchedulerLike;
   schemas: EventSchemas | undefined;
@@ -148,6 +158,8 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
   const clientId = o.clientId ?? randomClientId();
   check('timeoutMs', isDeadlineMs(timeoutMs), `must be a number of ms in (0, 2^31-1] or Infinity, got ${String(timeoutMs)}`);
   check('maxBufferedSends', Number.isInteger(maxBufferedSends) && maxBufferedSends >= 0, 'must be an integer >= 0');
+  const maxUnacked = o.maxUnacked ?? 1000;
+  check('maxUnacked', Number.isSafeInteger(maxUnacked) && maxUnacked >= 0, `must be an integer >= 0, got ${String(maxUnacked)}`);
   check('clientId', /^[A-Za-z0-9_-]{1,128}$/.test(clientId), 'must be 1-128 characters of [A-Za-z0-9_-]');
   if (o.keepAlive) check('keepAlive', isTimerMs(o.keepAlive.idleMs) && isTimerMs(o.keepAlive.timeoutMs), 'needs idleMs and timeoutMs in (0, 2^31-1] ms');
   const attempts = o.maxReconnectAttempts ?? Infinity;
@@ -183,6 +195,7 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     maxReconnectAttempts: attempts,
     keepAlive: o.keepAlive === undefined ? { idleMs: 20_000, timeoutMs: 5_000 } : o.keepAlive,
     maxBufferedSends,
+    maxUnacked,
     autoConnect: o.autoConnect ?? true,
     scheduler: o.scheduler ?? asyncScheduler,
     schemas: o.schemas,

@@ -29,8 +29,9 @@ export interface EmitHost {
 /**
  * An event that expects no reply: a cold Observable that writes `{ t: 'e', ev, mid }` on subscribe (waiting in
  * the buffer while offline), completes when the server's `{ t: 'a', mid }` arrives, and errors on a refusal
- * quoting its `mid`, on the link closing first, or at the deadline. Unsubscribing stops the wait (an event
- * already written stays written).
+ * quoting its `mid`, at the deadline, or when the client gives up on it (`CHSK_UNCERTAIN` once written,
+ * `CHSK_CLOSED` before). A link that closes first does not fail it: the client's outbox writes it again after the
+ * reconnect. Unsubscribing stops the wait (an event already written stays written).
  */
 export function emitEvent(host: EmitHost, id: string, ev: WireEvent, timeoutMs: number): Observable<void> {
   return new Observable<void>((sub) => {

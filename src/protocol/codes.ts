@@ -5,8 +5,17 @@
 export const ErrorCode = {
   /** A request got no reply before its deadline (client side). */
   Timeout: 'CHSK_TIMEOUT',
-  /** The channel closed while a request was in flight or waiting, or the socket is closed for good. */
+  /**
+   * The send was certainly never written (it waited in the offline buffer when the client closed), or the socket
+   * is closed for good. A send that was written and may have reached the server gets `CHSK_UNCERTAIN` instead.
+   */
   Closed: 'CHSK_CLOSED',
+  /**
+   * A send was written but not answered when the client gave up on it (the app disconnected, reconnecting gave
+   * up, the server does not dedupe so it cannot be sent again, or `maxUnacked` later sends pushed it out): it
+   * may or may not have been handled.
+   */
+  Uncertain: 'CHSK_UNCERTAIN',
   /** A frame or body could not be unpacked (bad JSON, bad msgpack, forbidden key, too deep). */
   BadFrame: 'CHSK_BAD_FRAME',
   /** A frame unpacked but is not a valid message for this direction. */
