@@ -237,7 +237,7 @@ describe('the outbox', () => {
       ts.schedule(() => {
         expect(sends(f.written).map((m) => (m.ev as unknown[])[1])).toEqual([...Array(15).keys()]);
         c.disconnect();
-      }, 300);
+      }, 600);
     });
   });
 });
