@@ -295,6 +295,22 @@ export function scenarios(mode) {
       ],
     },
     {
+      id: 'reqrep-dedupe',
+      title: 'req/reply with dedupe on vs off (dedupe: false), concurrency 64',
+      file: 'twinReqrep',
+      libs: ['sente'],
+      server: { sente: { twin: { extra: { dedupe: false } } } },
+      params: { ...m.reqrep64, concurrency: 64, transport: 'ws' },
+      runs: 'runs',
+      metrics: [
+        throughput('rps', 'requests/s, dedupe on', 'req/s'),
+        throughput('rpsOff', 'requests/s, dedupe off', 'req/s'),
+        { ...throughput('ratio', 'dedupe on ÷ off', '×'), targets: { abs: { min: 0.9 } } },
+        cost('serverUsPerReq', 'server CPU per request, dedupe on', 'µs'),
+        cost('serverUsPerReqOff', 'server CPU per request, dedupe off', 'µs'),
+      ],
+    },
+    {
       // Opt-in (runs only when named in --only): the reconnect row for sente-rx with the default backoff it had
       // before, full jitter at the 5 s cap too, against the same Socket.IO runs; shows why the default changed.
       id: 'reconnect-full-jitter',
