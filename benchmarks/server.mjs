@@ -85,13 +85,13 @@ process.on('message', async (m) => {
       return reply({ type: 'cpu', usage: process.cpuUsage() });
     case 'baseline':
       await waitConnections((n) => n === 0, 10_000);
-      await sleep(200);
+      await sleep(m.settleMs ?? 200);
       base = await settledMemory();
       snapshot('baseline');
       return reply({ type: 'baseline', ...base });
     case 'measure': {
       const n = await waitConnections((c) => c >= m.expect, 30_000);
-      await sleep(500); // let handshakes and per-connection setup finish
+      await sleep(m.settleMs ?? 500); // let handshakes and per-connection setup finish (smoke runs: less)
       const now = await settledMemory();
       snapshot(String(m.expect));
       return reply({

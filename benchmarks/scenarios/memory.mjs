@@ -11,10 +11,10 @@ export async function run(lib, p, ctx) {
   const warm = await lib.connect({ port: p.port, uid: 'warm', transport: p.transport });
   await warm.request(EV.echo, payload(0));
   warm.close();
-  await ctx.ask({ type: 'baseline' });
+  await ctx.ask({ type: 'baseline', settleMs: p.settleMs });
   const clients = [];
   await pool(p.connections, 100, async (i) => void clients.push(await lib.connect({ port: p.port, uid: `u${i}`, transport: p.transport })), deadline);
-  const m = await ctx.ask({ type: 'measure', expect: p.connections }, 'measured');
+  const m = await ctx.ask({ type: 'measure', expect: p.connections, settleMs: p.settleMs }, 'measured');
   for (const c of clients) c.close();
   if (m.connections < p.connections) throw new Error(`server saw ${m.connections} of ${p.connections} connections`);
   return { heapPerConn: m.heapPerConn, rssPerConn: m.rssPerConn, externalPerConn: m.externalPerConn };
