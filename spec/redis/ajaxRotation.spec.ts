@@ -9,6 +9,7 @@ import type { DefaultEventMap } from '../../src';
 import { createChannelSocketClient, type ChannelSocketClient } from '../../src/client';
 import { AjaxHeader } from '../../src/protocol/ajax';
 import type { ServerEventMsg } from '../../src/protocol/events';
+import type { ServerOptions } from '../../src/server';
 import { createRedisAdapter, type RedisAdapter } from '../../src/redis';
 import { rawHandshake, rawPoll, rawPost } from '../support/ajaxRaw';
 import { PACKERS, startServer, waitFor, type TestServer } from '../support/harness';
@@ -34,7 +35,7 @@ describe.each(PACKERS.map((packer) => ({ packer, packerName: packer.name })))('A
   let proxy: RoundRobinProxy;
   const clients: ChannelSocketClient<DefaultEventMap>[] = [];
 
-  async function startNode(i: number): Promise<Node> {
+  async function startNode(i: number, extra: ServerOptions = {}): Promise<Node> {
     const client = new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     const redis: Redis[] = [client];
     const duplicate = client.duplicate.bind(client);
@@ -44,7 +45,7 @@ describe.each(PACKERS.map((packer) => ({ packer, packerName: packer.name })))('A
       return d;
     }) as Redis['duplicate'];
     const adapter = createRedisAdapter({ client, keyPrefix: prefix, heartbeatMs: 200, nodeTimeoutMs: 1000 });
-    const s = await startServer<DefaultEventMap>({ adapter, packer, ajaxGraceMs: 1500, longPollTimeoutMs: 1500, wsBatchMs: 0 });
+    const s = await startServer<DefaultEventMap>({ adapter, packer, ajaxGraceMs: 1500, longPollTimeoutMs: 1500, wsBatchMs: 0, ...extra });
     await adapter.whenReady();
     const node: Node = { i, s, adapter, redis, handled: [], dead: false };
     s.chsk.events$.subscribe((m: ServerEventMsg) => {
@@ -209,5 +210,21 @@ describe.each(PACKERS.map((packer) => ({ packer, packerName: packer.name })))('A
     const p = await rawPoll(nodes[2]!.s.url, c, { packer });
     expect(p.headers.get(AjaxHeader.Closed)).toBe('1000');
     await gone; // after the presence grace, on every node
+  });
+
+  test('maxConnectionsPerUid counts the cluster: handshakes that land on different nodes share the limit', async () => {
+    await Promise.all(nodes.map((n) => n.s.stop()));
+    for (const n of nodes) for (const r of n.redis) r.disconnect();
+    nodes = [];
+    for (const i of [0, 1, 2]) nodes.push(await startNode(i, { maxConnectionsPerUid: 2 }));
+    await proxy.close();
+    proxy = await startRoundRobinProxy(nodes.map((n) => n.s.url));
+    const a = await rawHandshake(proxy.url, { uid: 'max', packer }); // node 0
+    const b = await rawHandshake(proxy.url, { uid: 'max', packer }); // node 1
+    expect(a.handshake.uid).toBe('max');
+    expect(b.handshake.uid).toBe('max');
+    await expect(rawHandshake(proxy.url, { uid: 'max', packer })).rejects.toThrow(/429.*CHSK_TOO_MANY_CONNECTIONS/); // node 2
+    // Both connections still work from every node.
+    for (const n of nodes) for (const c of [a, b]) expect((await rawPost(n.s.url, c, [], { packer })).status).toBe(204);
   });
 });

@@ -33,12 +33,17 @@ export class RedisAjaxDirectory implements AjaxDirectory {
   private keyLoad: Promise<Buffer> | undefined;
   private subscribed: Promise<unknown> | undefined;
   private readonly selfTag: string;
+  private readonly keyName: string;
+  /** The cluster key lives in Redis (no `ajaxSecret`). */
+  private readonly shared: boolean;
   /** Requests this node relayed, waiting for their answer, by relay id. */
   private readonly waiting = new Map<number, Waiting>();
   /** Requests relayed to this node whose answer is not written yet, by `<origin> <id>`. */
   private readonly servingById = new Map<string, RelayedResponse>();
   private nextId = 1;
   private closed = false;
+  /** An outage was reported already (see {@link fail}). */
+  private failing = false;
   /** While relayed requests wait: checks every `checkMs` that their home nodes still listen. */
   private watch: Subscription | undefined;
 
@@ -51,6 +56,8 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     private readonly checkMs: number,
   ) {
     this.selfTag = Buffer.from(nodeId).toString('base64url');
+    this.keyName = `${prefix}ajax:key`;
+    this.shared = secret === undefined;
     if (secret !== undefined) this.key = Buffer.from(secret);
   }
 
@@ -62,6 +69,11 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onMessage(message));
     this.subscribed = sub.subscribe(this.channel(this.nodeId)).catch((e: unknown) => this.fail('subscribe', e));
     if (!this.key) void this.loadKey().catch((e: unknown) => this.fail('key', e));
+    // Redis may come back empty (a restart without persistence): put the cluster key back before a node that
+    // starts now makes another one, so tokens issued before stay valid on every node.
+    this.cmd.on('ready', () => {
+      if (this.shared && this.key && !this.closed) this.cmd.set(this.keyName, this.key.toString(), 'NX').catch(() => undefined);
+    });
   }
 
   /** Requests this node relayed to other nodes, waiting for their answers now. */
@@ -121,6 +133,7 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     const header: RelayHeader = ['q', this.nodeId, id, op.op, op.selector, op.cid, op.op === 'delete' ? null : (op.ack ?? null)];
     this.cmd.publish(this.channel(home), encodeRelay(header, op.op === 'post' ? op.body : undefined)).then(
       (receivers) => {
+        this.failing = false;
         if (receivers > 0 || this.take(id) !== w) return;
         refuse(res, { status: 410, code: ErrorCode.BadToken, message: 'the node holding this connection is gone: do a new handshake' });
       },
@@ -167,7 +180,7 @@ export class RedisAjaxDirectory implements AjaxDirectory {
   /** The cluster key: the first node stores 256 random bits (SET NX), every node reads the same. */
   private loadKey(): Promise<Buffer> {
     if (this.key) return Promise.resolve(this.key);
-    const k = `${this.prefix}ajax:key`;
+    const k = this.keyName;
     this.keyLoad ??= this.cmd
       .set(k, randomBytes(32).toString('base64url'), 'NX')
       .then(() => this.cmd.get(k))
@@ -262,9 +275,14 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     }
   }
 
+  /** Reports a failure on `errors$`: the first of an outage only, while Redis is unreachable (as the adapter does). */
   private fail(where: string, e: unknown): void {
+    const down = this.cmd.status !== 'ready';
+    if (down && this.failing) return;
+    this.failing = down;
     this.host?.report({ code: ErrorCode.AdapterError, message: `Redis Ajax relay (${where}): ${String((e as Error)?.message ?? e)}`, error: e });
   }
+
 }
 
 /**
