@@ -4,6 +4,8 @@
  */
 import type { DefaultEventMap, ServerEventMsg } from '../../src';
 import { jsonPacker } from '../../src/packers/jsonPacker';
+import { msgpackPacker } from '../../src/packers/msgpack';
+import type { Packer } from '../../src/packers/Packer';
 import { createRedisAdapter } from '../../src/redis';
 import { startServer, type TestServer } from '../support/harness';
 import { raw, waitUntil } from '../support/rawSession';
@@ -17,23 +19,25 @@ describe('dedupe on two nodes', () => {
   const handled: string[] = [];
   const held: ServerEventMsg[] = [];
 
-  beforeEach(async () => {
+  async function startNodes(packer: Packer): Promise<void> {
     prefix = testPrefix();
     handled.length = held.length = 0;
     nodes = [];
     for (let i = 0; i < 2; i++) {
       const adapter = createRedisAdapter({ keyPrefix: prefix, heartbeatMs: 100, nodeTimeoutMs: 600 });
-      const s = await startServer<DefaultEventMap>({ adapter, wsBatchMs: 0 });
+      const s = await startServer<DefaultEventMap>({ adapter, wsBatchMs: 0, packer });
       await adapter.whenReady();
       s.chsk.events$.subscribe((m) => {
         if (m.id.startsWith('chsk/')) return;
         handled.push(`${i}:${String(m.data)}`);
         if (m.id === 'x/hold') held.push(m as ServerEventMsg);
+        else if (m.id === 'x/bytes') m.reply?.({ from: i, bytes: new Uint8Array([1, 2, 255]) });
         else m.reply?.(`node ${i} answered ${String(m.data)}`);
       });
       nodes.push(s);
     }
-  });
+  }
+  beforeEach(() => startNodes(jsonPacker));
   afterEach(async () => {
     await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
     await dropPrefix(prefix);
@@ -66,6 +70,22 @@ describe('dedupe on two nodes', () => {
     held[0]!.reply!('done on node 0');
     expect(await b.next((m) => m.t === 'r')).toEqual({ t: 'r', rid: 6, d: 'done on node 0' });
     expect(handled).toEqual(['0:slow']);
+    await b.close();
+  });
+
+  it('a stored reply with binary data (msgpack) comes back from the other node as it was given', async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await startNodes(msgpackPacker);
+    const a = await raw(nodes[0]!.url, msgpackPacker, 'tab3', 'cal');
+    a.send({ t: 'q', rid: 1, mid: 300, ev: ['x/bytes'] });
+    const first = await a.next((m) => m.t === 'r');
+    await a.close();
+    const b = await raw(nodes[1]!.url, msgpackPacker, 'tab3', 'cal');
+    b.send({ t: 'q', rid: 2, mid: 300, ev: ['x/bytes'] });
+    const again = await b.next((m) => m.t === 'r');
+    expect(again).toEqual({ ...first, rid: 2 });
+    expect((again.d as { bytes: Uint8Array }).bytes).toEqual(new Uint8Array([1, 2, 255]));
+    expect(handled).toEqual(['0:undefined']);
     await b.close();
   });
 });

@@ -124,6 +124,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   start(host: AdapterHost): void {
     if (this.host) throw new ConfigError('an adapter serves one server: create one per createChannelSocketServer');
     this.host = host;
+    this.dedupe.usePacker(host.packer);
     this.presence = new Presence(host.scheduler, host.graceMs, {
       listed: (key, ws, ajax) => this.writeListing(key, (ws ? WS : 0) | (ajax ? AJAX : 0), false),
       port: (key, _open, conn) => void this.portCtx.set(key, conn),

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Packer } from '../packers/Packer';
 import { DEFAULT_DEDUPE_LIMITS, type DedupeLimits, type DedupeStore, type DedupeVerdict, type StoredReply } from '../server/adapter/Dedupe';
 import { CLAIM, COMPLETE } from './replayScripts';
 
@@ -19,6 +20,8 @@ const PENDING: DedupeVerdict = { state: 'pending' };
 export class RedisDedupe implements DedupeStore {
   private limits: DedupeLimits;
   private readonly s: Scripts;
+  /** The server's packer: replies are kept as it packs them (binary data survives; JSON would mangle it). */
+  private packer: Packer | undefined;
 
   constructor(
     redis: Redis,
@@ -32,6 +35,11 @@ export class RedisDedupe implements DedupeStore {
     this.s = redis as unknown as Scripts;
   }
 
+  /** Keeps replies packed by `packer` (the server's, given when the adapter starts) instead of as JSON. */
+  usePacker(packer: Packer): void {
+    this.packer = packer;
+  }
+
   /** Replaces the bounds (the server's `dedupe` option, given when the adapter starts). */
   setLimits(limits: Partial<DedupeLimits>): void {
     this.limits = { ...this.limits, ...limits };
@@ -41,11 +49,24 @@ export class RedisDedupe implements DedupeStore {
     const v = await this.s.chskClaim(...this.keys(uid, clientId), String(mid), String(this.now()), String(this.limits.windowMs), String(this.limits.maxEntries));
     if (v === '') return NEW;
     if (v === 'p') return PENDING;
-    return { state: 'done', reply: v.length > 1 ? (JSON.parse(v.slice(1)) as StoredReply) : undefined };
+    return { state: 'done', reply: v.length > 1 ? this.decode(v.slice(1)) : undefined };
   }
 
   async complete(uid: string, clientId: string, mid: number, reply: StoredReply | undefined): Promise<void> {
-    await this.s.chskComplete(...this.keys(uid, clientId), String(mid), reply === undefined ? '' : JSON.stringify(reply));
+    await this.s.chskComplete(...this.keys(uid, clientId), String(mid), reply === undefined ? '' : this.encode(reply));
+  }
+
+  /** `s` + a text frame, `b` + a binary frame in base64, or `j` + JSON (no packer given). */
+  private encode(reply: StoredReply): string {
+    if (!this.packer) return `j${JSON.stringify(reply)}`;
+    const f = this.packer.pack(reply);
+    return typeof f === 'string' ? `s${f}` : `b${Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64')}`;
+  }
+
+  private decode(v: string): StoredReply {
+    const body = v.slice(1);
+    if (v[0] === 'j' || !this.packer) return JSON.parse(body) as StoredReply;
+    return this.packer.unpack(v[0] === 'b' ? new Uint8Array(Buffer.from(body, 'base64')) : body) as StoredReply;
   }
 
   private keys(uid: string, clientId: string): [string, string] {
