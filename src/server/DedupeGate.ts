@@ -75,7 +75,9 @@ export class DedupeGate {
   /** Repeated messages waiting for an answer, by (uid key, client id, mid). */
   private readonly waiters = new Map<string, Waiter[]>();
   private sweepTimer: Subscription | undefined;
-  private lastClaimAt = 0;
+  /** A claim came since the last sweep; sweeps without one, in a row. */
+  private claimed = false;
+  private idleSweeps = 0;
   private closed = false;
 
   constructor(
@@ -275,10 +277,9 @@ export class DedupeGate {
     if (ws.length === 0) this.waiters.delete(k);
   }
 
-  /** Keeps the store's sweep armed while claims come in (and one window after the last). */
+  /** Keeps the store's sweep armed while claims come in (and one window after the last). No clock read per claim. */
   private touch(): void {
-    const now = this.host.scheduler.now();
-    this.lastClaimAt = now;
+    this.claimed = true;
     if (this.sweepTimer || this.closed) return;
     const sweep = (this.store as { sweep?: () => void }).sweep;
     if (typeof sweep !== 'function') return;
@@ -287,7 +288,9 @@ export class DedupeGate {
       this.sweepTimer = this.host.scheduler.schedule(() => {
         this.sweepTimer = undefined;
         sweep.call(this.store);
-        if (!this.closed && this.host.scheduler.now() - this.lastClaimAt <= this.host.windowMs + period) arm();
+        this.idleSweeps = this.claimed ? 0 : this.idleSweeps + 1;
+        this.claimed = false;
+        if (!this.closed && this.idleSweeps * period <= this.host.windowMs + period) arm();
       }, period);
     };
     arm();

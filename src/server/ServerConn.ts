@@ -38,7 +38,7 @@ export interface PendingRequest {
   /** Its event id, for the error message. */
   readonly id: string;
   /** Its message id when the dedupe gate claimed it: its answer is recorded under it (once: `settled`). */
-  readonly mid?: number;
+  readonly mid?: number | undefined;
   settled?: boolean;
 }
 

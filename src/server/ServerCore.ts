@@ -569,11 +569,20 @@ export class ServerCore {
       if (mid !== undefined) this.dedupe!.answered(conn, mid, { t: MessageType.Error, rid, mid, code: e.code, msg: e.message });
       return undefined;
     }
-    const entry: PendingRequest = { at: this.options.scheduler.now() + this.options.requestTimeoutMs, id: m.ev[0], ...(mid !== undefined ? { mid } : {}) };
+    const entry: PendingRequest = { at: this.options.scheduler.now() + this.options.requestTimeoutMs, id: m.ev[0], mid, settled: false };
     pending.set(rid, entry);
     // requestTimeoutMs: Infinity arms no timer (a request then waits until it is answered or its connection closes).
     if (this.options.requestTimeoutMs !== Infinity) conn.deadline ??= this.options.scheduler.schedule(() => this.expire(conn), this.options.requestTimeoutMs);
     return entry;
+  }
+
+  /** Writes a request's answer if it still waits, and records it when the request was claimed. */
+  private answer(conn: ServerConn, rid: number, entry: PendingRequest, x: StoredReply, frame?: Frame): void {
+    const live = this.take(conn, rid);
+    if (entry.mid !== undefined) this.settle(conn, entry, x);
+    if (!live) return;
+    this.beforeWrite(conn);
+    conn.write(frame ?? this.options.packer.pack(x));
   }
 
   /** Records the answer of a claimed request (once), so a repeated copy gets it. */
@@ -592,15 +601,8 @@ export class ServerCore {
       const mid = this.dedupe && DedupeGate.applies(m) ? m.mid : undefined;
       // A claimed request whose connection closed while its claim was awaited is handled all the same: its
       // answer is recorded for the copy the client sends on its next connection.
-      const entry = conn.open ? this.register(conn, m, mid) : { at: 0, id, ...(mid !== undefined ? { mid } : {}) };
+      const entry = conn.open ? this.register(conn, m, mid) : { at: 0, id, mid, settled: false };
       if (!entry) return;
-      const answer = (x: StoredReply, frame?: Frame): void => {
-        const live = this.take(conn, rid);
-        this.settle(conn, entry, x);
-        if (!live) return;
-        this.beforeWrite(conn);
-        conn.write(frame ?? this.options.packer.pack(x));
-      };
       const fn = ((value: unknown) => {
         if (entry.settled || !(conn.pending?.get(rid) === entry || entry.mid !== undefined)) return;
         const r: StoredReply = { t: MessageType.Reply, rid, d: value };
@@ -611,13 +613,13 @@ export class ServerCore {
           // An unpackable reply (a BigInt, a cycle, too deep) must not throw into the handler and leave the
           // client waiting: it answers with an error instead.
           this.report({ code: ErrorCode.HandlerError, message: `reply to "${id}" could not be packed`, clientId: conn.clientId, uid: conn.uid, error });
-          return answer({ t: MessageType.Error, rid, code: ErrorCode.HandlerError, msg: 'the reply could not be packed' });
+          return this.answer(conn, rid, entry, { t: MessageType.Error, rid, code: ErrorCode.HandlerError, msg: 'the reply could not be packed' });
         }
-        answer(r, frame);
+        this.answer(conn, rid, entry, r, frame);
       }) as ReplyFn<unknown>;
       fn.error = (code: string, message: string) => {
         if (entry.settled || !(conn.pending?.get(rid) === entry || entry.mid !== undefined)) return;
-        answer({ t: MessageType.Error, rid, code: String(code), msg: String(message) });
+        this.answer(conn, rid, entry, { t: MessageType.Error, rid, code: String(code), msg: String(message) });
       };
       // The same entry, not just the rid: a client may reuse a rid once its request was answered.
       markPending(fn, () => conn.open && conn.pending?.get(rid) === entry);
@@ -627,7 +629,7 @@ export class ServerCore {
         if (window === undefined) {
           if (entry.settled || !(conn.pending?.get(rid) === entry || entry.mid !== undefined)) return undefined;
           this.report({ code: ErrorCode.NotAStream, message: `a handler streamed its answer to "${id}", sent with send(): use stream$ on the client`, clientId: conn.clientId, uid: conn.uid });
-          answer({ t: MessageType.Error, rid, code: ErrorCode.NotAStream, msg: 'the server answers this request with a stream: use stream$' });
+          this.answer(conn, rid, entry, { t: MessageType.Error, rid, code: ErrorCode.NotAStream, msg: 'the server answers this request with a stream: use stream$' });
           return undefined;
         }
         if (!this.take(conn, rid)) return undefined;

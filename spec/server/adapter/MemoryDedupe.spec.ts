@@ -46,3 +46,26 @@ describe.each(storeImpls().map((impl) => [impl.name, impl] as const))('DedupeSto
     expect(verdicts.filter((v) => v.state === 'new')).toHaveLength(1);
   });
 });
+
+describe('MemoryDedupe: the window while clients alternate (the last-client shortcut)', () => {
+  test('claims of two clients interleaved keep their own windows; the age trim runs once its oldest is due', () => {
+    let now = 0;
+    const d = new MemoryDedupe(() => now, { maxEntries: 2, windowMs: 100 });
+    expect(d.claim('u', 'a', 1).state).toBe('new');
+    expect(d.claim('u', 'b', 1).state).toBe('new');
+    now = 50;
+    expect(d.claim('u', 'a', 2).state).toBe('new');
+    expect(d.claim('u', 'b', 1).state).toBe('pending');
+    d.complete('u', 'a', 2, undefined);
+    expect(d.claim('u', 'a', 2)).toEqual({ state: 'done', reply: undefined });
+    now = 120; // a's 1 (at 0) has left the window, its 2 (at 50) has not
+    expect(d.claim('u', 'a', 1).state).toBe('new');
+    expect(d.claim('u', 'a', 2).state).toBe('done');
+    expect(d.claim('u', 'a', 3).state).toBe('new'); // evicts 2 (maxEntries 2, oldest first)
+    expect(d.claim('u', 'a', 2).state).toBe('new');
+    now = 400;
+    d.sweep(); // every id of both clients has left the window: both forgotten
+    expect(d.claim('u', 'b', 1).state).toBe('new');
+    expect(d.claim('u', 'a', 3).state).toBe('new');
+  });
+});
