@@ -52,6 +52,9 @@ export async function run(lib, p, ctx) {
     eventsPerSec: a.n / a.secs,
     eventsPerSecOff: b.n / b.secs,
     ratio: a.n / a.secs / (b.n / b.secs),
+    // What a server bound by its CPU keeps of its throughput: off ÷ on of the server CPU per event. It moves
+    // much less than `ratio` when other processes share the machine.
+    cpuRatio: b.us / b.n / (a.us / a.n),
     serverUsPerEvent: a.us / a.n,
     serverUsPerEventOff: b.us / b.n,
     disorder,

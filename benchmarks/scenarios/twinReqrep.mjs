@@ -53,6 +53,9 @@ export async function run(lib, p, ctx) {
     rps: a.n / a.secs,
     rpsOff: b.n / b.secs,
     ratio: a.n / a.secs / (b.n / b.secs),
+    // What a server bound by its CPU keeps of its throughput: off ÷ on of the server CPU per request. It moves
+    // much less than `ratio` when other processes share the machine.
+    cpuRatio: b.us / b.n / (a.us / a.n),
     serverUsPerReq: a.us / a.n,
     serverUsPerReqOff: b.us / b.n,
     wrong,
