@@ -49,9 +49,13 @@ describe.each(MATRIX)('topics, $type / $packerName', ({ type, packer }) => {
     expect(s.chsk.publish('room/2', ['room/msg', { n: -1 }])).toBe(0);
     expect(s.chsk.publish('room/1', ['room/msg', { n: 1 }])).toBe(1);
     await until(() => got.length === 1);
-    // a reconnect: the client joins again by itself (alice's join is the third the server is asked about)
+    // a reconnect: the client joins again by itself (alice's join is the third the server is asked about) and
+    // resumes where it was (nothing was published meanwhile)
+    const reopened = firstValueFrom(alice.topicReopened$);
     alice.reconnect();
-    await until(() => joins === 3 && s.chsk.publish('room/1', ['room/msg', { n: 2 }]) === 1);
+    await expect(reopened).resolves.toEqual({ topic: 'room/1', params: { ok: true }, recovered: true, replayed: 0 });
+    expect(joins).toBe(3);
+    expect(s.chsk.publish('room/1', ['room/msg', { n: 2 }])).toBe(1);
     await until(() => got.length === 2);
     expect(got).toEqual([1, 2]);
     expect(bobEvents).toEqual([]);

@@ -77,7 +77,7 @@ describe('streamed replies', () => {
 describe('topics', () => {
   it.each([
     ['tj', { t: 'tj', tid: 1, tp: 'room/1' }],
-    ['tj with params and an offset', { t: 'tj', tid: 2, tp: 'room/1', p: { a: 1 }, o: 0 }],
+    ['tj with params and an offset', { t: 'tj', tid: 2, tp: 'room/1', p: { a: 1 }, o: [0, 'ep0'] }],
     ['tl', { t: 'tl', tid: 1 }],
   ] as [string, unknown][])('client: accepts %s', (_name, input) => {
     expect(() => validateClientMessage(input, 10)).not.toThrow();
@@ -88,7 +88,10 @@ describe('topics', () => {
     ['tj with a numeric topic', { t: 'tj', tid: 1, tp: 5 }, /'tp'/],
     ['tj with an empty topic', { t: 'tj', tid: 1, tp: '' }, /'tp'/],
     ['tj with a 1025-character topic', { t: 'tj', tid: 1, tp: 'x'.repeat(1025) }, /'tp'/],
-    ['tj with a negative offset', { t: 'tj', tid: 1, tp: 'a', o: -1 }, /'o'/],
+    ['tj with a bare offset', { t: 'tj', tid: 1, tp: 'a', o: 3 }, /'o'/],
+    ['tj with a negative offset', { t: 'tj', tid: 1, tp: 'a', o: [-1, 'e'] }, /'o'/],
+    ['tj with an empty epoch', { t: 'tj', tid: 1, tp: 'a', o: [1, ''] }, /'o'/],
+    ['tj with a 129-character epoch', { t: 'tj', tid: 1, tp: 'a', o: [1, 'e'.repeat(129)] }, /'o'/],
     ['tl with tid 0', { t: 'tl', tid: 0 }, /'tid'/],
     ['tm from a client', { t: 'tm', tp: 'a', ev: ['a/b'] }, /type "tm"/],
   ] as [string, unknown, RegExp][])('client: refuses %s', (_name, input, message) => {

@@ -600,8 +600,8 @@ export const CORPUS: readonly HostileCase[] = [
   {
     name: 'topic-join-malformed',
     kind: 'frames',
-    frames: msgs({ t: 'tj', tp: 'room/1' }, { t: 'tj', tid: 1, tp: 7 }, { t: 'tj', tid: 1, tp: 'x'.repeat(1025) }, { t: 'tj', tid: 1, tp: 'a', o: -1 }, { t: 'tl' }, q(1, ['test/echo', 1])),
-    expect: { answers: [x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), r(1, 1)] },
+    frames: msgs({ t: 'tj', tp: 'room/1' }, { t: 'tj', tid: 1, tp: 7 }, { t: 'tj', tid: 1, tp: 'x'.repeat(1025) }, { t: 'tj', tid: 1, tp: 'a', o: -1 }, { t: 'tj', tid: 1, tp: 'a', o: [1.5, 'e'] }, { t: 'tj', tid: 1, tp: 'a', o: [1, 'e'.repeat(129)] }, { t: 'tl' }, q(1, ['test/echo', 1])),
+    expect: { answers: [x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), x(ErrorCode.BadMessage), r(1, 1)] },
   },
   {
     name: 'topic-leave-of-unknown-joins-is-ignored',

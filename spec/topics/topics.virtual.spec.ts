@@ -110,6 +110,28 @@ test('after a reconnect the client joins every topic it holds again; events publ
   });
 });
 
+test('resume per topic: what was published while away is replayed on the rejoin, a too-small log says so', () => {
+  ts.run(({ expectObservable }) => {
+    const t = createTestServer<Room>({ latencyMs: 5, keepAlive: false, authorizeTopic: () => true, resume: { maxEntries: 3 } });
+    ts.schedule(() => t.stop(), 10_000);
+    const alice = t.client({ uid: 'alice', clientId: 'tab', backoff: () => 1_000, keepAlive: false });
+    const say = (text: string) => t.server.publish('room/1', msg(text));
+    ts.schedule(() => say('live'), 100);
+    ts.schedule(() => t.link('tab').cut(), 200);
+    ts.schedule(() => (say('away 1'), say('away 2')), 300); // two while away: the log (3) has them
+    ts.schedule(() => t.link('tab').restore(), 2_000);
+    ts.schedule(() => t.link('tab').cut(), 4_000);
+    ts.schedule(() => ['x1', 'x2', 'x3', 'x4'].forEach(say), 4_100); // four while away: one is trimmed
+    ts.schedule(() => t.link('tab').restore(), 6_000);
+    ts.schedule(() => say('after'), 8_000);
+    // each reconnect attempt takes 1 s of backoff and 5 ms to be refused; the rejoin needs a handshake and a tj
+    const reopened = { a: { topic: 'room/1', params: undefined, recovered: true, replayed: 2 }, b: { topic: 'room/1', params: undefined, recovered: false, replayed: 0 } };
+    expectObservable(alice.topicReopened$, '^ 9s !').toBe('2230ms a 3799ms b', reopened);
+    const texts$ = alice.topic$('room/1').pipe(map(([, d]) => d.text));
+    expectObservable(texts$, '^ 9s !').toBe('105ms a 2124ms (bc) 5771ms d', { a: 'live', b: 'away 1', c: 'away 2', d: 'after' });
+  });
+});
+
 test('the server removes a uid from a topic: its topic$ errors CHSK_TOPIC_REMOVED, others stay', () => {
   ts.run(({ expectObservable }) => {
     const t = createTestServer<Room>({ keepAlive: false, authorizeTopic: allowRooms });

@@ -491,11 +491,11 @@ export class ClientCore {
         this.inflight.get(m.rid)?.item?.(value);
         return; // items of a stream that was cancelled or ended are ignored
       case MessageType.TopicJoined:
-        return this.topics.joined(m.tid);
+        return this.topics.joined(m.tid, m.rs, m.rc);
       case MessageType.TopicClosed:
         return this.topics.closed(m.tid, m.code, m.msg);
       case MessageType.TopicEvent:
-        return this.topics.event(m.tp, m.ev, value);
+        return this.topics.event(m.tp, m.ev, value, m.seq);
       case MessageType.StreamEnd: {
         const o = this.inflight.get(m.rid);
         if (o) this.inflight.delete(m.rid), o.end?.();

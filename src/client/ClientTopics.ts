@@ -14,6 +14,24 @@ export interface TopicsHost {
   write(m: ClientMessage): void;
 }
 
+/** What a rejoin of a topic recovered (`topicReopened$`). */
+export interface TopicReopened {
+  readonly topic: string;
+  readonly params: unknown;
+  /** Every event published while the client was away was replayed (the server keeps topic logs and had them all). */
+  readonly recovered: boolean;
+  /** How many events were replayed (they arrive on `topic$` before any newer one). */
+  readonly replayed: number;
+}
+
+/** A position in a topic's stream: the offset of the last event taken, and the stream's epoch. */
+interface Position {
+  offset: number;
+  epoch: string;
+}
+
+const isOffset = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
 /** One (topic, params) this client holds, shared by all its local subscribers. */
 interface Held {
   readonly key: string;
@@ -24,6 +42,10 @@ interface Held {
   refs: number;
   /** `idle`: no join on the current link; `joining`: `tj` sent; `joined`: the server said `ta`. */
   state: 'idle' | 'joining' | 'joined';
+  /** Where this join is in the topic's stream (from `ta.rs`, then each `tm.seq`); presented as `o` on a rejoin. */
+  pos: Position | undefined;
+  /** Joined once already: the next `ta` is a reopen. */
+  opened: boolean;
 }
 
 /**
@@ -37,6 +59,8 @@ export class ClientTopics {
   private readonly byTid = new Map<number, Held>();
   private readonly byTopic = new Map<string, Set<Held>>();
   private nextTid = 1;
+  /** Each rejoin after a reconnect: what it recovered. */
+  readonly reopened = new Subject<TopicReopened>();
 
   constructor(private readonly host: TopicsHost) {}
 
@@ -51,7 +75,7 @@ export class ClientTopics {
       }
       let h = this.byKey.get(key);
       if (!h) {
-        h = { key, tid: this.nextTid++, topic, params, events: new Subject(), refs: 0, state: 'idle' };
+        h = { key, tid: this.nextTid++, topic, params, events: new Subject(), refs: 0, state: 'idle', pos: undefined, opened: false };
         this.byKey.set(key, h);
         this.byTid.set(h.tid, h);
         let same = this.byTopic.get(topic);
@@ -89,9 +113,22 @@ export class ClientTopics {
     }
   }
 
-  joined(tid: number): void {
+  /**
+   * `ta`: the join is accepted. `rs` is where it starts in the topic's stream, after the replay of `rc.n` events
+   * that follows (untrusted: anything malformed reads as absent). When the replay covers everything since the
+   * position presented, the position stays and the replayed events move it as they come; otherwise the join
+   * starts at `rs`.
+   */
+  joined(tid: number, rs?: unknown, rc?: unknown): void {
     const h = this.byTid.get(tid);
-    if (h && h.state === 'joining') h.state = 'joined';
+    if (!h || h.state !== 'joining') return;
+    h.state = 'joined';
+    const p = Array.isArray(rs) && rs.length === 2 && isOffset(rs[0]) && typeof rs[1] === 'string' && rs[1] !== '' ? { offset: rs[0], epoch: rs[1] } : undefined;
+    const v = typeof rc === 'object' && rc !== null ? (rc as { ok?: unknown; n?: unknown }) : undefined;
+    const recovered = v?.ok === true && isOffset(v.n) && p !== undefined && h.pos?.epoch === p.epoch && h.pos.offset + v.n === p.offset;
+    if (!recovered) h.pos = p;
+    if (h.opened) this.reopened.next({ topic: h.topic, params: h.params, recovered, replayed: recovered ? (v!.n as number) : 0 });
+    h.opened = true;
   }
 
   closed(tid: number, code: string, msg: string): void {
@@ -101,17 +138,34 @@ export class ClientTopics {
     h.events.error(code === ErrorCode.TopicRefused ? new TopicRefusedError(h.topic, msg) : new RemoteError(code, msg));
   }
 
-  /** A topic event (`tm`): to every joined (topic, params) of that topic. */
-  event(topic: string, ev: WireEvent, data: unknown): void {
+  /**
+   * A topic event (`tm`): to every joined (topic, params) of that topic, unless its `seq` is at or below the
+   * join's position (a replay and a live copy overlapped: delivered already).
+   */
+  event(topic: string, ev: WireEvent, data: unknown, seq?: unknown): void {
     const same = this.byTopic.get(topic);
     if (!same) return;
     const e: readonly [string, unknown] = [ev[0], data];
-    for (const h of [...same]) if (h.state === 'joined') h.events.next(e);
+    const at = isOffset(seq) && seq > 0 ? seq : undefined;
+    for (const h of [...same]) {
+      if (h.state !== 'joined') continue;
+      if (at !== undefined && h.pos) {
+        if (at <= h.pos.offset) {
+          // A stream that started over (its epoch changed under a live join): taken, and the epoch is
+          // forgotten, so the next rejoin presents a position the server answers recovered: false to.
+          if (at !== 1) continue;
+          h.pos.epoch = '?';
+        }
+        h.pos.offset = at;
+      }
+      h.events.next(e);
+    }
   }
 
   private join(h: Held): void {
     h.state = 'joining';
-    this.host.write({ t: MessageType.TopicJoin, tid: h.tid, tp: h.topic, ...(h.params !== undefined ? { p: h.params } : {}) });
+    const o = h.pos && h.pos.epoch !== '?' ? ([h.pos.offset, h.pos.epoch] as const) : undefined;
+    this.host.write({ t: MessageType.TopicJoin, tid: h.tid, tp: h.topic, ...(h.params !== undefined ? { p: h.params } : {}), ...(o ? { o } : {}) });
   }
 
   private forget(h: Held): void {

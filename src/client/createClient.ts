@@ -5,6 +5,7 @@ import { ClientCore } from './ClientCore';
 import { resolveClientOptions, type ClientOptions } from './clientOptions';
 import type { ClientRecovery, ClientState } from './ClientState';
 import type { ClientTransport } from './ClientTransport';
+import type { TopicReopened } from './ClientTopics';
 import type { ReadonlyBehaviorSubject } from './StateSubject';
 import type { StreamOptions } from './requestStream';
 import type { EmitOptions } from './emitEvent';
@@ -73,6 +74,13 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
    * `disconnect()`. `params` are compared by their JSON.
    */
   topic$<K extends EventId<M> = EventId<M>>(topic: string, params?: unknown): Observable<Event<M, K>>;
+  /**
+   * Each rejoin of a held topic after a reconnect: `{ topic, params, recovered, replayed }`. `recovered`: the
+   * server replayed every event published while the client was away (they come on `topic$` before newer ones,
+   * each once); false: some may be missed (no topic logs, trimmed, another epoch): refetch what the topic shows.
+   * Emitted when the server's `ta` arrives, before the replayed events.
+   */
+  readonly topicReopened$: Observable<TopicReopened>;
   stream$<K extends StreamId<M>>(event: readonly [K, EventData<M, K>], options?: StreamOptions): Observable<EventStreamItem<M, K>>;
   /** Closes the link and stops reconnecting. Waiting and in-flight sends fail with `ChannelClosedError`. */
   disconnect(): void;
@@ -97,6 +105,7 @@ export function createClient<M extends EventMapOf<M>>(options: ClientOptions, tr
     send: (event, opts) => core.request(event, opts?.timeoutMs ?? o.timeoutMs) as Observable<never>,
     emit: (event, opts) => core.emit(event, opts?.timeoutMs ?? o.timeoutMs),
     topic$: (topic, params) => core.topics.topic$(topic, params) as Observable<never>,
+    topicReopened$: core.topics.reopened.asObservable(),
     stream$: (event, opts) => core.stream(event, opts) as Observable<never>,
     disconnect: () => core.stop('requested-disconnect'),
     reconnect: () => core.restart(),

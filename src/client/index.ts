@@ -3,6 +3,7 @@ export { createWebSocketClient, type WebSocketClientOptions } from './createWebS
 export { webSocketTransport } from './transports/webSocketTransport';
 export type { ClientOptions, ClientKeepAlive } from './clientOptions';
 export type { StreamOptions } from './requestStream';
+export type { TopicReopened } from './ClientTopics';
 export type { ClientState, ClientStatus, ClientRecovery, CloseReason } from './ClientState';
 export type { ReadonlyBehaviorSubject } from './StateSubject';
 export type { ClientTransport, ConnectContext, TransportLink, TransportSignal } from './ClientTransport';

@@ -21,6 +21,7 @@ export function inertClient<M extends EventMapOf<M> = DefaultEventMap>(): Channe
     send: () => EMPTY,
     stream$: () => EMPTY,
     topic$: () => EMPTY,
+    topicReopened$: NEVER,
     emit: () => EMPTY,
     disconnect: () => undefined,
     reconnect: () => undefined,

@@ -207,8 +207,11 @@ export interface TopicJoinMessage {
   readonly tp: string;
   /** The app's parameters of the join, handed to `authorizeTopic`. */
   readonly p?: unknown;
-  /** Reserved for resume (delivery work): the last offset of the topic the client saw. Ignored for now. */
-  readonly o?: number;
+  /**
+   * Resume: the client's position in the topic's stream, `[offset, epoch]` (the last `seq` it took, and the
+   * epoch from the `ta` that started it). The server replays what came after (see `ta.rc`).
+   */
+  readonly o?: WirePosition;
 }
 
 /** C→S: leave the topic joined under `tid`. No answer. */
@@ -221,8 +224,16 @@ export interface TopicLeaveMessage {
 export interface TopicJoinedMessage {
   readonly t: 'ta';
   readonly tid: number;
-  /** Reserved for resume (delivery work): whether the events after the join's `o` were replayed. */
-  readonly rc?: boolean;
+  /**
+   * The position the join starts from in the topic's stream, `[offset, epoch]`, after any replay: present when
+   * the server keeps topic logs. Later `tm` carry `seq` above it.
+   */
+  readonly rs?: WirePosition;
+  /**
+   * Only when the join presented `o`: whether every event after it is replayed (`ok`; false when the epoch
+   * changed or the entries were trimmed, and then none is) and how many replayed `tm` follow this `ta` (`n`).
+   */
+  readonly rc?: { readonly ok: boolean; readonly n: number };
 }
 
 /**
@@ -241,7 +252,7 @@ export interface TopicEventMessage {
   readonly t: 'tm';
   readonly tp: string;
   readonly ev: WireEvent;
-  /** Reserved for resume (delivery work): the event's offset in the topic's stream. */
+  /** The event's offset in the topic's stream (`t:<topic>`), from a server that keeps topic logs. */
   readonly seq?: number;
 }
 

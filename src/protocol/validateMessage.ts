@@ -128,7 +128,7 @@ function clientBatchable(m: Obj): ClientBatchable {
       if (typeof m.tp !== 'string' || m.tp.length === 0 || m.tp.length > MAX_TOPIC_WIRE_LENGTH) {
         bad(`topic join expects 'tp' to be a non-empty string of at most ${MAX_TOPIC_WIRE_LENGTH} characters, but got ${show(m.tp)}`);
       }
-      if (m.o !== undefined && !(typeof m.o === 'number' && Number.isSafeInteger(m.o) && m.o >= 0)) bad(`topic join expects 'o' to be a safe integer >= 0, but got ${show(m.o)}`);
+      if (m.o !== undefined && !isWirePosition(m.o)) bad(`topic join expects 'o' to be [offset, "epoch"] (a safe integer >= 0, 1-128 characters), but got ${show(m.o)}`);
       return m as unknown as ClientBatchable;
     case 'tl':
       topicId(m);
@@ -164,6 +164,20 @@ export function validateClientMessage(x: unknown, maxBatch: number): ClientMessa
 /** Validates one member of a client batch (events, requests, stream cancels and credits). */
 export function validateClientBatchable(x: unknown): ClientBatchable {
   return clientBatchable(asObject(x, 'batch member'));
+}
+
+/** `[offset, epoch]`: a position in a stream on the wire (offset a safe integer ≥ 0, epoch 1-128 characters). */
+export function isWirePosition(x: unknown): x is readonly [number, string] {
+  return (
+    Array.isArray(x) &&
+    x.length === 2 &&
+    typeof x[0] === 'number' &&
+    Number.isSafeInteger(x[0]) &&
+    x[0] >= 0 &&
+    typeof x[1] === 'string' &&
+    x[1].length > 0 &&
+    x[1].length <= 128
+  );
 }
 
 function serverBatchable(m: Obj): ServerBatchable {

@@ -106,7 +106,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     const now = (): number => (this.host?.scheduler ?? asyncScheduler).now();
     this.replayLog = new RedisReplayLog(this.cmd, this.p, now, options.replay);
     this.dedupe = new RedisDedupe(this.cmd, this.p, now, options.dedupe);
-    this.topics = new RedisTopics(this.cmd, o);
+    this.topics = new RedisTopics(this.cmd, o, this.replayLog);
     this.ajax = new RedisAjaxDirectory(this.cmd, this.p, o.nodeId, options.ajaxSecret, o.heartbeatMs);
     for (const c of [this.cmd, this.sub]) c.on('error', (e: Error) => this.fail('connection', e));
   }

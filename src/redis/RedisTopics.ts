@@ -2,18 +2,15 @@ import type { Redis } from 'ioredis';
 import { interval, Observable, type Subscription } from 'rxjs';
 import { ConfigError } from '../errors/ConfigError';
 import { ErrorCode } from '../protocol/codes';
-import type { TopicEventMessage } from '../protocol/messages';
+import type { EventMessage, TopicEventMessage } from '../protocol/messages';
 import type { ServerConn } from '../server/ServerConn';
 import type { TopicMember, TopicRegistry, TopicRegistryHost } from '../server/TopicRegistry';
+import { streamOf } from '../server/adapter/streams';
+import type { RedisReplayLog } from './RedisReplayLog';
 import type { ResolvedRedisAdapterOptions } from './redisAdapterOptions';
 import { decodeTopic, encodeTopic } from './topicCodec';
-import { TOPIC_LISTED, TOPIC_SWEEP } from './topicScripts';
+import { TopicStore } from './TopicStore';
 import { TopicView } from './TopicView';
-
-interface Scripts {
-  chskTopicListed(tm: string, tn: string, tnodes: string, node: string, uid: string, topic: string, on: string, cmd: string, ch: string): Promise<[number, number]>;
-  chskTopicSweep(tnodes: string, prefix: string, node: string, ttlMs: string, cmd: string, leaving?: string): Promise<[number, number]>;
-}
 
 /** This node's members of one topic, and whether this node listens to the topic's channel. */
 interface Local {
@@ -52,14 +49,12 @@ const NONE: readonly ServerConn[] = [];
 export class RedisTopics implements TopicRegistry {
   private host: TopicRegistryHost | undefined;
   private readonly sub: Redis;
-  private readonly s: Scripts;
-  private readonly p: string;
+  private readonly store: TopicStore;
   private readonly node: string;
   private readonly local = new Map<string, Local>();
   private readonly views = new Map<string, TopicView>();
   private readonly own = new Map<number, Own>();
   private nextOwn = 1;
-  private sharded: boolean | undefined;
   /** Subscribed and synced: this node's own messages come back from Redis. */
   private listening = false;
   private syncing: Promise<void> | undefined;
@@ -74,16 +69,17 @@ export class RedisTopics implements TopicRegistry {
   /** Resolves once this node first listens to its topics and has written its memberships. */
   readonly ready = new Promise<void>((resolve) => (this.isReady = resolve));
 
+  /** Publishes carry `seq` from the adapter's replay log (stream `t:<topic>`) when the server resumes. */
+  readonly resumable = true;
+
   constructor(
     private readonly cmd: Redis,
     private readonly o: ResolvedRedisAdapterOptions,
+    private readonly log: RedisReplayLog,
   ) {
     if (o.nodeId.includes('\n')) throw new ConfigError(`option 'nodeId' must not contain a newline`);
-    this.p = o.keyPrefix;
     this.node = o.nodeId;
-    cmd.defineCommand('chskTopicListed', { numberOfKeys: 3, lua: TOPIC_LISTED });
-    cmd.defineCommand('chskTopicSweep', { numberOfKeys: 1, lua: TOPIC_SWEEP });
-    this.s = cmd as unknown as Scripts;
+    this.store = new TopicStore(cmd, o.keyPrefix, o.nodeId, o.nodeTimeoutMs);
     this.sub = cmd.duplicate({ autoResubscribe: true, enableOfflineQueue: true, lazyConnect: true });
   }
 
@@ -129,10 +125,7 @@ export class RedisTopics implements TopicRegistry {
     if (m.conns.size > 0 || m.waiting.size > 0) return;
     this.local.delete(topic);
     for (const [n, a] of this.own) if (a.topic === topic) this.own.delete(n); // nobody here to deliver to
-    if (m.sub !== 'off' && this.sharded !== undefined) {
-      const ch = this.channel('t', topic);
-      (this.sharded ? this.sub.sunsubscribe(ch) : this.sub.unsubscribe(ch)).catch((e: unknown) => this.fail('unsubscribe', e));
-    }
+    if (m.sub !== 'off' && this.store.sharded !== undefined) this.store.unsubscribe(this.sub, this.store.channel('t', topic)).catch((e: unknown) => this.fail('unsubscribe', e));
   }
 
   membersOf(topic: string): Iterable<ServerConn> {
@@ -148,12 +141,36 @@ export class RedisTopics implements TopicRegistry {
     }
     const n = this.nextOwn++;
     const frame = host.packer.pack(msg);
+    const payload = encodeTopic(['m', this.node, n, typeof frame === 'string' ? 0 : 1], frame);
     const back = this.listening && m?.sub === 'on';
     if (back) this.own.set(n, { topic: msg.tp, msg });
-    this.send(msg.tp, encodeTopic(['m', this.node, n, typeof frame === 'string' ? 0 : 1], frame), n);
-    if (!back) return host.deliver(msg);
+    this.counts.sent++;
+    const ch = this.store.channel('t', msg.tp);
+    // With topic logs: appended and published by one script, so every node sees a topic's offsets in order.
+    const sent: Promise<number | undefined> = host.log
+      ? this.log
+          .append(streamOf.topic(msg.tp), msg as unknown as EventMessage, typeof frame === 'string' ? frame.length : frame.byteLength, {
+            command: this.store.sharded ? 'spublish' : 'publish',
+            payload,
+            channels: [ch],
+          })
+          .then((p) => p.offset)
+      : this.store.publish(ch, payload).then(() => undefined);
+    sent.then(
+      (seq) => {
+        if (!back && host.log) host.deliver(seq === undefined ? msg : { ...msg, seq });
+      },
+      (e: unknown) => {
+        this.counts.dropped++;
+        this.fail('publish', e);
+        if (!back) {
+          if (host.log) host.deliver(msg);
+        } else if (this.own.has(n)) this.settle(n); // it will not come back: deliver here (and what was before it)
+      },
+    );
+    if (!back && !host.log) return host.deliver(msg);
     let here = 0;
-    for (const c of m!.conns) if (c.open) here++;
+    for (const c of m?.conns ?? NONE) if (c.open) here++;
     return here;
   }
 
@@ -191,10 +208,7 @@ export class RedisTopics implements TopicRegistry {
         if (--view.watchers > 0 || this.views.get(topic) !== view) return;
         this.views.delete(topic);
         view.complete();
-        if (this.sharded !== undefined) {
-          const ch = this.channel('tp', topic);
-          (this.sharded ? this.sub.sunsubscribe(ch) : this.sub.unsubscribe(ch)).catch((e: unknown) => this.fail('unsubscribe', e));
-        }
+        if (this.store.sharded !== undefined) this.store.unsubscribe(this.sub, this.store.channel('tp', topic)).catch((e: unknown) => this.fail('unsubscribe', e));
       };
     });
   }
@@ -208,37 +222,24 @@ export class RedisTopics implements TopicRegistry {
     this.views.clear();
     this.own.clear();
     const up = this.up(true);
-    this.closing = (up ? this.s.chskTopicSweep(this.key('tnodes'), this.p, '', String(this.o.nodeTimeoutMs), this.pub(), this.node) : Promise.resolve())
+    this.closing = (up ? this.store.leave() : Promise.resolve())
       .then(() => undefined, (e: unknown) => this.fail('close', e))
       .finally(() => this.sub.disconnect());
   }
 
   // --- internals -------------------------------------------------------------------------------------------
 
-  private key(k: string): string {
-    return `${this.p}${k}`;
-  }
-
-  private channel(kind: 't' | 'tp', topic: string): string {
-    return `${this.p}${kind}:${topic}`;
-  }
-
-  private pub(): 'SPUBLISH' | 'PUBLISH' {
-    return this.sharded ? 'SPUBLISH' : 'PUBLISH';
-  }
-
   /** Commands can go out (the publish mode known: `closing` is true while `close` sweeps). */
   private up(closing = false): boolean {
-    return this.cmd.status === 'ready' && this.sharded !== undefined && (closing || !this.closed);
+    return this.cmd.status === 'ready' && this.store.sharded !== undefined && (closing || !this.closed);
   }
 
   private send(topic: string, payload: Buffer, n: number): void {
     this.counts.sent++;
-    const ch = this.channel('t', topic);
-    (this.sharded ? this.cmd.spublish(ch, payload) : this.cmd.publish(ch, payload)).catch((e: unknown) => {
+    this.store.publish(this.store.channel('t', topic), payload).catch((e: unknown) => {
       this.counts.dropped++;
       this.fail('publish', e);
-      if (this.own.has(n)) this.settle(n); // it will not come back: deliver here (and what was before it)
+      if (this.own.has(n)) this.settle(n); // it will not come back: act here (and on what was before it)
     });
   }
 
@@ -253,9 +254,7 @@ export class RedisTopics implements TopicRegistry {
   private listed(topic: string, uid: string, on: boolean): void {
     this.views.get(topic)?.set(this.node, uid, on);
     if (!this.up()) return; // written by the sync when Redis is back
-    this.s
-      .chskTopicListed(this.key(`tm:${topic}`), this.key(`tn:${this.node}`), this.key('tnodes'), this.node, uid, topic, on ? '1' : '0', this.pub(), this.channel('tp', topic))
-      .then(
+    this.store.listed(topic, uid, on).then(
         ([, alive]) => {
           if (alive === 0 && !this.closed) void this.sync(); // swept while away: write everything again
         },
@@ -266,10 +265,9 @@ export class RedisTopics implements TopicRegistry {
   private subscribe(topic: string, m: Local): Promise<void> {
     if (m.sub === 'on') return Promise.resolve();
     if (m.sub === 'pending') return m.subscribing!;
-    if (this.sharded === undefined) return Promise.resolve();
+    if (this.store.sharded === undefined) return Promise.resolve();
     m.sub = 'pending';
-    const ch = this.channel('t', topic);
-    return (m.subscribing = (this.sharded ? this.sub.ssubscribe(ch) : this.sub.subscribe(ch)).then(
+    return (m.subscribing = this.store.subscribe(this.sub, this.store.channel('t', topic)).then(
       () => {
         if (m.sub === 'pending') m.sub = 'on';
       },
@@ -284,9 +282,8 @@ export class RedisTopics implements TopicRegistry {
   private async watch(topic: string, view: TopicView): Promise<void> {
     try {
       view.reading();
-      const ch = this.channel('tp', topic);
-      await (this.sharded ? this.sub.ssubscribe(ch) : this.sub.subscribe(ch));
-      const fields = await this.cmd.hkeys(this.key(`tm:${topic}`));
+      await this.store.subscribe(this.sub, this.store.channel('tp', topic));
+      const fields = await this.store.members(topic);
       if (this.views.get(topic) === view) view.load(fields, this.local.get(topic)?.uids.keys() ?? []);
     } catch (e) {
       this.fail('topicUids$', e);
@@ -296,22 +293,20 @@ export class RedisTopics implements TopicRegistry {
 
   private onMessage(ch: string, raw: Buffer): void {
     const host = this.host;
-    if (!host || this.closed || !ch.startsWith(this.p)) return;
-    const rest = ch.slice(this.p.length);
-    if (rest.startsWith('tp:')) {
-      const topic = rest.slice(3);
+    const where = this.store.topicOf(ch);
+    if (!host || this.closed || !where) return;
+    const topic = where.topic;
+    if (where.kind === 'tp') {
       const s = raw.toString();
       const at = s.indexOf('\n');
       if (at > 1) this.views.get(topic)?.delta([s[0] === '+', s.slice(1, at), s.slice(at + 1)]);
       return;
     }
-    if (!rest.startsWith('t:')) return;
-    const topic = rest.slice(2);
     const m = decodeTopic(raw);
     if (!m) return this.fail('decode', new Error(`a malformed message on ${ch}`));
-    const h = m.header;
+    const { header: h, seq } = m;
     if (h[1] === this.node) {
-      if (this.own.has(h[2])) this.settle(h[2]);
+      if (this.own.has(h[2])) this.settle(h[2], seq);
       return; // else delivered here already (sent while not listening)
     }
     this.counts.received++;
@@ -323,15 +318,18 @@ export class RedisTopics implements TopicRegistry {
     } catch (e) {
       return this.fail('decode', e);
     }
-    host.deliver(msg);
+    host.deliver(seq === undefined ? msg : { ...msg, seq });
   }
 
-  /** Delivers this node's own messages up to `n`, in order (those before `n` did not come back: lost). */
-  private settle(n: number): void {
+  /**
+   * Delivers this node's own messages up to `n`, in order (those before `n` did not come back: lost, delivered
+   * without their offset); `seq` is `n`'s offset when it came back logged.
+   */
+  private settle(n: number, seq?: number): void {
     for (const [k, a] of this.own) {
       if (k > n) break;
       this.own.delete(k);
-      if ('msg' in a) this.host!.deliver(a.msg);
+      if ('msg' in a) this.host!.deliver(k === n && seq !== undefined ? { ...a.msg, seq } : a.msg);
       else this.host!.remove(a.topic, a.who, a.reason);
     }
   }
@@ -357,19 +355,14 @@ export class RedisTopics implements TopicRegistry {
         this.again = false;
         if (this.closed || this.cmd.status !== 'ready' || this.sub.status !== 'ready') return;
         try {
-          if (this.sharded === undefined) {
-            const want = this.o.sharded;
-            this.sharded = want === 'auto' ? Number(/redis_version:(\d+)/.exec(await this.cmd.info('server'))?.[1] ?? 0) >= 7 : want;
-          }
+          await this.store.detect(this.o.sharded);
           await this.sub.ping(); // answered after ioredis's resubscribe commands
           await this.beat();
           // 'on' ones were restored by ioredis (autoResubscribe) before the PING's answer
           await Promise.all([...this.local].map(([topic, m]) => this.subscribe(topic, m)));
-          const stale = new Set(await this.cmd.smembers(this.key(`tn:${this.node}`)));
+          const stale = new Set(await this.store.mine());
           const writes: Promise<unknown>[] = [];
-          const write = (topic: string, uid: string, on: boolean): void => {
-            writes.push(this.s.chskTopicListed(this.key(`tm:${topic}`), this.key(`tn:${this.node}`), this.key('tnodes'), this.node, uid, topic, on ? '1' : '0', this.pub(), this.channel('tp', topic)));
-          };
+          const write = (topic: string, uid: string, on: boolean): void => void writes.push(this.store.listed(topic, uid, on));
           for (const [topic, m] of this.local) for (const uid of m.uids.keys()) stale.delete(`${topic}\n${uid}`), write(topic, uid, true);
           for (const e of stale) write(e.slice(0, e.indexOf('\n')), e.slice(e.indexOf('\n') + 1), false);
           await Promise.all(writes);
@@ -389,7 +382,7 @@ export class RedisTopics implements TopicRegistry {
   private async beat(): Promise<void> {
     if (!this.up()) return;
     try {
-      const [fresh] = await this.s.chskTopicSweep(this.key('tnodes'), this.p, this.node, String(this.o.nodeTimeoutMs), this.pub());
+      const [fresh] = await this.store.beat();
       if (fresh === 1 && this.listening) void this.sync();
     } catch (e) {
       this.fail('heartbeat', e);

@@ -21,8 +21,20 @@ export function encodeTopic(header: TopicHeader, frame?: Frame): Buffer {
   return Buffer.concat([head, typeof frame === 'string' ? Buffer.from(frame) : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)]);
 }
 
-/** Decodes a topic channel message; undefined for anything malformed. */
-export function decodeTopic(buf: Buffer): { header: TopicHeader; frame: Frame | undefined } | undefined {
+/**
+ * Decodes a topic channel message; undefined for anything malformed. An event logged on its way (the replay
+ * log's script published it) comes as `<offset> <epoch>\n<message>`: `seq` is that offset.
+ */
+export function decodeTopic(data: Buffer): { header: TopicHeader; frame: Frame | undefined; seq: number | undefined } | undefined {
+  let buf = data;
+  let seq: number | undefined;
+  if (buf[0] !== 0x5b) {
+    const at = buf.indexOf(NL);
+    if (at < 0) return undefined;
+    seq = Number(buf.subarray(0, at).toString().split(' ')[0]);
+    if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
+    buf = buf.subarray(at + 1);
+  }
   const nl = buf.indexOf(NL);
   if (nl < 0) return undefined;
   let h: unknown;
@@ -35,5 +47,5 @@ export function decodeTopic(buf: Buffer): { header: TopicHeader; frame: Frame | 
   if (h[0] === 'r' && (typeof h[3] !== 'object' || h[3] === null || typeof h[4] !== 'string')) return undefined;
   const body = buf.subarray(nl + 1);
   const frame = h[0] === 'm' ? (h[3] === 1 ? new Uint8Array(body) : body.toString()) : undefined;
-  return { header: h as unknown as TopicHeader, frame };
+  return { header: h as unknown as TopicHeader, frame, seq };
 }

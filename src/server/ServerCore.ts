@@ -36,7 +36,7 @@ import { DataGate, type DataRefusal } from './DataGate';
 import { checkInOrder } from '../schemas/OrderedChecks';
 import type { DataIssue } from '../schemas/DataIssue';
 import { ServerStream, type StreamLink } from './ServerStream';
-import { ServerTopics } from './ServerTopics';
+import { ServerTopics, topicLog } from './ServerTopics';
 import { LocalTopics } from './TopicRegistry';
 import { finishOpen, parseResume, readResume } from './ReplayOnOpen';
 import { DedupeGate } from './DedupeGate';
@@ -89,6 +89,17 @@ export class ServerCore {
       overflow: (conn) => this.slowConsumer(conn),
     };
     this.pushes = new PushBatcher(this.adapter, options, this.counters);
+    this.adapter.start({
+      scheduler: options.scheduler,
+      graceMs: { ws: options.wsGraceMs, ajax: options.ajaxGraceMs },
+      packer: options.packer,
+      deliver: (key, msg, flush) => this.pushes.push(key, msg, flush),
+      closeLocal: (key, code, reason) => this.closeLocal(key, code, reason),
+      uidPort: (key, open, conn) => this.uidPort(key, open, conn),
+      report: (r) => this.report(r),
+      resume: options.resume !== false,
+    });
+    const registry = this.adapter.topics ?? new LocalTopics(options.scheduler);
     this.topics = new ServerTopics(
       {
         scheduler: options.scheduler,
@@ -100,19 +111,10 @@ export class ServerCore {
         write: (conn, m) => this.write(conn, m),
         deliver: (msg, members) => this.pushes.publish(msg, members, false),
         report: (r) => this.report(r),
+        log: topicLog(this.adapter, registry, options.resume !== false),
       },
-      this.adapter.topics ?? new LocalTopics(options.scheduler),
+      registry,
     );
-    this.adapter.start({
-      scheduler: options.scheduler,
-      graceMs: { ws: options.wsGraceMs, ajax: options.ajaxGraceMs },
-      packer: options.packer,
-      deliver: (key, msg, flush) => this.pushes.push(key, msg, flush),
-      closeLocal: (key, code, reason) => this.closeLocal(key, code, reason),
-      uidPort: (key, open, conn) => this.uidPort(key, open, conn),
-      report: (r) => this.report(r),
-      resume: options.resume !== false,
-    });
     this.gate = options.schemas || options.strict ? new DataGate(options.schemas ?? {}, options.strict) : undefined;
     this.dedupe = options.dedupe ? this.dedupeGate(options.dedupe.windowMs) : undefined;
     const ka = options.keepAlive;

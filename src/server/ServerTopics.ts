@@ -2,11 +2,16 @@ import type { SchedulerLike } from 'rxjs';
 import type { Packer } from '../packers/Packer';
 import { ErrorCode } from '../protocol/codes';
 import type { ChskRequest } from '../protocol/events';
-import { MessageType, type ServerMessage, type TopicEventMessage, type TopicJoinMessage, type TopicLeaveMessage, type WireEvent } from '../protocol/messages';
+import { MessageType, type EventMessage, type ServerMessage, type TopicEventMessage, type TopicJoinMessage, type TopicLeaveMessage, type WireEvent } from '../protocol/messages';
 import type { ServerConn, TopicJoin } from './ServerConn';
 import type { ServerErrorReport } from './ServerErrorReport';
 import { TokenBucket } from './TokenBucket';
+import type { ReplayLog } from './adapter/ReplayLog';
+import type { ServerAdapter } from './adapter/ServerAdapter';
 import type { TopicMember, TopicRegistry } from './TopicRegistry';
+import { TopicReplay } from './TopicReplay';
+import { streamOf } from './adapter/streams';
+import { approxBytes } from './adapter/approxBytes';
 
 export type { TopicMember } from './TopicRegistry';
 
@@ -28,20 +33,39 @@ export interface TopicsHost {
   write(conn: ServerConn, m: ServerMessage): void;
   /** Queues a topic event for `members` through the push batcher; answers how many connections it is queued for. */
   deliver(msg: TopicEventMessage, members: () => Iterable<ServerConn>): number;
+  /**
+   * Where topic events are logged (streams `t:<topic>`) when topics resume: publishes carry `seq`, joins answer
+   * with their position and replay from the client's. Undefined: no topic offsets.
+   */
+  readonly log: ReplayLog | undefined;
   report(r: ServerErrorReport): void;
 }
 
+
+/**
+ * The log topics resume from (the adapter's), or undefined: none when the server's `resume` is off; a registry
+ * that publishes must say it logs (`resumable`); otherwise the core logs when the adapter is `resumable`.
+ * Asked once the adapter started.
+ */
+export function topicLog(adapter: ServerAdapter, registry: TopicRegistry, resume: boolean): ReplayLog | undefined {
+  if (!resume) return undefined;
+  return (registry.publish ? registry.resumable === true : adapter.resumable) ? adapter.replayLog : undefined;
+}
 
 /**
  * The core's topic logic: joins (limits, name, rate, `authorizeTopic`, sync or async), leaves, publishes and
  * removals. Membership itself lives in a {@link TopicRegistry} (the adapter's, or this process's).
  */
 export class ServerTopics {
+  private readonly replay: TopicReplay | undefined;
+
   constructor(
     private readonly host: TopicsHost,
     readonly registry: TopicRegistry,
   ) {
+    this.replay = host.log ? new TopicReplay(host.log, host) : undefined;
     registry.start?.({
+      log: host.log,
       scheduler: host.scheduler,
       packer: host.packer,
       deliver: (msg) => this.deliverHere(msg),
@@ -78,8 +102,11 @@ export class ServerTopics {
       // Joined from here on: a leave or a close meanwhile leaves the registry (even before it has answered).
       join.joined = true;
       const member = this.registry.join(conn, topic);
+      const valid = (): boolean => conn.open && conn.joins?.get(tid) === join;
       const accepted = (): void => {
-        if (conn.open && conn.joins?.get(tid) === join) this.host.write(conn, { t: MessageType.TopicJoined, tid });
+        if (!valid()) return;
+        if (this.replay) this.replay.open(conn, tid, topic, m.o ? { offset: m.o[0], epoch: m.o[1] } : undefined, valid);
+        else this.host.write(conn, { t: MessageType.TopicJoined, tid });
       };
       if (member instanceof Promise) {
         member.then(accepted, (error: unknown) => {
@@ -126,7 +153,23 @@ export class ServerTopics {
    */
   publish(topic: string, ev: WireEvent): number {
     const msg: TopicEventMessage = { t: MessageType.TopicEvent, tp: topic, ev };
-    return this.registry.publish ? this.registry.publish(msg) : this.deliverHere(msg);
+    if (this.registry.publish) return this.registry.publish(msg);
+    const log = this.host.log;
+    if (!log) return this.deliverHere(msg);
+    // Logged first, delivered with its offset (the registry's own publish does this in the cluster).
+    const logged = msg as unknown as EventMessage; // a topic stream holds topic events
+    const pos = log.append(streamOf.topic(topic), logged, approxBytes(logged));
+    if (!(pos instanceof Promise)) return this.deliverHere({ ...msg, seq: pos.offset });
+    pos.then(
+      (p) => this.deliverHere({ ...msg, seq: p.offset }),
+      (error: unknown) => {
+        this.host.report({ code: ErrorCode.AdapterError, message: `logging a publish to "${topic}" failed`, error });
+        this.deliverHere(msg);
+      },
+    );
+    let n = 0;
+    for (const c of this.registry.membersOf(topic)) if (c.open) n++;
+    return n;
   }
 
   /**
@@ -139,7 +182,10 @@ export class ServerTopics {
 
   private deliverHere(msg: TopicEventMessage): number {
     const topic = msg.tp;
-    return this.host.deliver(msg, () => this.registry.membersOf(topic));
+    const replay = this.replay;
+    if (!replay) return this.host.deliver(msg, () => this.registry.membersOf(topic));
+    const held = replay.published(msg);
+    return held + this.host.deliver(msg, () => replay.members(topic, this.registry.membersOf(topic)));
   }
 
   private removeHere(topic: string, who: TopicMember, reason: string): number {

@@ -1,6 +1,7 @@
 import { BehaviorSubject, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Packer } from '../packers/Packer';
 import type { TopicEventMessage } from '../protocol/messages';
+import type { ReplayLog } from './adapter/ReplayLog';
 import type { ServerConn } from './ServerConn';
 import type { ServerErrorReport } from './ServerErrorReport';
 
@@ -10,6 +11,11 @@ export type TopicMember = { readonly uid: string | null } | { readonly clientId:
 /** What the core gives a {@link TopicRegistry} that carries topics between nodes (see `TopicRegistry.start`). */
 export interface TopicRegistryHost {
   readonly scheduler: SchedulerLike;
+  /**
+   * The adapter's replay log when topics resume (the server's `resume` is on and the registry is `resumable`):
+   * a registry that publishes appends each event to stream `t:<topic>` and delivers it with `seq`.
+   */
+  readonly log: ReplayLog | undefined;
   /** The server's packer (a cluster registry carries topic events between nodes packed with it). */
   readonly packer: Packer;
   /** Queues `msg` for this node's members of `msg.tp` through the push batcher; answers how many connections. */
@@ -48,6 +54,12 @@ export interface TopicRegistry {
    * node's connections it is queued for. Without it the core delivers to `membersOf` on this node.
    */
   publish?(msg: TopicEventMessage): number;
+  /**
+   * True when `publish` logs: with the host's `log`, every event it delivers (here and on other nodes) carries
+   * `seq`, its offset in stream `t:<topic>` of the adapter's replay log, appended before any member could see
+   * it. Without `publish` the core logs (when the adapter is `resumable`).
+   */
+  readonly resumable?: boolean;
   /**
    * Removes the matching members from `topic` on every node (a cluster's registry; each node through its
    * host's `remove`); answers how many of this node's connections match. Without it the core removes here.
