@@ -123,6 +123,11 @@ describe.each(PACKERS.map((packer) => ({ packer, packerName: packer.name })))('A
     expect(ports.filter((p) => p.endsWith('uidport-open'))).toHaveLength(1);
     expect(ports.filter((p) => p.endsWith('uidport-close'))).toEqual([]);
     expect(c.state$.value.open).toBe(true);
+    // stats$.adapter.ajaxRelay: the other nodes relayed, the home node served, nothing lost on the way.
+    const relay = nodes.map((n) => n.adapter.stats().ajaxRelay!);
+    expect(relay[home]!.served).toBeGreaterThan(0);
+    expect(relay.filter((_, i) => i !== home).reduce((n, r) => n + r.relayed, 0)).toBeGreaterThanOrEqual(relay[home]!.served);
+    for (const r of relay) expect([r.gone, r.failed]).toEqual([0, 0]);
   });
 
   test('a forged, foreign or made-up token is refused with CHSK_BAD_TOKEN by every node, and reaches no handler', async () => {

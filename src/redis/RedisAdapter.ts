@@ -195,7 +195,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   stats(): AdapterStats {
     const t = this.topics.counts;
     const c = this.counts;
-    return { ...c, remoteSent: c.remoteSent + t.sent, remoteReceived: c.remoteReceived + t.received, remoteDropped: c.remoteDropped + t.dropped, errors: c.errors + t.errors };
+    return { ...c, remoteSent: c.remoteSent + t.sent, remoteReceived: c.remoteReceived + t.received, remoteDropped: c.remoteDropped + t.dropped, errors: c.errors + t.errors, ajaxRelay: this.ajax.stats() };
   }
 
   async close(): Promise<void> {

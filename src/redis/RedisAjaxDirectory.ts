@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { interval, type Subscription } from 'rxjs';
 import { ErrorCode } from '../protocol/codes';
 import { tokensEqual } from '../server/admitRequest';
-import type { AjaxDirectory, AjaxDirectoryHost, AjaxLocation, AjaxOp, AjaxResponse, IssuedToken } from '../server/ajax/AjaxDirectory';
+import type { AjaxDirectory, AjaxDirectoryHost, AjaxLocation, AjaxOp, AjaxRelayStats, AjaxResponse, IssuedToken } from '../server/ajax/AjaxDirectory';
 import { refuse } from '../server/ajax/ajaxHttp';
 import { decodeRelay, encodeRelay, type RelayHeader } from './relayCodec';
 import { RelayedResponse } from './RelayedResponse';
@@ -44,6 +44,7 @@ export class RedisAjaxDirectory implements AjaxDirectory {
   private closed = false;
   /** An outage was reported already (see {@link fail}). */
   private failing = false;
+  private readonly counts = { relayed: 0, served: 0, gone: 0, failed: 0 };
   /** While relayed requests wait: checks every `checkMs` that their home nodes still listen. */
   private watch: Subscription | undefined;
 
@@ -86,6 +87,11 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     return this.servingById.size;
   }
 
+  /** The relay counters for `stats$.adapter.ajaxRelay`. */
+  stats(): AjaxRelayStats {
+    return { ...this.counts, waiting: this.waiting.size };
+  }
+
   /** Resolves once this node listens for relayed requests and holds the cluster key (or failed trying: reported). */
   async whenReady(): Promise<void> {
     await this.subscribed;
@@ -120,10 +126,13 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     const host = this.host;
     if (!host || this.closed) return refuse(res, { status: 503, code: ErrorCode.Closed, message: 'server closing' });
     const id = this.nextId++;
+    this.counts.relayed++;
     const w: Waiting = { home, res, poll: op.op === 'poll', timer: undefined };
     this.waiting.set(id, w);
     w.timer = host.scheduler.schedule(() => {
-      if (this.take(id) === w) unanswered(w);
+      if (this.take(id) !== w) return;
+      this.counts.failed++;
+      unanswered(w);
     }, host.longPollTimeoutMs + RELAY_SLACK_MS);
     this.watch ??= interval(this.checkMs, host.scheduler).subscribe(() => void this.checkHomes());
     res.once('close', () => {
@@ -135,10 +144,12 @@ export class RedisAjaxDirectory implements AjaxDirectory {
       (receivers) => {
         this.failing = false;
         if (receivers > 0 || this.take(id) !== w) return;
+        this.counts.gone++;
         refuse(res, { status: 410, code: ErrorCode.BadToken, message: 'the node holding this connection is gone: do a new handshake' });
       },
       (e: unknown) => {
         if (this.take(id) !== w) return;
+        this.counts.failed++;
         this.fail('relay', e);
         refuse(res, { status: 503, code: ErrorCode.AdapterError, message: 'cannot reach the node holding this connection' });
       },
@@ -235,7 +246,9 @@ export class RedisAjaxDirectory implements AjaxDirectory {
     }
     const gone = new Set(homes.filter((_, i) => Number(counts[2 * i + 1]) === 0));
     if (gone.size === 0) return;
-    for (const [id, w] of [...this.waiting]) if (gone.has(w.home) && this.take(id) === w) unanswered(w);
+    for (const [id, w] of [...this.waiting]) {
+      if (gone.has(w.home) && this.take(id) === w) this.counts.gone++, unanswered(w);
+    }
   }
 
   private publish(node: string, payload: Buffer): void {
@@ -251,6 +264,7 @@ export class RedisAjaxDirectory implements AjaxDirectory {
       case 'q': {
         const [, origin, id, op, selector, cid, ack] = h;
         const res = new RelayedResponse(this, origin, id);
+        this.counts.served++;
         this.servingById.set(`${origin} ${id}`, res);
         const a = ack ?? undefined;
         if (op === 'poll') return host.execute({ op, selector, cid, ack: a }, res);

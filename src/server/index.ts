@@ -21,5 +21,5 @@ export type { ServerEventMsg, ServerEventMsgFor, UidPortMsg, ChskRequest, ReplyF
 export { presentedCsrfToken } from './admitRequest';
 export { LocalTopics, type TopicRegistry, type TopicRegistryHost } from './TopicRegistry';
 export { LocalAjaxDirectory } from './ajax/LocalAjaxDirectory';
-export type { AjaxDirectory, AjaxDirectoryHost, AjaxLocation, AjaxOp, AjaxResponse, IssuedToken, Refusal } from './ajax/AjaxDirectory';
+export type { AjaxDirectory, AjaxDirectoryHost, AjaxLocation, AjaxOp, AjaxRelayStats, AjaxResponse, IssuedToken, Refusal } from './ajax/AjaxDirectory';
 export { TOPIC_NAME, type AuthorizeTopic, type TopicMember } from './ServerTopics';

@@ -8,7 +8,7 @@ import type { DedupeStore } from './Dedupe';
 import type { ReplayLog } from './ReplayLog';
 import type { ConnectedUids } from './UidsView';
 import type { TopicRegistry } from '../TopicRegistry';
-import type { AjaxDirectory } from '../ajax/AjaxDirectory';
+import type { AjaxDirectory, AjaxRelayStats } from '../ajax/AjaxDirectory';
 
 /**
  * What the server core gives its adapter: this node's side of the work. The adapter calls it for what must
@@ -58,6 +58,8 @@ export interface AdapterStats {
   readonly errors: number;
   /** Round-trip time to the shared store, in ms, last measured (null: none, or not applicable). */
   readonly rttMs: number | null;
+  /** Ajax requests relayed between nodes (an adapter with an `ajax` directory that relays; absent otherwise). */
+  readonly ajaxRelay?: AjaxRelayStats;
 }
 
 /**

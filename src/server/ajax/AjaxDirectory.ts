@@ -46,6 +46,20 @@ export type AjaxLocation =
   | { readonly ok: true; readonly home: string; readonly selector: string }
   | ({ readonly ok: false } & Refusal);
 
+/** A cluster directory's relay counters (`stats$.adapter.ajaxRelay`): totals since start, and `waiting` now. */
+export interface AjaxRelayStats {
+  /** Requests this node relayed to their connection's node. */
+  readonly relayed: number;
+  /** Requests other nodes relayed to this node. */
+  readonly served: number;
+  /** Relayed requests waiting for their answer now (held polls among them). */
+  readonly waiting: number;
+  /** Relayed requests whose node was gone (answered 410, or given up: it stopped listening). */
+  readonly gone: number;
+  /** Relayed requests that could not be sent or were never answered (503 CHSK_ADAPTER_ERROR, or a poll's 204). */
+  readonly failed: number;
+}
+
 /** What the Ajax binding gives its directory. */
 export interface AjaxDirectoryHost {
   readonly scheduler: SchedulerLike;
