@@ -12,6 +12,9 @@ import type { RedisAdapterOptions } from '../../src/redis/redisAdapterOptions';
 import { startServer, waitFor, type TestServer } from '../support/harness';
 import { dropPrefix, testPrefix } from '../support/redis';
 import { PrivateRedis } from './support/processCluster';
+import { FaultProxy } from '../support/faultProxy';
+import { exponentialBackoff } from '../../src/operators/exponentialBackoff';
+import { firstValueFrom } from 'rxjs';
 
 jest.setTimeout(30_000);
 
@@ -156,6 +159,46 @@ describe('topics across three nodes on Redis', () => {
     await until(() => k.got.length === 1);
     expect([r1.got, r2.got, qm.got]).toEqual([[], [], []]);
     expect(k.box.error).toBeUndefined();
+  });
+});
+
+describe('topic resume across nodes', () => {
+  let prefix: string;
+  let nodes: Node[];
+  let proxy: FaultProxy;
+  beforeEach(async () => {
+    prefix = testPrefix();
+    nodes = [await startNode(prefix), await startNode(prefix)];
+    proxy = await FaultProxy.start(Number(new URL(nodes[0]!.s.url).port));
+  });
+  afterEach(async () => {
+    await proxy.close();
+    await Promise.all(nodes.map((n) => n.s.stop().catch(() => undefined)));
+    await dropPrefix(prefix);
+  });
+
+  test('a client whose node goes away rejoins on another node and gets what was published meanwhile, once, in order', async () => {
+    const c = nodes[0]!.s.client({
+      url: `http://127.0.0.1:${proxy.port}/chsk`,
+      params: { uid: 'mo' },
+      backoff: exponentialBackoff({ initialMs: 20, maxMs: 200, jitter: 'equal' }),
+    });
+    const got: number[] = [];
+    c.topic$('room/m').subscribe({ next: ([, d]) => got.push(d.k), error: () => undefined });
+    const reopened = firstValueFrom(c.topicReopened$);
+    await Promise.all(nodes.map((n) => waitFor(n.s.chsk.topicUids$('room/m'), (u) => u.has('mo'))));
+    for (let k = 1; k <= 50; k++) nodes[0]!.s.chsk.publish('room/m', ['room/msg', { from: 0, k }]);
+    await until(() => got.length === 50);
+    await proxy.pause(); // the link to node 0 goes
+    await waitFor(c.state$, (st) => !st.open);
+    await waitFor(nodes[1]!.s.chsk.topicUids$('room/m'), (u) => !u.has('mo'));
+    for (let k = 51; k <= 100; k++) nodes[1]!.s.chsk.publish('room/m', ['room/msg', { from: 1, k }]); // while away
+    proxy.retarget(Number(new URL(nodes[1]!.s.url).port)); // the load balancer now sends it to node 1
+    await proxy.resume();
+    await expect(reopened).resolves.toMatchObject({ topic: 'room/m', recovered: true, replayed: 50 });
+    nodes[0]!.s.chsk.publish('room/m', ['room/msg', { from: 0, k: 101 }]);
+    await until(() => got.length >= 101);
+    expect(got).toEqual(Array.from({ length: 101 }, (_, i) => i + 1));
   });
 });
 
