@@ -80,7 +80,8 @@ export const ErrorCode = {
   TooManyErrors: 'CHSK_TOO_MANY_ERRORS',
   /**
    * The cluster adapter failed to reach its store (Redis down, a command refused): reported on the server's
-   * `errors$` and counted in `stats$`; local delivery goes on, pushes for other nodes are counted as dropped.
+   * `errors$` and counted in `stats$`; local delivery goes on, pushes for other nodes are counted as dropped. An
+   * Ajax request that had to be relayed to its connection's node and could not be is answered 503 with it.
    */
   AdapterError: 'CHSK_ADAPTER_ERROR',
   /**
