@@ -19,17 +19,53 @@ interface Seen {
   readonly ns: number[];
   readonly count$: BehaviorSubject<number>;
   readonly reopens: ClientRecovery[];
+  /** How many reopens so far. */
+  readonly reopened$: BehaviorSubject<number>;
 }
 
 function watch(c: ChannelSocketClient<DefaultEventMap>): Seen {
-  const seen: Seen = { ns: [], count$: new BehaviorSubject(0), reopens: [] };
+  const seen: Seen = { ns: [], count$: new BehaviorSubject(0), reopens: [], reopened$: new BehaviorSubject(0) };
   c.events$.subscribe(([id, d]) => {
     if (id !== 'n/x') return;
     seen.ns.push(typeof d === 'number' ? d : (d as { n: number }).n);
     seen.count$.next(seen.ns.length);
   });
-  c.reopened$.subscribe((r) => seen.reopens.push(r));
+  c.reopened$.subscribe((r) => (seen.reopens.push(r), seen.reopened$.next(seen.reopens.length)));
   return seen;
+}
+
+/**
+ * The last push, `n`, has arrived. Where the server resumes it is pushed once (a duplicate would show); where it
+ * cannot (an adapter without offsets) it is pushed again until one arrives, since a push made while the client
+ * is between links is lost there (and announced by `recovered: false`).
+ */
+async function finish(s: TestServer<DefaultEventMap>, uid: string | undefined, seen: Seen, n: number): Promise<void> {
+  const push = (): void => void (uid === undefined ? s.chsk.broadcast(['n/x', n]) : s.chsk.send(uid, ['n/x', n]));
+  const arrived = (): boolean => seen.ns.includes(n);
+  if (s.resumable) return void (push(), await waitFor(seen.count$, arrived, LONG));
+  for (let i = 0; i < 40 && !arrived(); i++) {
+    push();
+    await waitFor(seen.count$, arrived, 500).catch(() => undefined);
+  }
+  expect(arrived()).toBe(true);
+}
+
+/**
+ * Pushes 1..n reached the client once each, in order, and every reopen says recovered. Where the server cannot
+ * resume: what arrived is in order and once each (the last push may repeat, see {@link finish}), and if anything
+ * is missing a reopen said `recovered: false`: never a silent hole.
+ */
+function expectOnceInOrder(s: TestServer<DefaultEventMap>, seen: Seen, n: number): void {
+  if (s.resumable) {
+    expect(seen.ns).toEqual(range(1, n));
+    expect(seen.reopens.every((r) => r.recovered)).toBe(true);
+    return;
+  }
+  // A repeated last push (see finish) arrives next to itself: count it once.
+  const ns = seen.ns.filter((k, i) => i === 0 || k !== seen.ns[i - 1]);
+  expect(ns.every((k, i) => i === 0 || k > ns[i - 1]!)).toBe(true);
+  if (ns.length < n) expect(seen.reopens.some((r) => !r.recovered)).toBe(true);
+  expect(seen.reopens.every((r) => !r.recovered && r.replayed === 0)).toBe(true);
 }
 
 /** Pushes `n/x` from..to to a uid (or broadcasts them), letting I/O run every 20. */
@@ -82,16 +118,14 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
       if (!cut && seen.ns.length >= 300) (cut = true), proxy.reset();
     });
     await pushAll(s, 'r1', 1, 2000);
-    await waitFor(seen.count$, (n) => n >= 2000, LONG);
-    expect(cut).toBe(true);
-    // One more, after everything: nothing was delivered twice meanwhile.
+    // The client may still be reading what it had received before the cut: a WebSocket link reopens after it.
+    if (type === 'ws') await waitFor(seen.reopened$, (k) => k >= 1, LONG);
     await waitFor(c.state$, (st) => st.open, LONG);
-    s.chsk.send('r1', ['n/x', 2001]);
-    await waitFor(seen.count$, (n) => n >= 2001, LONG);
-    expect(seen.ns).toEqual(range(1, 2001));
+    // One more, after everything: nothing was delivered twice meanwhile.
+    await finish(s, 'r1', seen, 2001);
+    expect(cut).toBe(true);
+    expectOnceInOrder(s, seen, 2001);
     if (type === 'ws') expect(seen.reopens.length).toBeGreaterThanOrEqual(1);
-    for (const r of seen.reopens) expect(r.recovered).toBe(true);
-    expect(c.state$.value.recovery === null || c.state$.value.recovery.recovered).toBe(true);
   }, 60_000);
 
   test('a blackholed link is found by keep-alive; the client resumes where it was', async () => {
@@ -106,13 +140,11 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
     await waitFor(c.state$, (st) => !st.open && st.lastClose?.reason === 'keepalive-timeout', LONG);
     proxy.mode = 'forward';
     proxy.reset();
-    await waitFor(seen.count$, (n) => n >= 600, LONG);
-    s.chsk.send('h1', ['n/x', 601]);
-    await waitFor(seen.count$, (n) => n >= 601, LONG);
-    expect(seen.ns).toEqual(range(1, 601));
+    await waitFor(c.state$, (st) => st.open, LONG);
+    await finish(s, 'h1', seen, 601);
+    expectOnceInOrder(s, seen, 601);
     expect(seen.reopens.length).toBeGreaterThanOrEqual(1);
-    expect(seen.reopens.every((r) => r.recovered)).toBe(true);
-    expect(seen.reopens.reduce((a, r) => a + r.replayed, 0)).toBeGreaterThan(0);
+    if (s.resumable) expect(seen.reopens.reduce((a, r) => a + r.replayed, 0)).toBeGreaterThan(0);
   }, 60_000);
 
   test('a log too small for the outage: recovered false, nothing replayed, never a silent hole', async () => {
@@ -161,12 +193,10 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
     await pushAll(s, undefined, 1, 10);
     for (const v of seen) await waitFor(v.count$, (n) => n >= 10);
     await outage(cs, () => pushAll(s, undefined, 11, 300));
-    for (const v of seen) await waitFor(v.count$, (n) => n >= 300, LONG);
-    await pushAll(s, undefined, 301, 301);
+    for (const v of seen) await finish(s, undefined, v, 301);
     for (const v of seen) {
-      await waitFor(v.count$, (n) => n >= 301, LONG);
-      expect(v.ns).toEqual(range(1, 301));
-      expect(v.reopens).toEqual([{ recovered: true, replayed: 290 }]);
+      expectOnceInOrder(s, v, 301);
+      expect(v.reopens).toEqual([s.resumable ? { recovered: true, replayed: 290 } : { recovered: false, replayed: 0 }]);
     }
   }, 60_000);
 
@@ -193,13 +223,10 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
       for (let i = 0; i < 50; i++) s.chsk.send('slow', ['n/x', ++n]);
       proxy.unstall();
       await waitFor(c.state$, (st) => st.lastWsClose?.code === 1013, LONG);
-      await waitFor(seen.count$, (k) => k >= n, LONG);
       await waitFor(c.state$, (st) => st.open, LONG);
-      s.chsk.send('slow', ['n/x', ++n]);
-      await waitFor(seen.count$, (k) => k >= n, LONG);
-      expect(seen.ns).toEqual(range(1, n));
+      await finish(s, 'slow', seen, ++n);
+      expectOnceInOrder(s, seen, n);
       expect(seen.reopens.length).toBeGreaterThanOrEqual(1);
-      expect(seen.reopens.every((r) => r.recovered)).toBe(true);
     }, 60_000);
   }
 });
@@ -227,26 +254,28 @@ describe.each(MATRIX.filter((m) => m.type === 'auto'))('resume across the Ajax â
       await waitFor(c.state$, (st) => !st.open, LONG);
       await pushAll(s, 'sw', 51, 150);
       await proxy.resume();
-      await waitFor(seen.count$, (n) => n >= 150, LONG);
-      expect(seen.reopens).toEqual([{ recovered: true, replayed: 100 }]);
+      await waitFor(c.state$, (st) => st.open, LONG);
+      await finish(s, 'sw', seen, 151);
+      expect(seen.reopens).toEqual([s.resumable ? { recovered: true, replayed: 100 } : { recovered: false, replayed: 0 }]);
       // Upgrades allowed again: the probe moves the same connection onto a WebSocket (no handshake, positions go on).
       s.setUpgrades('accept');
       await waitFor(c.state$, (st) => st.open && st.type === 'ws', LONG);
-      await pushAll(s, 'sw', 151, 200);
-      await waitFor(seen.count$, (n) => n >= 200, LONG);
+      await pushAll(s, 'sw', 152, 200);
+      await waitFor(seen.count$, () => seen.ns.includes(200), LONG);
       // A cut on the WebSocket: the reconnect (WebSocket again) presents them.
       let cut = false;
+      const at = seen.ns.length;
       c.events$.subscribe(() => {
-        if (!cut && seen.ns.length >= 300) (cut = true), proxy.reset();
+        if (!cut && seen.ns.length >= at + 100) (cut = true), proxy.reset();
       });
       await pushAll(s, 'sw', 201, 1000);
-      await waitFor(seen.count$, (n) => n >= 1000, LONG);
+      // The client may still be reading what it had received before the cut: the socket reopens after it.
+      await waitFor(seen.reopened$, (k) => k >= 2, LONG);
       await waitFor(c.state$, (st) => st.open, LONG);
-      s.chsk.send('sw', ['n/x', 1001]);
-      await waitFor(seen.count$, (n) => n >= 1001, LONG);
-      expect(seen.ns).toEqual(range(1, 1001));
+      await finish(s, 'sw', seen, 1001);
+      expect(cut).toBe(true);
+      expectOnceInOrder(s, seen, 1001);
       expect(seen.reopens.length).toBeGreaterThanOrEqual(2);
-      expect(seen.reopens.every((r) => r.recovered)).toBe(true);
     } finally {
       await proxy.close();
       await s.stop();

@@ -47,6 +47,11 @@ export interface TestServer<M extends EventMapOf<M>> {
   chsk: ChannelSocketServer<M>;
   http: Server;
   url: string;
+  /**
+   * The server resumes: its adapter assigns offsets (`ServerAdapter.resumable`) and `resume` is on. Suites that
+   * run over every adapter assert full recovery only then (else: `recovered: false`, never a silent hole).
+   */
+  resumable: boolean;
   /** Changes how upgrades are treated from now on. */
   setUpgrades(policy: UpgradePolicy): void;
   /** Creates a Node client against this server; closed by `stop()`. */
@@ -113,6 +118,7 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(
     chsk,
     http,
     url,
+    resumable: opts.resume !== false && (opts.adapter ?? adapter)?.resumable !== false,
     setUpgrades: (p) => void (policy = p),
     client,
     async connected(o) {
