@@ -68,6 +68,17 @@ function expectOnceInOrder(s: TestServer<DefaultEventMap>, seen: Seen, n: number
   expect(seen.reopens.every((r) => !r.recovered && r.replayed === 0)).toBe(true);
 }
 
+/**
+ * The reopen after a controlled outage said `expected`. Others may come (a keep-alive timeout on a loaded
+ * machine): where the server resumes they must say recovered; elsewhere they cannot.
+ */
+function expectReopen(s: TestServer<DefaultEventMap>, seen: Seen, expected: ClientRecovery): void {
+  expect(seen.reopens).toContainEqual(expected);
+  const others = [...seen.reopens];
+  others.splice(others.findIndex((r) => r.recovered === expected.recovered && r.replayed === expected.replayed), 1);
+  for (const r of others) expect(r.recovered).toBe(s.resumable);
+}
+
 /** Pushes `n/x` from..to to a uid (or broadcasts them), letting I/O run every 20. */
 async function pushAll(s: TestServer<DefaultEventMap>, uid: string | undefined, from: number, to: number, each?: (n: number) => void): Promise<void> {
   for (let n = from; n <= to; n++) {
@@ -82,7 +93,7 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
   let s: TestServer<DefaultEventMap>;
   let proxy: FaultProxy;
   const start = async (o: ServerOptions = {}): Promise<void> => {
-    s = await startServer({ packer, keepAlive: { idleMs: 200, timeoutMs: 200 }, wsGraceMs: 100, ajaxGraceMs: 1000, resume: { maxEntries: 5000 }, ...o });
+    s = await startServer({ packer, keepAlive: { idleMs: 400, timeoutMs: 400 }, wsGraceMs: 100, ajaxGraceMs: 1000, resume: { maxEntries: 5000 }, ...o });
     proxy = await FaultProxy.start(Number(new URL(s.url).port));
   };
   const client = (uid: string, o: ClientOptions = {}): ChannelSocketClient<DefaultEventMap> =>
@@ -91,7 +102,7 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
       params: { uid },
       type,
       packer,
-      keepAlive: { idleMs: 200, timeoutMs: 200 },
+      keepAlive: { idleMs: 400, timeoutMs: 400 },
       backoff: exponentialBackoff({ initialMs: 20, maxMs: 200, jitter: 'equal' }),
       ...o,
     });
@@ -155,8 +166,7 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
     await pushAll(s, 't1', 1, 5);
     await waitFor(seen.count$, (n) => n >= 5);
     await outage([c], () => pushAll(s, 't1', 6, 50));
-    expect(seen.reopens).toEqual([{ recovered: false, replayed: 0 }]);
-    expect(c.state$.value.recovery).toEqual({ recovered: false, replayed: 0 });
+    expectReopen(s, seen, { recovered: false, replayed: 0 });
     await pushAll(s, 't1', 51, 55);
     await waitFor(seen.count$, (n) => n >= 10, LONG);
     expect(seen.ns).toEqual([...range(1, 5), ...range(51, 55)]);
@@ -175,10 +185,10 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
     old.http.closeAllConnections();
     await new Promise<void>((r) => old.http.close(() => r()));
     await waitFor(c.state$, (st) => !st.open, LONG);
-    s = await startServer({ packer, keepAlive: { idleMs: 200, timeoutMs: 200 } });
+    s = await startServer({ packer, keepAlive: { idleMs: 400, timeoutMs: 400 } });
     proxy.retarget(Number(new URL(s.url).port));
     await waitFor(c.state$, (st) => st.open, LONG);
-    expect(seen.reopens).toEqual([{ recovered: false, replayed: 0 }]);
+    expectReopen(s, seen, { recovered: false, replayed: 0 });
     await pushAll(s, 'e1', 11, 15);
     await waitFor(seen.count$, (n) => n >= 15, LONG);
     expect(seen.ns).toEqual(range(1, 15));
@@ -196,7 +206,7 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
     for (const v of seen) await finish(s, undefined, v, 301);
     for (const v of seen) {
       expectOnceInOrder(s, v, 301);
-      expect(v.reopens).toEqual([s.resumable ? { recovered: true, replayed: 290 } : { recovered: false, replayed: 0 }]);
+      expectReopen(s, v, s.resumable ? { recovered: true, replayed: 290 } : { recovered: false, replayed: 0 });
     }
   }, 60_000);
 
@@ -233,7 +243,7 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
 
 describe.each(MATRIX.filter((m) => m.type === 'auto'))('resume across the Ajax â†” WebSocket switch ($packerName)', ({ packer }) => {
   test('fallen back to Ajax, then moved back to WebSocket by the probe: each cut is resumed, every push once, in order', async () => {
-    const s = await startServer({ packer, keepAlive: { idleMs: 200, timeoutMs: 200 }, wsGraceMs: 100, ajaxGraceMs: 1000 }, { upgrades: 'refuse' });
+    const s = await startServer({ packer, keepAlive: { idleMs: 400, timeoutMs: 400 }, wsGraceMs: 100, ajaxGraceMs: 1000 }, { upgrades: 'refuse' });
     const proxy = await FaultProxy.start(Number(new URL(s.url).port));
     try {
       const c = s.client({
@@ -242,7 +252,7 @@ describe.each(MATRIX.filter((m) => m.type === 'auto'))('resume across the Ajax â
         type: 'auto',
         packer,
         upgradeIntervalMs: 100,
-        keepAlive: { idleMs: 200, timeoutMs: 200 },
+        keepAlive: { idleMs: 400, timeoutMs: 400 },
         backoff: exponentialBackoff({ initialMs: 20, maxMs: 200, jitter: 'equal' }),
       });
       const seen = watch(c);
@@ -256,7 +266,7 @@ describe.each(MATRIX.filter((m) => m.type === 'auto'))('resume across the Ajax â
       await proxy.resume();
       await waitFor(c.state$, (st) => st.open, LONG);
       await finish(s, 'sw', seen, 151);
-      expect(seen.reopens).toEqual([s.resumable ? { recovered: true, replayed: 100 } : { recovered: false, replayed: 0 }]);
+      expectReopen(s, seen, s.resumable ? { recovered: true, replayed: 100 } : { recovered: false, replayed: 0 });
       // Upgrades allowed again: the probe moves the same connection onto a WebSocket (no handshake, positions go on).
       s.setUpgrades('accept');
       await waitFor(c.state$, (st) => st.open && st.type === 'ws', LONG);
