@@ -23,6 +23,8 @@ export class Outbox {
   /** mid → the send and its write number, in write order (the oldest first). */
   private readonly kept = new Map<number, { readonly o: Outgoing; readonly n: number }>();
   private writes = 0;
+  /** Write number of the oldest kept send, or older (one answered since): the loop below runs only when due. */
+  private frontN = Infinity;
 
   /** @param max `maxUnacked`: how many later writes a send may see and still be sent again (0: none is). */
   constructor(private readonly max: number) {}
@@ -43,12 +45,21 @@ export class Outbox {
     const mid = o.msg.mid!;
     if (this.kept.get(mid)?.o === o) return;
     const n = ++this.writes;
-    if (this.max > 0) this.kept.set(mid, { o, n });
-    // Drop what has seen `max` later writes: the oldest first, so the loop stops at the first that stays.
+    if (this.max > 0) {
+      this.kept.set(mid, { o, n });
+      if (this.kept.size === 1) this.frontN = n;
+    }
+    // Nothing kept has seen `max` later writes yet (frontN may be older than the real front, never newer).
+    if (n - this.max < this.frontN) return;
+    // Drop what has: the oldest first, so the loop stops at the first that stays.
     for (const [k, e] of this.kept) {
-      if (e.n > n - this.max) break;
+      if (e.n > n - this.max) {
+        this.frontN = e.n;
+        return;
+      }
       this.kept.delete(k);
     }
+    this.frontN = Infinity;
   }
 
   /** True while `o` would be sent again after a reconnect. */
