@@ -16,15 +16,15 @@ describe('Pacer', () => {
     expect(p.waitMs()).toBe(0);
   });
 
-  test('a small burst: half rounded up, never less than one (3 at once → 2, 1 → 1)', () => {
+  test('a tiny rate beside its burst keeps the whole burst (3 at once, one an hour → 3); never less than one', () => {
     const p = new Pacer(() => 0);
     p.reset({ r: 0.001, b: 3 });
-    expect([p.take(), p.take(), p.take()]).toEqual([true, true, false]);
-    p.reset({ r: 0.001, b: 1 });
+    expect([p.take(), p.take(), p.take(), p.take()]).toEqual([true, true, true, false]);
+    p.reset({ r: 10, b: 1 });
     expect([p.take(), p.take()]).toEqual([true, false]);
   });
 
-  test('a full bucket of half the burst, refilled at 95 % of the rate; waitMs says when the next token comes', () => {
+  test('a full bucket of the burst less a reserve (one second of the rate, at most half the burst), refilled at 95 % of the rate; waitMs says when the next token comes', () => {
     let now = 0;
     const p = new Pacer(() => now);
     p.reset({ r: 100, b: 10 });

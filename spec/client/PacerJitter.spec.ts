@@ -41,10 +41,17 @@ describe('Pacer under a stalling server', () => {
     expect(refusedWithStall(defaults, times, from, 1000)).toBe(0);
   });
 
-  test('a small limit keeps the same reserve: half the burst', () => {
+  test('a small limit keeps the same reserve: one second of its rate', () => {
     const rl = { r: 20, b: 40 };
     const t = writeTimes(rl, 100);
     for (let from = 0; from < 3000; from += 100) expect(refusedWithStall(rl, t, from, 1000)).toBe(0);
+  });
+
+  test('a tiny rate beside its burst bunches next to nothing: the whole burst is used and a stall refuses nothing', () => {
+    const rl = { r: 0.001, b: 3 };
+    const t = writeTimes(rl, 3);
+    expect(t).toEqual([0, 0, 0]);
+    expect(refusedWithStall(rl, t, 0, 1000)).toBe(0);
   });
 
   test('the reserve costs little: 600 queued sends leave within 2.2 s at the default limit', () => {

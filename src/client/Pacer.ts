@@ -6,12 +6,15 @@ import type { RateLimitInfo } from '../protocol/messages';
  * server allows, a full offline buffer flushed on reconnect included. Refilled lazily from a clock (the
  * scheduler's `now()`), so it needs no timer of its own and runs in virtual time.
  *
- * It keeps a margin below the stated limit: half the burst (rounded up) and 95 % of the rate. The server counts
- * tokens when it reads frames, and a stall bunches frames the client spaced out (a busy server event loop, a
- * delayed TCP segment, an Ajax POST carrying several): everything written during the stall is read at once. The
- * half burst held in reserve absorbs a stall of about `b / (2 r)` seconds (1 s at the default 200/s, 400), and the
- * slower rate rebuilds it over time (spec/client/PacerJitter.spec.ts; 90 % of the burst, as before, absorbed
- * 0.2 s and a loaded CI machine saw 47 refusals of 600 flushed sends). A bucket starts full at each handshake, as the server's does for each new connection.
+ * It keeps a margin below the stated limit: 95 % of the rate, and a reserve of one second of the rate (at most
+ * half the burst) kept out of the burst. The server counts tokens when it reads frames, and a stall bunches frames
+ * the client spaced out (a busy server event loop, a delayed TCP segment, an Ajax POST carrying several):
+ * everything written during the stall is read at once. The reserve absorbs a stall of about a second (at the
+ * default 200/s, burst 400 the client bursts 200), and the slower rate rebuilds it over time
+ * (spec/client/PacerJitter.spec.ts; 90 % of the burst, as before, absorbed 0.2 s and a loaded CI machine saw 47
+ * refusals of 600 flushed sends). A limit whose rate is tiny beside its burst (3 at once, then one an hour)
+ * keeps nearly its whole burst: a stall there bunches next to nothing.
+ A bucket starts full at each handshake, as the server's does for each new connection.
  *
  * ```ts
  * const pacer = new Pacer(() => scheduler.now());
@@ -20,8 +23,8 @@ import type { RateLimitInfo } from '../protocol/messages';
  * ```
  */
 export class Pacer {
-  /** Share of the stated burst the client uses. */
-  static readonly BURST_SHARE = 0.5;
+  /** The reserve kept out of the burst, in seconds of the stated rate (and never more than half the burst). */
+  static readonly RESERVE_S = 1;
   /** Share of the stated rate the client uses. */
   static readonly RATE_SHARE = 0.95;
   private perMs = Infinity;
@@ -35,7 +38,7 @@ export class Pacer {
   reset(rl: RateLimitInfo | undefined): void {
     const ok = rl !== undefined && typeof rl.r === 'number' && rl.r > 0 && typeof rl.b === 'number' && rl.b >= 1;
     this.perMs = ok ? (rl.r * Pacer.RATE_SHARE) / 1000 : Infinity;
-    this.burst = ok ? Math.max(1, Math.ceil(rl.b * Pacer.BURST_SHARE)) : Infinity;
+    this.burst = ok ? Math.max(1, Math.ceil(rl.b - Math.min(rl.b / 2, rl.r * Pacer.RESERVE_S))) : Infinity;
     this.tokens = this.burst;
     this.last = this.now();
   }
