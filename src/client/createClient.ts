@@ -43,18 +43,21 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
   readonly reopened$: Observable<ClientRecovery>;
   /**
    * A request: cold; sends on subscribe, emits the reply and completes. Errors with `ReplyTimeoutError`
-   * (`CHSK_TIMEOUT`) at the deadline, `ChannelClosedError` (`CHSK_CLOSED`) when the link drops with the
-   * request in flight or the client is disconnected, `BufferOverflowError` when offline and the buffer is
-   * full, `RemoteError` when the server answers with an error. Unsubscribing cancels the wait.
+   * (`CHSK_TIMEOUT`) at the deadline, `DeliveryUncertainError` (`CHSK_UNCERTAIN`) when it was written and the
+   * client gives up on it (disconnected, a server without dedupe, `maxUnacked`), `ChannelClosedError`
+   * (`CHSK_CLOSED`) when it was never written and the client is disconnected, `BufferOverflowError` when offline
+   * and the buffer is full, `RemoteError` when the server answers with an error. A dropped link does not fail it:
+   * it is sent again after the reconnect (same message id; the server runs it once). Unsubscribing cancels the wait.
    */
   send<K extends RequestId<M>>(event: readonly [K, EventData<M, K>], options?: SendOptions): Observable<EventReply<M, K>>;
   /**
    * An event that expects no reply: cold; writes on subscribe (waiting in the buffer while offline or paced)
    * and completes when the server acknowledges it (`a`: it passed every check and reached `events$`). Errors
    * with `RemoteError` when the server refuses it (`CHSK_RATE_LIMITED`, `CHSK_BAD_DATA` with `issues`,
-   * `CHSK_RESERVED_ID`, ...), `ChannelClosedError` (`CHSK_CLOSED`) when the link closes before the
-   * acknowledgement (it may or may not have arrived) or the client is disconnected, `ReplyTimeoutError`
-   * (`CHSK_TIMEOUT`) past `timeoutMs`, `BufferOverflowError` when the buffer is full. Unsubscribing stops the wait.
+   * `CHSK_RESERVED_ID`, ...), `DeliveryUncertainError` (`CHSK_UNCERTAIN`) when it was written and the client
+   * gives up on it, `ChannelClosedError` (`CHSK_CLOSED`) when it was never written and the client is
+   * disconnected, `ReplyTimeoutError` (`CHSK_TIMEOUT`) past `timeoutMs`, `BufferOverflowError` when the buffer is
+   * full. A dropped link does not fail it: it is sent again after the reconnect. Unsubscribing stops the wait.
    */
   emit<K extends EventId<M>>(event: readonly [K, EventData<M, K>], options?: EmitOptions): Observable<void>;
   /**
