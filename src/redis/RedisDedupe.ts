@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Packer } from '../packers/Packer';
-import { DEFAULT_DEDUPE_LIMITS, type DedupeLimits, type DedupeStore, type DedupeVerdict, type StoredReply } from '../server/adapter/Dedupe';
+import { DEFAULT_DEDUPE_LIMITS, isPackedReply, type DedupeLimits, type DedupeStore, type DedupeVerdict, type StoredReply } from '../server/adapter/Dedupe';
 import { CLAIM, COMPLETE } from './replayScripts';
 
 interface Scripts {
@@ -58,14 +58,16 @@ export class RedisDedupe implements DedupeStore {
 
   /** `s` + a text frame, `b` + a binary frame in base64, or `j` + JSON (no packer given). */
   private encode(reply: StoredReply): string {
-    if (!this.packer) return `j${JSON.stringify(reply)}`;
-    const f = this.packer.pack(reply);
+    if (!this.packer && !isPackedReply(reply)) return `j${JSON.stringify(reply)}`;
+    const f = isPackedReply(reply) ? reply : this.packer!.pack(reply);
     return typeof f === 'string' ? `s${f}` : `b${Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64')}`;
   }
 
   private decode(v: string): StoredReply {
     const body = v.slice(1);
-    if (v[0] === 'j' || !this.packer) return JSON.parse(body) as StoredReply;
+    if (v[0] === 'j') return JSON.parse(body) as StoredReply;
+    // A frame kept without a packer to read it (none given yet): the core unpacks it.
+    if (!this.packer) return v[0] === 'b' ? new Uint8Array(Buffer.from(body, 'base64')) : body;
     return this.packer.unpack(v[0] === 'b' ? new Uint8Array(Buffer.from(body, 'base64')) : body) as StoredReply;
   }
 

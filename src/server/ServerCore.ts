@@ -16,6 +16,7 @@ import {
   type ErrorMessage,
   type EventMessage,
   type RequestMessage,
+  type ReplyMessage,
   type HandshakeMessage,
   type ServerMessage,
   type StreamCancelMessage,
@@ -40,7 +41,7 @@ import { ServerTopics, topicLog } from './ServerTopics';
 import { LocalTopics } from './TopicRegistry';
 import { finishOpen, parseResume, readResume } from './ReplayOnOpen';
 import { DedupeGate } from './DedupeGate';
-import type { StoredReply } from './adapter/Dedupe';
+import { isPackedReply, type StoredReply } from './adapter/Dedupe';
 
 export type { ServerErrorReport } from './ServerErrorReport';
 
@@ -147,7 +148,8 @@ export class ServerCore {
         if (held ? !(holds(conn, m.rid, held) && this.take(conn, m.rid)) : !this.register(conn, m)) return;
         if (!held) this.take(conn, m.rid);
         const mid = m.mid!;
-        this.write(conn, stored ? { ...stored, rid: m.rid } : { t: MessageType.Error, rid: m.rid, mid, code: ErrorCode.BadMessage, msg: `message id ${mid} was an event` });
+        const was = stored === undefined ? undefined : isPackedReply(stored) ? (this.options.packer.unpack(stored) as ReplyMessage | ErrorMessage) : stored;
+        this.write(conn, was ? { ...was, rid: m.rid } : { t: MessageType.Error, rid: m.rid, mid, code: ErrorCode.BadMessage, msg: `message id ${mid} was an event` });
       },
       hold: (conn, m) => this.register(conn, m),
       holds,
@@ -581,7 +583,8 @@ export class ServerCore {
   /** Writes a request's answer if it still waits, and records it when the request was claimed. */
   private answer(conn: ServerConn, rid: number, entry: PendingRequest, x: StoredReply, frame?: Frame): void {
     const live = this.take(conn, rid);
-    if (entry.mid !== undefined) this.settle(conn, entry, x);
+    // A claimed request's answer is recorded as the frame it is sent as (one object to keep, see StoredReply).
+    if (entry.mid !== undefined && !entry.settled) this.settle(conn, entry, (frame ??= this.options.packer.pack(x)));
     if (!live) return;
     this.beforeWrite(conn);
     conn.write(frame ?? this.options.packer.pack(x));

@@ -15,6 +15,7 @@ export { MemoryDedupe } from './adapter/MemoryDedupe';
 export type { ServerAdapter, AdapterHost, AdapterStats } from './adapter/ServerAdapter';
 export type { ReplayLog, ReplayRead, ReplayLimits, StreamPosition, LogEntry } from './adapter/ReplayLog';
 export type { DedupeStore, DedupeVerdict, DedupeLimits, StoredReply } from './adapter/Dedupe';
+export { isPackedReply } from './adapter/Dedupe';
 export type { ServerConn } from './ServerConn';
 export { NIL_UID } from '../protocol/events';
 export type { ServerEventMsg, ServerEventMsgFor, UidPortMsg, ChskRequest, ReplyFn } from '../protocol/events';
