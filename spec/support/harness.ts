@@ -52,6 +52,11 @@ export interface TestServer<M extends EventMapOf<M>> {
    * run over every adapter assert full recovery only then (else: `recovered: false`, never a silent hole).
    */
   resumable: boolean;
+  /**
+   * Resolves once the pushes made so far reached this server's connections (at once on one process; on the Redis
+   * adapter they come back from Redis first).
+   */
+  settled(): Promise<void>;
   /** Changes how upgrades are treated from now on. */
   setUpgrades(policy: UpgradePolicy): void;
   /** Creates a Node client against this server; closed by `stop()`. */
@@ -77,7 +82,7 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(
 ): Promise<TestServer<M>> {
   const app = express();
   const prefix = ADAPTER_KIND === 'redis' && !opts.adapter ? testPrefix() : undefined;
-  const adapter = prefix ? createRedisAdapter({ keyPrefix: prefix, heartbeatMs: 200, nodeTimeoutMs: 1000 }) : undefined;
+  const adapter = prefix ? createRedisAdapter({ keyPrefix: prefix, heartbeatMs: 200, nodeTimeoutMs: 1000, ...(opts.resume ? { replay: opts.resume } : {}) }) : undefined;
   const chsk = createChannelSocketServer<M>({
     userId: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('uid'),
     ...(adapter ? { adapter } : {}),
@@ -119,6 +124,10 @@ export async function startServer<M extends EventMapOf<M> = DefaultEventMap>(
     http,
     url,
     resumable: opts.resume !== false && (opts.adapter ?? adapter)?.resumable !== false,
+    settled: async () => {
+      const a = (opts.adapter ?? adapter) as { delivered?: () => Promise<void> } | undefined;
+      await a?.delivered?.();
+    },
     setUpgrades: (p) => void (policy = p),
     client,
     async connected(o) {

@@ -14,7 +14,7 @@ import { AJAX, ClusterView, WS } from './ClusterView';
 import type { RedisAdapterOptions, ResolvedRedisAdapterOptions } from './redisAdapterOptions';
 import { RedisAjaxDirectory } from './RedisAjaxDirectory';
 import { RedisDedupe } from './RedisDedupe';
-import { RedisReplayLog } from './RedisReplayLog';
+import { GatedReplayLog, LogDelivery } from './LogDelivery';
 import { RedisTopics } from './RedisTopics';
 import { HEARTBEAT, LISTED, SWEEP } from './scripts';
 
@@ -26,9 +26,11 @@ interface Scripts {
 }
 
 /**
- * The cluster adapter on Redis. Pushes reach local connections at once (the same batcher as one process) and
- * other nodes through pub/sub: a push to a uid is published once to each node that lists the uid (from this
- * node's replica of the cluster's presence), a broadcast once to the bus every node subscribes to. Presence
+ * The cluster adapter on Redis. Pushes carry offsets: each is appended to its replay log and published by one
+ * script, and every node with connections of the uid delivers what Redis hands back, in offset order (see
+ * {@link LogDelivery}). Without offsets (the server's `resume: false`, or Redis down) a push reaches local
+ * connections at once and is published once to each other node that lists the uid (from this node's replica of
+ * the cluster's presence), a broadcast once to the bus every node subscribes to. Presence
  * lives in Redis (a hash per uid of node listings, a set per node, a zset of node heartbeats); each node keeps
  * a replica fed by deltas, so `connectedUids$` is cluster-wide and O(1) per change. A uid's arrival and
  * departure are decided by an atomic script (the field count of its hash going 0 → n or n → 0), so uidport
@@ -43,12 +45,8 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   private readonly cluster: ClusterView;
   readonly connectedUids$: BehaviorSubject<ConnectedUids>;
   /** Replay logs in Redis (streams with offsets as ids, epochs in meta hashes): every node reads them. */
-  readonly replayLog: RedisReplayLog;
-  /**
-   * Not yet: pushes carry no offsets across the cluster until push/broadcast append to `replayLog` (and publish
-   * in the same script) and deliver with `seq` (see `ServerAdapter.resumable`).
-   */
-  readonly resumable = false;
+  readonly replayLog: GatedReplayLog;
+  private readonly delivery: LogDelivery;
   /** Message-id dedupe in Redis: a message re-sent to another node is seen there. */
   readonly dedupe: RedisDedupe;
   /** Topics across the cluster: a channel per topic, presence per topic in Redis (see RedisTopics). */
@@ -104,7 +102,24 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.cmd.defineCommand('chskSweep', { numberOfKeys: 1, lua: SWEEP });
     this.scripts = this.cmd as unknown as Scripts;
     const now = (): number => (this.host?.scheduler ?? asyncScheduler).now();
-    this.replayLog = new RedisReplayLog(this.cmd, this.p, now, options.replay);
+    this.replayLog = new GatedReplayLog(this.cmd, this.p, now, options.replay);
+    this.delivery = new LogDelivery(
+      {
+        cmd: this.cmd,
+        sub: this.sub,
+        prefix: this.p,
+        nodeId: o.nodeId,
+        bus: this.bus,
+        sharded: () => this.sharded === true,
+        up: () => this.up() && this.sub.status === 'ready',
+        host: () => this.host,
+        localKeys: () => new Set([...this.allConnections()].map((c) => c.key)),
+        hasLocal: (key) => this.countOf(key) > 0,
+        fail: (where, e) => this.fail(where, e),
+        counts: this.counts,
+      },
+      this.replayLog,
+    );
     this.dedupe = new RedisDedupe(this.cmd, this.p, now, options.dedupe);
     this.topics = new RedisTopics(this.cmd, o, this.replayLog);
     this.ajax = new RedisAjaxDirectory(this.cmd, this.p, o.nodeId, options.ajaxSecret, o.heartbeatMs);
@@ -119,6 +134,15 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   /** Resolves once subscribed and registered (the first time); servers may push before, locally. */
   whenReady(): Promise<void> {
     return Promise.all([this.ready, this.host ? this.topics.ready : undefined, this.ajax.whenReady()]).then(() => undefined);
+  }
+
+  /**
+   * Resolves once every push and broadcast this node made so far has come back from Redis and was handed to its
+   * connections (pushes with offsets reach even local connections one round trip later): for tests, or before
+   * a graceful shutdown.
+   */
+  delivered(): Promise<void> {
+    return this.delivery.delivered();
   }
 
   start(host: AdapterHost): void {
@@ -140,14 +164,25 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.timers = interval(every, host.scheduler).subscribe(() => void this.tick());
   }
 
+  /**
+   * Pushes carry offsets (unless the server's `resume` is `false`): each push and broadcast is appended to its
+   * log in Redis and published by the same script, and every node delivers what comes back, in offset order
+   * (see {@link LogDelivery}). While Redis is down, pushes reach local connections without offsets.
+   */
+  get resumable(): boolean {
+    return this.host?.resume ?? true;
+  }
+
   override add(conn: ServerConn): void {
     super.add(conn);
+    if (this.resumable) this.delivery.opened(conn.key);
     this.presence?.opened(conn);
     this.writeCount(conn.key);
   }
 
   override remove(conn: ServerConn): void {
     super.remove(conn);
+    if (this.countOf(conn.key) === 0) this.delivery.closed(conn.key);
     this.presence?.closed(conn, this.count(conn.key, conn.transport));
     this.writeCount(conn.key);
   }
@@ -170,6 +205,11 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   }
 
   push(key: string, msg: EventMessage, flush: boolean): number {
+    if (this.resumable && this.delivery.push(key, msg, flush)) {
+      let remote = 0;
+      for (const node of this.cluster.nodesOf(key)) if (node !== this.o.nodeId) remote++;
+      return this.countOf(key) + remote;
+    }
     const local = this.host!.deliver(key, msg, flush);
     let remote = 0;
     let payload: Buffer | undefined;
@@ -182,6 +222,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   }
 
   broadcast(msg: EventMessage, flush: boolean): number {
+    if (this.resumable && this.delivery.broadcast(msg, flush)) return this.allCount() + Math.max(this.counts.nodes - 1, 0);
     const local = this.host!.deliver(undefined, msg, flush);
     // Always on the bus: a node that joined since the last heartbeat must not miss it.
     return this.publish(this.bus, this.packed(['b', this.o.nodeId, 0], msg)) ? local + Math.max(this.counts.nodes - 1, 0) : local;
@@ -217,6 +258,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
       }
     }
     this.cluster.close();
+    this.delivery.close();
     this.markReady?.();
     this.sub.disconnect();
     if (this.ownsCmd) this.cmd.disconnect();
@@ -251,7 +293,12 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     return true;
   }
 
+  private allCount(): number {
+    return this.perTransport.ws + this.perTransport.ajax;
+  }
+
   private onBus(raw: Buffer): void {
+    if (this.delivery.onMessage(raw)) return;
     const m = decodeBus(raw);
     const host = this.host;
     if (!m || !host || this.closed) return;
@@ -310,6 +357,9 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
       // The bus carries every node's presence deltas and broadcasts: one channel, so it stays on plain
       // pub/sub (sharding one channel buys nothing).
       await this.sub.subscribe(this.bus);
+      // Every stream delivered here reads what it may have missed while a link was down (ioredis resubscribed
+      // the uid channels before the subscribe above was answered).
+      if (!initial) this.delivery.recheck();
       await this.beat();
       this.needSync = false;
       // Registrations are quiet (no uidport event) unless the cluster said goodbye to these users: this node was

@@ -6,10 +6,10 @@ import type { Frame } from '../packers/Packer';
  * header whatever the uid holds.
  */
 export type BusHeader =
-  /** A push to uid key `k` (every node that lists it). */
-  | readonly ['e', origin: string, k: string, binary: 0 | 1]
+  /** A push to uid key `k` (every node that lists it); `flush`: leave at once (resumable delivery only). */
+  | readonly ['e', origin: string, k: string, binary: 0 | 1, flush?: 0 | 1]
   /** A broadcast. */
-  | readonly ['b', origin: string, binary: 0 | 1]
+  | readonly ['b', origin: string, binary: 0 | 1, flush?: 0 | 1]
   /** Close every connection of uid key `k` with `code` and `reason`. */
   | readonly ['d', origin: string, k: string, code: number, reason: string]
   /** Node `origin` now lists uid key `k` with `bits` (1: ws, 2: ajax, 0: gone). */

@@ -1,0 +1,182 @@
+/**
+ * Resume across the cluster (issue 13 #4): three nodes on one Redis, each a real server with its own Redis
+ * adapter; clients reach them through a TCP fault proxy that a test points at another node (a load balancer
+ * moving a client). Pushes carry offsets from the logs in Redis, so a client that comes back on any node resumes
+ * from its position: every push once, in offset order. Every wait is a condition.
+ */
+import { BehaviorSubject } from 'rxjs';
+import type { DefaultEventMap } from '../../src';
+import type { ChannelSocketClient, ClientRecovery } from '../../src/client';
+import { exponentialBackoff } from '../../src/operators/exponentialBackoff';
+import { createRedisAdapter, type RedisAdapter } from '../../src/redis';
+import { FaultProxy } from '../support/faultProxy';
+import { MATRIX, startServer, waitFor, type TestServer } from '../support/harness';
+import { dropPrefix, testPrefix } from '../support/redis';
+
+jest.setTimeout(30_000);
+const LONG = 15_000;
+
+interface Node {
+  s: TestServer<DefaultEventMap>;
+  adapter: RedisAdapter;
+}
+
+/** What one client saw: the `n/x` pushes' values in order, and each reopen's recovery. */
+interface Seen {
+  readonly ns: string[];
+  readonly count$: BehaviorSubject<number>;
+  readonly reopens: ClientRecovery[];
+  readonly reopen$: BehaviorSubject<number>;
+}
+
+function watch(c: ChannelSocketClient<DefaultEventMap>): Seen {
+  const seen: Seen = { ns: [], count$: new BehaviorSubject(0), reopens: [], reopen$: new BehaviorSubject(0) };
+  c.events$.subscribe(([id, d]) => {
+    if (id !== 'n/x') return;
+    seen.ns.push(String(d));
+    seen.count$.next(seen.ns.length);
+  });
+  c.reopened$.subscribe((r) => (seen.reopens.push(r), seen.reopen$.next(seen.reopens.length)));
+  return seen;
+}
+
+const port = (n: Node): number => Number(new URL(n.s.url).port);
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe.each(MATRIX.filter((m) => m.type !== 'auto'))('resume on another node over $type / $packerName', ({ type, packer }) => {
+  let prefix: string;
+  let nodes: Node[];
+  let proxy: FaultProxy;
+
+  async function startNode(): Promise<Node> {
+    const adapter = createRedisAdapter({ keyPrefix: prefix, heartbeatMs: 100, nodeTimeoutMs: 600 });
+    const s = await startServer<DefaultEventMap>({ adapter, packer, wsBatchMs: 0, wsGraceMs: 100, ajaxGraceMs: 300 });
+    await adapter.whenReady();
+    return { s, adapter };
+  }
+
+  beforeEach(async () => {
+    prefix = testPrefix();
+    nodes = [await startNode(), await startNode(), await startNode()];
+    proxy = await FaultProxy.start(port(nodes[0]!));
+  });
+  afterEach(async () => {
+    await proxy.close();
+    await Promise.all(nodes.map((n) => n.s.stop().catch(() => undefined)));
+    await dropPrefix(prefix);
+  });
+
+  const client = (uid: string): ChannelSocketClient<DefaultEventMap> =>
+    nodes[1]!.s.client({
+      url: `http://127.0.0.1:${proxy.port}/chsk`,
+      params: { uid },
+      type,
+      packer,
+      backoff: exponentialBackoff({ initialMs: 20, maxMs: 200, jitter: 'equal' }),
+    });
+
+  /** Pushes `n/x` `<tag>-<i>` from a node, letting I/O run every 20. */
+  async function pushAll(n: Node, uid: string, tag: string, count: number): Promise<string[]> {
+    const sent: string[] = [];
+    for (let i = 0; i < count; i++) {
+      n.s.chsk.send(uid, ['n/x', `${tag}-${i}`]);
+      sent.push(`${tag}-${i}`);
+      if (i % 20 === 19) await tick();
+    }
+    return sent;
+  }
+
+  test('a client whose node dies comes back on another node and resumes: recovered, every push once, in order', async () => {
+    const c = client('mo');
+    const seen = watch(c);
+    await waitFor(c.state$, (s) => s.open, LONG);
+    const expected = await pushAll(nodes[1]!, 'mo', 'live', 30); // from another node, while it is on node 0
+    await waitFor(seen.count$, (n) => n === 30, LONG);
+
+    // Node 0 dies: the client loses its connection; node 2 pushes while it is away.
+    proxy.retarget(port(nodes[1]!));
+    await nodes[0]!.s.stop();
+    await waitFor(c.state$, (s) => !s.open, LONG).catch(() => undefined); // it may already be back on node 1
+    expected.push(...(await pushAll(nodes[2]!, 'mo', 'away', 40)));
+    await waitFor(c.state$, (s) => s.open, LONG);
+    expected.push(...(await pushAll(nodes[2]!, 'mo', 'back', 30)));
+    await waitFor(seen.count$, (n) => n >= expected.length, LONG);
+    expect(seen.ns).toEqual(expected);
+    expect(seen.reopens.length).toBeGreaterThan(0);
+    expect(seen.reopens.every((r) => r.recovered)).toBe(true);
+  });
+
+  test('pushes from every node while the client moves between nodes: each arrives once, in one order', async () => {
+    const c = client('mia');
+    const seen = watch(c);
+    await waitFor(c.state$, (s) => s.open, LONG);
+    const expected: string[] = [];
+    // Three rounds: all three nodes push (interleaved), then the client is moved to the next node mid-stream.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 20; i++) {
+        for (const [k, n] of nodes.entries()) {
+          n.s.chsk.send('mia', ['n/x', `r${round}-n${k}-${i}`]);
+          expected.push(`r${round}-n${k}-${i}`);
+        }
+        if (i === 10) {
+          proxy.retarget(port(nodes[(round + 1) % 3]!));
+          proxy.reset(); // the live connection is cut: it reconnects to the next node and resumes
+          // (An Ajax connection stays on its node: its next poll is relayed there from the new one.)
+          if (type === 'ws') await waitFor(seen.reopen$, (n) => n === round + 1, LONG);
+        }
+        await tick();
+      }
+    }
+    await waitFor(seen.count$, (n) => n >= expected.length, LONG);
+    // The log's order is one order (pushes from different nodes may interleave in it), every push once.
+    expect([...seen.ns].sort()).toEqual([...expected].sort());
+    expect(seen.ns).toHaveLength(expected.length);
+    // Each node's own pushes keep their order.
+    for (const k of [0, 1, 2]) {
+      const mine = seen.ns.filter((x) => x.includes(`-n${k}-`));
+      expect(mine).toEqual(expected.filter((x) => x.includes(`-n${k}-`)));
+    }
+    if (type === 'ws') expect(seen.reopens).toHaveLength(3);
+    expect(seen.reopens.every((r) => r.recovered)).toBe(true);
+  });
+
+  test('a node whose subscriber link was away reads what it missed from the log: its clients get every push, in order, without reconnecting', async () => {
+    const c = client('gap');
+    const seen = watch(c);
+    await waitFor(c.state$, (s) => s.open, LONG);
+    const expected = await pushAll(nodes[1]!, 'gap', 'before', 5);
+    await waitFor(seen.count$, (n) => n === 5, LONG);
+    // Node 0's subscriber link is cut and stays away while node 1 pushes: those pushes are in the log only.
+    const sub = (nodes[0]!.adapter as unknown as { sub: import('ioredis').Redis }).sub;
+    const retry = sub.options.retryStrategy;
+    sub.options.retryStrategy = () => null;
+    const ended = new Promise((r) => sub.once('end', r));
+    sub.disconnect();
+    await ended;
+    expected.push(...(await pushAll(nodes[1]!, 'gap', 'missed', 20)));
+    sub.options.retryStrategy = retry;
+    await sub.connect();
+    expected.push(...(await pushAll(nodes[2]!, 'gap', 'after', 5)));
+    await waitFor(seen.count$, (n) => n >= expected.length, LONG);
+    expect(seen.ns).toEqual(expected);
+    expect(seen.reopens).toEqual([]);
+  });
+
+  test('broadcasts from every node are resumed on another node, each once', async () => {
+    const c = client('bo');
+    const seen = watch(c);
+    await waitFor(c.state$, (s) => s.open, LONG);
+    const expected: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const n = nodes[i % 3]!;
+      n.s.chsk.broadcast(['n/x', `b${i}`]);
+      expected.push(`b${i}`);
+      if (i === 15) proxy.retarget(port(nodes[2]!)), proxy.reset();
+      await tick();
+    }
+    await waitFor(seen.count$, (n) => n >= expected.length, LONG);
+    expect([...seen.ns].sort()).toEqual([...expected].sort());
+    expect(seen.ns).toHaveLength(expected.length);
+    expect(seen.reopens.every((r) => r.recovered)).toBe(true);
+  });
+});
