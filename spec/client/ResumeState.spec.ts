@@ -7,21 +7,35 @@ describe('ResumeState', () => {
     expect(r.query()).toBeUndefined();
     expect(r.handshake({ u: [0, 'E1'], b: [7, 'B1'] }, undefined)).toEqual({ recovered: false, replayed: 0 });
     expect(JSON.parse(r.query()!)).toEqual({ u: [0, 'E1'], b: [7, 'B1'] });
-    expect(r.accept({ seq: 1 })).toBe(true);
-    expect(r.accept({ seq: 2 })).toBe(true);
-    expect(r.accept({ seq: 8, st: 'b' })).toBe(true);
+    expect(r.accept({ seq: 1 })).toBe('deliver');
+    expect(r.accept({ seq: 2 })).toBe('deliver');
+    expect(r.accept({ seq: 8, st: 'b' })).toBe('deliver');
     expect(JSON.parse(r.query()!)).toEqual({ u: [2, 'E1'], b: [8, 'B1'] });
+  });
+
+  test('a push past a gap is not delivered, nor anything after it until the next handshake; the position stays before the gap', () => {
+    const r = new ResumeState();
+    r.handshake({ u: [4, 'E'], b: [0, 'B'] }, undefined);
+    expect(r.accept({ seq: 5 })).toBe('deliver');
+    expect(r.accept({ seq: 8 })).toBe('gap');
+    expect(r.accept({ seq: 9 })).toBe('drop');
+    expect(r.accept({ seq: 1, st: 'b' })).toBe('drop');
+    expect(JSON.parse(r.query()!)).toEqual({ u: [5, 'E'], b: [0, 'B'] });
+    // The reconnect: 6..9 replayed after the handshake, then live again.
+    r.handshake({ u: [9, 'E'], b: [0, 'B'] }, { ok: true, n: 4 });
+    expect([6, 7, 8, 9].map((seq) => r.accept({ seq }))).toEqual(['deliver', 'deliver', 'deliver', 'deliver']);
+    expect(r.accept({ seq: 10 })).toBe('deliver');
   });
 
   test('drops a push at or below its stream position (each stream on its own)', () => {
     const r = new ResumeState();
     r.handshake({ u: [5, 'E'], b: [5, 'B'] }, undefined);
-    expect(r.accept({ seq: 5 })).toBe(false);
-    expect(r.accept({ seq: 3 })).toBe(false);
-    expect(r.accept({ seq: 6 })).toBe(true);
-    expect(r.accept({ seq: 6 })).toBe(false);
-    expect(r.accept({ seq: 6, st: 'b' })).toBe(true);
-    expect(r.accept({ seq: 5, st: 'b' })).toBe(false);
+    expect(r.accept({ seq: 5 })).toBe('drop');
+    expect(r.accept({ seq: 3 })).toBe('drop');
+    expect(r.accept({ seq: 6 })).toBe('deliver');
+    expect(r.accept({ seq: 6 })).toBe('drop');
+    expect(r.accept({ seq: 6, st: 'b' })).toBe('deliver');
+    expect(r.accept({ seq: 5, st: 'b' })).toBe('drop');
   });
 
   test('delivers the replay that follows a handshake (rs already counts it), then checks again', () => {
@@ -29,9 +43,9 @@ describe('ResumeState', () => {
     r.handshake({ u: [3, 'E'] }, undefined);
     // Reconnect: the server replays 4..6 and says the connection starts at 6.
     expect(r.handshake({ u: [6, 'E'], b: [0, 'B'] }, { ok: true, n: 3 })).toEqual({ recovered: true, replayed: 3 });
-    expect([4, 5, 6].map((seq) => r.accept({ seq }))).toEqual([true, true, true]);
-    expect(r.accept({ seq: 6 })).toBe(false);
-    expect(r.accept({ seq: 7 })).toBe(true);
+    expect([4, 5, 6].map((seq) => r.accept({ seq }))).toEqual(['deliver', 'deliver', 'deliver']);
+    expect(r.accept({ seq: 6 })).toBe('drop');
+    expect(r.accept({ seq: 7 })).toBe('deliver');
   });
 
   test('a server without positions: everything is forgotten and every push delivered', () => {
@@ -39,17 +53,17 @@ describe('ResumeState', () => {
     r.handshake({ u: [3, 'E'] }, undefined);
     expect(r.handshake(undefined, undefined)).toEqual({ recovered: false, replayed: 0 });
     expect(r.query()).toBeUndefined();
-    expect(r.accept({ seq: 1 })).toBe(true);
-    expect(r.accept({ seq: 1 })).toBe(true);
-    expect(r.accept({})).toBe(true);
+    expect(r.accept({ seq: 1 })).toBe('deliver');
+    expect(r.accept({ seq: 1 })).toBe('deliver');
+    expect(r.accept({})).toBe('deliver');
   });
 
   test('seq 1 below the position is a stream that started over: delivered, and the next resume cannot claim recovery', () => {
     const r = new ResumeState();
     r.handshake({ u: [9, 'E'] }, undefined);
-    expect(r.accept({ seq: 1 })).toBe(true);
-    expect(r.accept({ seq: 1 })).toBe(false);
-    expect(r.accept({ seq: 2 })).toBe(true);
+    expect(r.accept({ seq: 1 })).toBe('deliver');
+    expect(r.accept({ seq: 1 })).toBe('drop');
+    expect(r.accept({ seq: 2 })).toBe('deliver');
     expect(JSON.parse(r.query()!)).toEqual({ u: [2, '?'] });
   });
 
@@ -73,13 +87,13 @@ describe('ResumeState', () => {
   ])('a malformed verdict counts as not recovered (%s)', (_, rc) => {
     const r = new ResumeState();
     expect(r.handshake({ u: [1, 'E'] }, rc)).toEqual({ recovered: false, replayed: 0 });
-    expect(r.accept({ seq: 1 })).toBe(false);
+    expect(r.accept({ seq: 1 })).toBe('drop');
   });
 
   test.each([['a string', '3'], ['zero', 0], ['negative', -2], ['NaN', NaN], ['above 2^53', 2 ** 54]])('a malformed seq (%s) is delivered and moves nothing', (_, seq) => {
     const r = new ResumeState();
     r.handshake({ u: [5, 'E'] }, undefined);
-    expect(r.accept({ seq })).toBe(true);
+    expect(r.accept({ seq })).toBe('deliver');
     expect(JSON.parse(r.query()!)).toEqual({ u: [5, 'E'] });
   });
 });

@@ -211,6 +211,43 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
   }, 60_000);
 
   if (type !== 'ajax') {
+    test("slowConsumer 'drop': the client sees the gap, reconnects ('resync') and gets the dropped pushes replayed", async () => {
+      await start({ maxBufferedBytes: 256 * 1024, slowConsumerMs: 100, slowConsumer: 'drop', wsBatchMs: 0, keepAlive: false, resume: { maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 } });
+      // Without replay logs (an adapter that assigns no offsets) 'drop' loses frames: reported on the server only.
+      if (!s.resumable) return;
+      const reported = waitFor(s.chsk.errors$, (e) => e.code === ErrorCode.SlowConsumer, LONG);
+      const c = client('dropper', { keepAlive: false });
+      const seen = watch(c);
+      const reasons: string[] = [];
+      c.state$.subscribe((st) => st.lastClose && reasons[reasons.length - 1] !== st.lastClose.reason && reasons.push(st.lastClose.reason));
+      await waitFor(c.state$, (st) => st.open);
+      proxy.stall();
+      const blob = 'x'.repeat(16 * 1024);
+      let n = 0;
+      let slow = false;
+      void reported.then(() => (slow = true));
+      while (n < 4000 && !slow) {
+        s.chsk.send('dropper', ['n/x', { n: ++n, blob }]);
+        if (n % 50 === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      await reported;
+      // Dropped while the reader is over the bound.
+      for (let i = 0; i < 50; i++) s.chsk.send('dropper', ['n/x', { n: ++n, blob }]);
+      proxy.unstall();
+      // A gap shows at the next push that gets through: offer one every 250 ms (dropped too while the backlog
+      // drains) until the client notices and reconnects.
+      for (let i = 0; i < 80 && c.state$.value.lastClose?.reason !== 'resync'; i++) {
+        s.chsk.send('dropper', ['n/x', ++n]);
+        await waitFor(c.state$, (st) => st.lastClose?.reason === 'resync', 250).catch(() => undefined);
+      }
+      expect(c.state$.value.lastClose?.reason).toBe('resync');
+      await waitFor(c.state$, (st) => st.open, LONG);
+      await finish(s, 'dropper', seen, ++n);
+      expectOnceInOrder(s, seen, n);
+      expect(reasons).toContain('resync');
+      expect(seen.reopens.length).toBeGreaterThanOrEqual(1);
+    }, 60_000);
+
     test('a slow consumer closed with 1013 reconnects and catches up', async () => {
       // The server's keep-alive is off here: its ping would sit behind the stalled backlog and close the link
       // with 4408 before the slow-consumer check closes it with 1013 (a loaded machine pushes slower).

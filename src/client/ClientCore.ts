@@ -254,10 +254,10 @@ export class ClientCore {
     });
   }
 
-  /** Drops the current link and connects again at once. */
-  restart(): void {
+  /** Drops the current link and connects again at once (`reason`: what `lastClose` will say). */
+  restart(reason: CloseReason = 'requested-reconnect'): void {
     this.batch(() => {
-      this.pendingReason = 'requested-reconnect';
+      this.pendingReason = reason;
       this.loop?.unsubscribe();
       this.loop = undefined;
       this.pendingReason = 'unexpected';
@@ -453,10 +453,26 @@ export class ClientCore {
     }
   }
 
+  /**
+   * Reconnects at once (on the scheduler, outside the frame being read) so the server replays what this link
+   * lost; `lastClose.reason` says `'resync'`. Nothing from this link is delivered meanwhile.
+   */
+  private resync(): void {
+    const link = this.link;
+    this.o.scheduler.schedule(() => {
+      if (!this.stopped && this.link === link) this.restart('resync');
+    });
+  }
+
   /** Checks a message against `schemas` (in arrival order, also with async validators), then delivers it. */
   private receive(m: ServerBatchable): void {
-    // A push at or below its stream's position was delivered already (the replay overlapped it).
-    if (m.t === MessageType.Event && !this.positions.accept(m)) return;
+    // A push at or below its stream's position was delivered already (the replay overlapped it); one past a gap
+    // means pushes were lost on this link: reconnect, and the server replays them (ResumeState.accept).
+    if (m.t === MessageType.Event) {
+      const verdict = this.positions.accept(m);
+      if (verdict === 'gap') this.resync();
+      if (verdict !== 'deliver') return;
+    }
     if (!this.checks) {
       const value = m.t === MessageType.Event || m.t === MessageType.TopicEvent ? m.ev[1] : m.t === MessageType.Reply || m.t === MessageType.StreamItem ? m.d : undefined;
       return this.onMessage(m, value);

@@ -23,7 +23,12 @@ export type CloseReason =
    */
   | 'logged-out'
   /** The server or a proxy refused the connection or a request: origin, CSRF, authorization (`CHSK_REJECTED`). */
-  | 'rejected';
+  | 'rejected'
+  /**
+   * A push arrived past a gap in its stream (pushes lost on the way, e.g. a server that drops frames for a slow
+   * reader): the client reconnected at once so that the server replays the missing ones, in order.
+   */
+  | 'resync';
 
 /**
  * Where the client is, in one field: `'connecting'` until the first handshake, `'open'` while a link is up,

@@ -25,6 +25,8 @@ export class ResumeState {
   private readonly at: Partial<Record<Slot, Position>> = {};
   /** Replayed pushes still to come: the first `rc.n` events after a handshake, which `rs` already counts. */
   private replaying = 0;
+  /** A gap was seen on this link: nothing more is delivered until the next handshake (see {@link accept}). */
+  private resyncing = false;
 
   /** The `rs` query parameter to present on the next connect; undefined when no position is known. */
   query(): string | undefined {
@@ -48,33 +50,40 @@ export class ResumeState {
     }
     const v = typeof rc === 'object' && rc !== null ? (rc as Record<string, unknown>) : undefined;
     this.replaying = 0;
+    this.resyncing = false;
     if (!v || typeof v.ok !== 'boolean' || !isOffset(v.n)) return { recovered: false, replayed: 0 };
     this.replaying = v.n;
     return { recovered: v.ok, replayed: v.n };
   }
 
   /**
-   * A push arrived: true to deliver it. A push with a `seq` at or below its stream's position was delivered
-   * already (dropped); a higher one moves the position. A `seq` of 1 at a position beyond it is a stream that
-   * started over (a new epoch the handshake could not tell): delivered, and the position's epoch is forgotten,
-   * so the next reconnect presents a position the server answers `recovered: false` to.
+   * A push arrived: `'deliver'` it, `'drop'` it, or `'gap'`. A push with a `seq` at or below its stream's
+   * position was delivered already (dropped); the next one moves the position. One beyond the next is a gap:
+   * pushes were lost on this link (a server dropping frames for a slow reader, `slowConsumer: 'drop'`); it is
+   * not delivered, nor anything after it on this link, and the caller reconnects, presenting the position
+   * before the gap, so the server replays the missing ones first. A `seq` of 1 at a position beyond it is a
+   * stream that started over (a new epoch the handshake could not tell): delivered, and the position's epoch is
+   * forgotten, so the next reconnect presents a position the server answers `recovered: false` to.
    */
-  accept(m: { readonly seq?: unknown; readonly st?: unknown }): boolean {
+  accept(m: { readonly seq?: unknown; readonly st?: unknown }): 'deliver' | 'drop' | 'gap' {
+    if (this.resyncing) return 'drop';
     // The replay follows the handshake, whose `rs` is the position after it: delivered as it comes.
-    if (this.replaying > 0) return void this.replaying--, true;
+    if (this.replaying > 0) return void this.replaying--, 'deliver';
     const seq = m.seq;
-    if (seq === undefined || !isOffset(seq) || seq === 0) return true;
+    if (seq === undefined || !isOffset(seq) || seq === 0) return 'deliver';
     const p = this.at[m.st === 'b' ? 'b' : 'u'];
-    if (!p) return true;
-    if (seq > p.offset) {
+    if (!p) return 'deliver';
+    if (seq === p.offset + 1) {
       p.offset = seq;
-      return true;
+      return 'deliver';
     }
     if (seq === 1 && p.offset > 1) {
       p.offset = 1;
       p.epoch = '?';
-      return true;
+      return 'deliver';
     }
-    return false;
+    if (seq <= p.offset) return 'drop';
+    this.resyncing = true;
+    return 'gap';
   }
 }
