@@ -129,6 +129,41 @@ describe('the outbox', () => {
     });
   });
 
+  test('another uid, or a new server state (the broadcasts epoch in hs.rs changed), is no place to send again: CHSK_UNCERTAIN', () => {
+    ts.run(() => {
+      const { f, c } = setup();
+      f.serve(hs(undefined, { dd: 1, uid: 'ann' }));
+      const asAnn = outcome(c.emit(['t/e', 1]));
+      f.drop();
+      ts.schedule(() => {
+        f.written.length = 0;
+        f.serve(hs(undefined, { dd: 1, uid: 'bob' })); // logged in as someone else meanwhile
+        expect(asAnn.get()).toBe(ErrorCode.Uncertain);
+        expect(sends(f.written)).toEqual([]);
+        // Positions known: the same epoch resends, a new one (a restarted in-memory server) does not.
+        f.drop();
+      }, 200);
+      ts.schedule(() => f.serve(hs(undefined, { dd: 1, uid: 'bob', rs: { b: [4, 'E1'] } })), 400);
+      let same: { get(): string };
+      ts.schedule(() => {
+        same = outcome(c.emit(['t/e', 2]));
+        f.drop();
+      }, 410);
+      ts.schedule(() => {
+        f.written.length = 0;
+        f.serve(hs(undefined, { dd: 1, uid: 'bob', rs: { b: [4, 'E1'] } }));
+        expect(same.get()).toBe('pending');
+        expect(sends(f.written).map((m) => (m.ev as unknown[])[1])).toEqual([2]);
+        f.drop();
+      }, 700);
+      ts.schedule(() => {
+        f.serve(hs(undefined, { dd: 1, uid: 'bob', rs: { b: [0, 'E2'] } }));
+        expect(same.get()).toBe(ErrorCode.Uncertain);
+        c.disconnect();
+      }, 1000);
+    });
+  });
+
   test('disconnect(): a written, unanswered send errors CHSK_UNCERTAIN; one never written CHSK_CLOSED', () => {
     ts.run(() => {
       const { f, c } = setup();

@@ -13,7 +13,7 @@ import { keepAliveUnchecked } from '../operators/keepAlive';
 import { reconnectUnchecked } from '../operators/reconnect';
 import type { Frame } from '../packers/Packer';
 import { CloseCode, ErrorCode } from '../protocol/codes';
-import { MessageType, type ClientMessage, type EventMessage, type RequestMessage, type ServerBatchable, type WireEvent } from '../protocol/messages';
+import { MessageType, type ClientMessage, type EventMessage, type HandshakeMessage, type RequestMessage, type ServerBatchable, type WireEvent } from '../protocol/messages';
 import { isServerMessage } from '../protocol/isServerMessage';
 import type { TransportType } from '../protocol/events';
 import type { ResolvedClientOptions } from './clientOptions';
@@ -378,6 +378,23 @@ export class ClientCore {
     });
   }
 
+  /**
+   * Why the outbox cannot be written again on the link this handshake opens, or undefined when it can: the server
+   * must dedupe (`hs.dd`) for this client id and uid (its record is per uid), and be the same server state (the
+   * broadcasts' epoch in `hs.rs`, when the server keeps logs, changes when an in-memory server restarted or the
+   * balancer picked another process without shared state: its dedupe record is gone too).
+   */
+  private noResend(m: HandshakeMessage, s: ClientState): string | undefined {
+    if (m.dd !== 1) return 'the server does not dedupe message ids (no hs.dd), so it cannot be sent again safely';
+    if (m.cid !== this.o.clientId) return 'the server registered another client id';
+    if (s.everOpened && s.uid !== m.uid) return "the connection now belongs to another user (the server's dedupe is per user)";
+    const before = this.positions.epoch('b');
+    const rs = m.rs as { b?: unknown } | undefined;
+    const now = Array.isArray(rs?.b) && typeof rs.b[1] === 'string' ? rs.b[1] : undefined;
+    if (before !== undefined && now !== undefined && before !== now) return 'the server restarted or is another process (its epoch changed): its dedupe record is gone';
+    return undefined;
+  }
+
   private uncertain(why: string): DeliveryUncertainError {
     return new DeliveryUncertainError(`written but not answered: ${why}; the server may or may not have handled it`);
   }
@@ -417,8 +434,9 @@ export class ClientCore {
         // Written and unanswered on the last link: sent again, same mid, before the buffer, if this server
         // dedupes for this client id; else they can no longer be sent safely.
         if (this.outbox.size > 0) {
-          if (m.dd === 1 && m.cid === this.o.clientId) for (const o of this.outbox.inOrder()) this.resending.add(o);
-          else this.failOutbox(m.dd === 1 ? 'the server registered another client id' : 'the server does not dedupe message ids (no hs.dd), so it cannot be sent again safely');
+          const refused = this.noResend(m, s);
+          if (refused) this.failOutbox(refused);
+          else for (const o of this.outbox.inOrder()) this.resending.add(o);
         }
         const recovery = this.positions.handshake(m.rs, m.rc);
         // What waited goes out before anyone hears of the open: a send made by a state$ subscriber reacting

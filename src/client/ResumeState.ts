@@ -28,6 +28,12 @@ export class ResumeState {
   /** A gap was seen on this link: nothing more is delivered until the next handshake (see {@link accept}). */
   private resyncing = false;
 
+  /** The epoch of a stream's known position (the outbox compares it across a reconnect: a new one is a new server state). */
+  epoch(slot: Slot): string | undefined {
+    const e = this.at[slot]?.epoch;
+    return e === '?' ? undefined : e;
+  }
+
   /** The `rs` query parameter to present on the next connect; undefined when no position is known. */
   query(): string | undefined {
     const { u, b } = this.at;
