@@ -76,6 +76,8 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   private closed = false;
   /** Local connections that caused a uid's pending arrival/departure, for the uidport event's context. */
   private readonly portCtx = new Map<string, ServerConn>();
+  /** Uid keys whose listing script is in flight: settles once its uidport event, if any, was emitted. */
+  private readonly arriving = new Map<string, Promise<void>>();
   /** Uid keys whose listing could not be written (Redis down): their port events are decided on restore. */
   private readonly dirty = new Set<string>();
   private failing = false;
@@ -173,11 +175,13 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     return this.host?.resume ?? true;
   }
 
-  override add(conn: ServerConn): void {
+  /** Answers the uid's pending listing (its arrival is being decided): the core holds the connection's frames. */
+  override add(conn: ServerConn): Promise<void> | undefined {
     super.add(conn);
     if (this.resumable) this.delivery.opened(conn.key);
     this.presence?.opened(conn);
     this.writeCount(conn.key);
+    return this.arriving.get(conn.key);
   }
 
   override remove(conn: ServerConn): void {
@@ -466,7 +470,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     }
     const ws = (bits & WS) !== 0 ? '1' : '0';
     const ajax = (bits & AJAX) !== 0 ? '1' : '0';
-    this.scripts.chskListed(`${this.p}u:${key}`, `${this.p}n:${this.o.nodeId}`, this.o.nodeId, key, ws, ajax).then(
+    const done: Promise<void> = this.scripts.chskListed(`${this.p}u:${key}`, `${this.p}n:${this.o.nodeId}`, this.o.nodeId, key, ws, ajax).then(
       ([before, after]) => {
         if (quiet || this.closed) return;
         // The connection that caused it; for a registration made again (after a sweep), one that is open here.
@@ -474,8 +478,13 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
         if (before === 0 && after > 0) this.portCtx.delete(key), this.host?.uidPort(key, true, ctx);
         else if (before > 0 && after === 0) this.portCtx.delete(key), this.host?.uidPort(key, false, ctx);
       },
-      (e: unknown) => (this.dirty.add(key), this.fail('presence', e)),
+      (e: unknown) => void (this.dirty.add(key), this.fail('presence', e)),
     );
+    if (bits !== 0) {
+      // Connections of `key` opened until it settles wait for it (see add).
+      this.arriving.set(key, done);
+      void done.then(() => this.arriving.get(key) === done && this.arriving.delete(key));
+    }
     this.publish(this.bus, encodeBus(['p', this.o.nodeId, key, bits]));
   }
 

@@ -85,6 +85,11 @@ export class ServerConn {
    * after the handshake and the replay (see `finishOpen`).
    */
   held: Frame[] | undefined = undefined;
+  /**
+   * Frames received while the adapter decides whether this connection's uid arrived (a round trip on a cluster):
+   * they are handled once the uidport-open it causes, if any, is on `events$` (see `ServerAdapter.add`).
+   */
+  inbox: Frame[] | undefined = undefined;
   /** Messages waiting for the dedupe store's verdict (a store that answers with a Promise), in arrival order. */
   claims: ClaimQueue | undefined = undefined;
 

@@ -180,7 +180,7 @@ export class ServerCore {
     if (!this.resumable) {
       this.write(conn, hs);
       if (link.transport === 'ws') this.keepAlive?.add(conn);
-      this.adapter.add(conn);
+      this.added(conn);
       return new CoreHandle(this, conn);
     }
     return this.openResumable(conn, hs, info);
@@ -206,7 +206,7 @@ export class ServerCore {
     this.pushes.flushAll();
     conn.held = [];
     if (conn.transport === 'ws') this.keepAlive?.add(conn);
-    this.adapter.add(conn);
+    this.added(conn);
     const handle = new CoreHandle(this, conn);
     const packer = this.options.packer;
     let read;
@@ -404,7 +404,30 @@ export class ServerCore {
 
   /** @internal Through a connection's {@link CoreHandle}. */
   receive(conn: ServerConn, frame: Frame): void {
-    if (conn.open) this.inFrame(conn, () => this.receiveFrame(conn, frame));
+    if (!conn.open) return;
+    if (conn.inbox) {
+      if (conn.inbox.length < MAX_INBOX) return void conn.inbox.push(frame);
+      this.releaseInbox(conn); // a flood within one round trip: stop holding rather than grow
+    }
+    this.inFrame(conn, () => this.receiveFrame(conn, frame));
+  }
+
+  /**
+   * Hands a new connection to the adapter; when the adapter decides the uid's arrival asynchronously, the
+   * connection's incoming frames wait for that decision (see `ServerAdapter.add`).
+   */
+  private added(conn: ServerConn): void {
+    const arriving = this.adapter.add(conn);
+    if (!arriving) return;
+    conn.inbox = [];
+    const release = (): void => this.releaseInbox(conn);
+    arriving.then(release, release);
+  }
+
+  private releaseInbox(conn: ServerConn): void {
+    const frames = conn.inbox;
+    conn.inbox = undefined;
+    if (frames) for (const f of frames) this.receive(conn, f);
   }
 
   /** Runs `fn` collecting the acks it produces; they leave together at the end (see {@link ack}). */
@@ -741,6 +764,9 @@ export class ServerCore {
     if (!this.events.closed && !this.events.isStopped) this.deliver(msg);
   }
 }
+
+/** Frames a connection may send while its uid's arrival is decided before they are handled without waiting. */
+const MAX_INBOX = 1024;
 
 /** The `req` of a uidport event whose connection was on a node that died. */
 const NO_REQUEST = { headers: {} } as ChskRequest;

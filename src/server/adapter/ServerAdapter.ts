@@ -77,8 +77,13 @@ export interface AdapterStats {
 export interface ServerAdapter {
   /** Binds the adapter to a server core; called once, before any other call. */
   start(host: AdapterHost): void;
-  /** A connection opened on this node. */
-  add(conn: ServerConn): void;
+  /**
+   * A connection opened on this node. An adapter that decides a uid's arrival asynchronously (a cluster: one
+   * round trip) answers a Promise that settles once the decision is made and its `uidPort` call, if any, is done;
+   * the core holds the connection's incoming frames until then, so `chsk/uidport-open` is on `events$` before
+   * any event of the connections that arrived with it, on every adapter.
+   */
+  add(conn: ServerConn): void | Promise<void>;
   /** A connection on this node closed. */
   remove(conn: ServerConn): void;
   /** A connection on this node moved from transport `from` to its current one (Ajax → WebSocket upgrade). */
