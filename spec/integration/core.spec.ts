@@ -79,14 +79,17 @@ describe.each([jsonPacker, msgpackPacker])('core over WebSocket with the $name p
   });
 
   test('a request with no reply times out with ReplyTimeoutError (CHSK_TIMEOUT); a late reply is ignored', async () => {
-    let late: Reply | undefined;
-    on(s, 'test/slow', (m) => (late = m as never));
+    // The handler keeps the request and never answers in time; on a loaded machine the client's 50 ms may pass
+    // before the request reaches the server, so the late reply waits for the handler rather than assuming it ran.
+    let handled!: (m: { reply: (v: unknown) => void }) => void;
+    const late = new Promise<{ reply: (v: unknown) => void }>((resolve) => (handled = resolve));
+    on(s, 'test/slow', (m) => handled(m as never));
     on(s, 'test/ok', (m) => m.reply?.('ok'));
     const c = await s.connected({ packer });
     const err = await firstValueFrom(c.send(['test/slow', 1], { timeoutMs: 50 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReplyTimeoutError);
     expect(err).toMatchObject({ code: ErrorCode.Timeout, name: 'ReplyTimeoutError' });
-    (late as unknown as { reply: (v: unknown) => void }).reply('too late');
+    (await late).reply('too late');
     // The link is still healthy and the late reply did not land on a later request.
     await expect(firstValueFrom(c.send(['test/ok', 1]))).resolves.toBe('ok');
   });
