@@ -4,7 +4,7 @@
  * moving a client). Pushes carry offsets from the logs in Redis, so a client that comes back on any node resumes
  * from its position: every push once, in offset order. Every wait is a condition.
  */
-import { BehaviorSubject } from 'rxjs';
+import { BehaviorSubject, firstValueFrom } from 'rxjs';
 import type { DefaultEventMap } from '../../src';
 import type { ChannelSocketClient, ClientRecovery } from '../../src/client';
 import { exponentialBackoff } from '../../src/operators/exponentialBackoff';
@@ -160,6 +160,30 @@ describe.each(MATRIX.filter((m) => m.type !== 'auto'))('resume on another node o
     await waitFor(seen.count$, (n) => n >= expected.length, LONG);
     expect(seen.ns).toEqual(expected);
     expect(seen.reopens).toEqual([]);
+  });
+
+  test('a request in flight when the client is moved is sent again to the new node and handled once, with the first answer', async () => {
+    const calls$ = new BehaviorSubject<string[]>([]);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    nodes.forEach((n, k) =>
+      n.s.chsk.events$.subscribe((m) => {
+        if (m.id !== 'x/slow') return;
+        calls$.next([...calls$.value, `node ${k}`]);
+        void gate.then(() => m.reply?.(`answered on node ${k}`));
+      }),
+    );
+    const c = client('rex');
+    const seen = watch(c);
+    await waitFor(c.state$, (s) => s.open, LONG);
+    const answer = firstValueFrom(c.send(['x/slow', 1], { timeoutMs: LONG }));
+    await waitFor(calls$, (x) => x.length === 1, LONG);
+    proxy.retarget(port(nodes[1]!));
+    proxy.reset(); // cut while node 0 still works on it: the client's outbox sends it again on node 1, same mid
+    if (type === 'ws') await waitFor(seen.reopen$, (n) => n === 1, LONG);
+    release();
+    await expect(answer).resolves.toBe('answered on node 0');
+    expect(calls$.value).toEqual(['node 0']);
   });
 
   test('broadcasts from every node are resumed on another node, each once', async () => {
