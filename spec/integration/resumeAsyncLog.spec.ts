@@ -1,6 +1,7 @@
 import { scan } from 'rxjs';
 import { ErrorCode, jsonPacker, type DefaultEventMap } from '../../src';
 import { MemoryAdapter } from '../../src/server/adapter/MemoryAdapter';
+import type { MemoryReplayLog } from '../../src/server/adapter/MemoryReplayLog';
 import type { ReplayLog, ReplayRead, StreamPosition } from '../../src/server/adapter/ReplayLog';
 import type { EventMessage } from '../../src/protocol/messages';
 import { randomCid } from '../support/ajaxRaw';
@@ -17,9 +18,13 @@ type Msg = Record<string, unknown>;
 class SlowLog implements ReplayLog {
   during: () => void = () => undefined;
   fail = false;
-  constructor(private readonly inner: ReplayLog) {}
+  constructor(private readonly inner: MemoryReplayLog) {}
   append(stream: string, msg: EventMessage, bytes: number): StreamPosition | Promise<StreamPosition> {
     return this.inner.append(stream, msg, bytes);
+  }
+  /** The memory adapter's push path (appends stay at once). */
+  appendOffset(stream: string, msg: EventMessage, bytes: number): number {
+    return this.inner.appendOffset(stream, msg, bytes);
   }
   readSince(stream: string, since: StreamPosition, max?: number): Promise<ReplayRead> {
     return this.later(() => this.inner.readSince(stream, since, max) as ReplayRead);

@@ -81,6 +81,12 @@ export class MemoryReplayLog implements ReplayLog {
   }
 
   append(stream: string, msg: EventMessage, bytes: number): StreamPosition {
+    const offset = this.appendOffset(stream, msg, bytes);
+    return { offset, epoch: this.epochOf(this.live.get(stream)!) };
+  }
+
+  /** {@link append} answering the offset alone: the push path needs no epoch (no string made per push). */
+  appendOffset(stream: string, msg: EventMessage, bytes: number): number {
     const now = this.time();
     let log = this.live.get(stream);
     if (log && now - log.last > this.positionTtlMs) this.live.delete(stream), (log = undefined);
@@ -96,7 +102,7 @@ export class MemoryReplayLog implements ReplayLog {
     log.last = now;
     this.trim(log, now);
     this.sweep(now);
-    return { offset, epoch: this.epochOf(log) };
+    return offset;
   }
 
   readSince(stream: string, since: StreamPosition, max = Infinity): ReplayRead {
