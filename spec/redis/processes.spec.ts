@@ -4,9 +4,11 @@
  * no persistence), never the shared one. Every wait is a condition.
  */
 import WebSocket from 'ws';
-import { filter, firstValueFrom, merge, take, toArray } from 'rxjs';
+import { BehaviorSubject, filter, firstValueFrom, merge, take, toArray } from 'rxjs';
 import type { DefaultEventMap } from '../../src';
-import { createChannelSocketClient, type ChannelSocketClient } from '../../src/client';
+import { createChannelSocketClient, type ChannelSocketClient, type ClientRecovery } from '../../src/client';
+import { exponentialBackoff } from '../../src/operators/exponentialBackoff';
+import { FaultProxy } from '../support/faultProxy';
 import { dropPrefix, testPrefix } from '../support/redis';
 import { waitFor } from '../support/harness';
 import { NodeProcess, PrivateRedis, type NodeReport } from './support/processCluster';
@@ -140,6 +142,83 @@ describe('three server processes on the shared Redis', () => {
     expect(closes.filter((x) => x.startsWith('dee '))).toHaveLength(1);
     expect(state.nodes[0]!.uids$.value.has('sam')).toBe(true);
     expect(stay.state$.value.open).toBe(true);
+  });
+});
+
+describe('resume across three server processes on the shared Redis', () => {
+  const { state, listedEverywhere } = cluster(() => 'redis://127.0.0.1:6379');
+  afterEach(() => dropPrefix(state.prefix));
+
+  test('a client whose process is SIGKILLed comes back on another process and resumes: recovered, every push once, in order', async () => {
+    const portOf = (n: NodeProcess): number => Number(new URL(n.url).port);
+    const proxy = await FaultProxy.start(portOf(state.nodes[0]!)); // the balancer in front of the processes
+    try {
+      const c = createChannelSocketClient<DefaultEventMap>({
+        url: `http://127.0.0.1:${proxy.port}/chsk`,
+        WebSocket,
+        params: { uid: 'moe' },
+        backoff: exponentialBackoff({ initialMs: 20, maxMs: 200, jitter: 'equal' }),
+      });
+      state.clients.push(c);
+      const got: string[] = [];
+      const count$ = new BehaviorSubject(0);
+      const reopens: ClientRecovery[] = [];
+      c.events$.subscribe(([id, d]) => void (id === 'n/x' && (got.push(String(d)), count$.next(got.length))));
+      c.reopened$.subscribe((r) => reopens.push(r));
+      await waitFor(c.state$, (s) => s.open, 10_000);
+      await listedEverywhere('moe');
+      const expected: string[] = [];
+      const push = async (n: NodeProcess, tag: string, count: number): Promise<void> => {
+        for (let i = 0; i < count; i++) await n.send('moe', ['n/x', `${tag}${i}`]), expected.push(`${tag}${i}`);
+      };
+      await push(state.nodes[1]!, 'live', 20); // from another process while the client is on process 0
+      await waitFor(count$, (n) => n === 20, 10_000);
+      proxy.retarget(portOf(state.nodes[1]!));
+      await state.nodes[0]!.kill(); // no goodbye: the client's link dies with it
+      await push(state.nodes[2]!, 'away', 30); // appended to the log in Redis, whether or not the client is back yet
+      await waitFor(c.state$, (s) => s.open, 10_000);
+      await push(state.nodes[2]!, 'back', 10);
+      await waitFor(count$, (n) => n >= expected.length, 15_000);
+      expect(got).toEqual(expected);
+      expect(reopens.length).toBeGreaterThan(0);
+      expect(reopens.every((r) => r.recovered)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('dedupe across three server processes on the shared Redis', () => {
+  const { state } = cluster(() => 'redis://127.0.0.1:6379');
+  afterEach(() => dropPrefix(state.prefix));
+
+  test('a request cut while one process handles it is sent again to another process and handled once, with the first answer', async () => {
+    const portOf = (n: NodeProcess): number => Number(new URL(n.url).port);
+    const proxy = await FaultProxy.start(portOf(state.nodes[0]!));
+    try {
+      const handled: string[] = [];
+      state.nodes.forEach((n) => n.reports$.subscribe((r) => r.type === 'handled' && handled.push(n.id)));
+      const c = createChannelSocketClient<DefaultEventMap>({
+        url: `http://127.0.0.1:${proxy.port}/chsk`,
+        WebSocket,
+        params: { uid: 'ned' },
+        backoff: exponentialBackoff({ initialMs: 20, maxMs: 200, jitter: 'equal' }),
+      });
+      state.clients.push(c);
+      await waitFor(c.state$, (s) => s.open, 10_000);
+      const first = waitFor(state.nodes[0]!.reports$, (r) => r.type === 'handled', 10_000);
+      const answer = firstValueFrom(c.send(['x/held', 1], { timeoutMs: 20_000 }));
+      await first;
+      const reopened = firstValueFrom(c.reopened$);
+      proxy.retarget(portOf(state.nodes[1]!));
+      proxy.reset(); // the client's outbox sends it again, same mid, to process 1, which waits on process 0's claim
+      await reopened;
+      await state.nodes[0]!.release();
+      await expect(answer).resolves.toBe('answered on n0');
+      expect(handled).toEqual(['n0']);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -45,7 +45,10 @@ chsk.events$.subscribe((m) => {
   if (m.id === 'chsk/uidport-open' || m.id === 'chsk/uidport-close') send({ type: 'port', id: m.id, uid: m.data });
   // Requests 'x/echo' are answered with the node that handled them (spec/redis/ajaxProcesses.spec.ts).
   if (m.id === 'x/echo' && m.reply) m.reply({ node: o.nodeId, d: m.data });
+  // Requests 'x/held' are reported and answered only on the 'release' command (spec/redis/processes.spec.ts).
+  if (m.id === 'x/held' && m.reply) held.push(m), send({ type: 'handled', id: m.id, data: m.data });
 });
+const held = [];
 chsk.errors$.subscribe((e) => send({ type: 'error', code: e.code }));
 let last;
 chsk.stats$.subscribe((s) => (last = s));
@@ -59,6 +62,10 @@ const commands = {
     return true;
   },
   stats: () => last ?? null,
+  release: () => {
+    for (const m of held.splice(0)) m.reply(`answered on ${o.nodeId}`);
+    return true;
+  },
   close: async () => {
     await chsk.close();
     http.closeAllConnections();

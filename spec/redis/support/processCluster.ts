@@ -11,7 +11,8 @@ export type NodeReport =
   | { type: 'uids'; any: string[] }
   | { type: 'port'; id: 'chsk/uidport-open' | 'chsk/uidport-close'; uid: string }
   | { type: 'error'; code: string }
-  | { type: 'topicUids'; topic: string; uids: string[] };
+  | { type: 'topicUids'; topic: string; uids: string[] }
+  | { type: 'handled'; id: string; data: unknown };
 
 export interface NodeOptions {
   url: string;
@@ -97,6 +98,10 @@ export class NodeProcess {
     let t = this.topics.get(topic);
     if (!t) this.topics.set(topic, (t = new BehaviorSubject<ReadonlySet<string>>(new Set())));
     return t;
+  }
+  /** Answers every `x/held` request this node holds. */
+  release(): Promise<boolean> {
+    return this.ask('release');
   }
   stats(): Promise<ServerStats | null> {
     return this.ask('stats');
