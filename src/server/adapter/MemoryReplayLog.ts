@@ -11,8 +11,11 @@ interface Log {
   readonly gen: number;
   top: number;
   bytes: number;
-  /** Entries in offset order; `head` is the index of the oldest one kept (trimming moves it, compaction is amortised). */
-  entries: Stored[];
+  /**
+   * Entries in offset order; `head` is the index of the oldest one kept (trimming moves it and clears the slot at
+   * once, so a trimmed message is let go then; compaction of the array is amortised).
+   */
+  entries: Array<Stored | undefined>;
   head: number;
   /**
    * When the last entry was appended, as scheduler time minus the log's `t0` (a small integer, kept in the
@@ -36,7 +39,7 @@ function newBase(): string {
   return [Date.now().toString(36), (instances++).toString(36), rand, ''].join('.');
 }
 
-const NO_ENTRIES: Stored[] = [];
+const NO_ENTRIES: Array<Stored | undefined> = [];
 
 /**
  * Replay logs in this process's memory, bounded per stream by entries, bytes and age (whichever is passed
@@ -115,7 +118,7 @@ export class MemoryReplayLog implements ReplayLog {
     if (!first || first.offset > since.offset + 1) return { ok: false, reason: 'trimmed', position };
     const start = log.head + (since.offset + 1 - first.offset);
     if (log.top - since.offset > max) return { ok: false, reason: 'too-many', position };
-    return { ok: true, entries: log.entries.slice(start).map(({ offset, msg }) => ({ offset, msg })), position };
+    return { ok: true, entries: (log.entries.slice(start) as Stored[]).map(({ offset, msg }) => ({ offset, msg })), position };
   }
 
   position(stream: string): StreamPosition {
@@ -156,7 +159,7 @@ export class MemoryReplayLog implements ReplayLog {
       const e = log.entries[log.head]!;
       if (log.entries.length - log.head <= maxEntries && log.bytes <= maxBytes && e.at >= oldest) break;
       log.bytes -= e.bytes;
-      log.head++;
+      log.entries[log.head++] = undefined; // let the message go now, not at the next compaction
     }
     if (log.head >= log.entries.length) {
       if (log.entries !== NO_ENTRIES) (log.entries = NO_ENTRIES), (log.head = 0), (log.bytes = 0);
