@@ -1,7 +1,9 @@
 // The ReplayLog contract, over MemoryReplayLog and RedisReplayLog (when Redis answers): the same tests.
 import { MessageType, type EventMessage } from '../../../src/protocol/messages';
 import { storeImpls } from './storeImpls';
+import fc from 'fast-check';
 import { MemoryReplayLog } from '../../../src/server/adapter/MemoryReplayLog';
+import { seeded } from '../../support/propertySeed';
 
 const ev = (n: number): EventMessage => ({ t: MessageType.Event, ev: ['x/n', n] });
 
@@ -106,5 +108,57 @@ describe('MemoryReplayLog: memory', () => {
     const p = log.append('u:a', ev(1), 10);
     now = 3_600_000;
     expect(log.readSince('u:a', p)).toEqual({ ok: true, entries: [], position: p });
+  });
+
+  test('the ring (grown, wrapped, trimmed by entries, bytes and age) reads as a plain list of the kept entries would', () => {
+    // A model: every append in a list with its size and time; the kept entries are the longest suffix within
+    // every bound. Each step appends (size 0..40) or reads from some offset, the clock moving 0..30 ms or not at all.
+    const dt = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 30 }));
+    const step = fc.oneof(
+      { arbitrary: fc.record({ bytes: fc.integer({ min: 0, max: 40 }), dt }), weight: 3 },
+      { arbitrary: fc.record({ back: fc.integer({ min: 0, max: 40 }), dt }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 20, max: 1000 }), fc.integer({ min: 50, max: 2000 }), fc.array(step, { minLength: 100, maxLength: 400, size: 'max' }), (maxEntries, maxBytes, maxAgeMs, steps) => {
+        let now = 0;
+        const log = new MemoryReplayLog(() => now, { maxEntries, maxBytes, maxAgeMs });
+        const all: { bytes: number; at: number }[] = [];
+        const kept = (): number => {
+          // How many of the newest entries the bounds keep (entries leave oldest first).
+          let n = 0;
+          let bytes = 0;
+          for (let i = all.length - 1; i >= 0; i--) {
+            const e = all[i]!;
+            if (n + 1 > maxEntries || bytes + e.bytes > maxBytes || e.at < now - maxAgeMs) break;
+            n++;
+            bytes += e.bytes;
+          }
+          return n;
+        };
+        let low = 1; // entries before `low` have left (the ring never takes one back)
+        for (const s of steps) {
+          now += s.dt;
+          if ('bytes' in s) {
+            expect(log.append('s', ev(all.length + 1), s.bytes).offset).toBe(all.length + 1);
+            all.push({ bytes: s.bytes, at: now });
+            low = Math.max(low, all.length - kept() + 1);
+            continue;
+          }
+          const position = log.position('s');
+          low = Math.max(low, all.length - kept() + 1);
+          const since = Math.max(0, all.length - s.back);
+          const r = log.readSince('s', { offset: since, epoch: position.epoch });
+          if (since === all.length) expect(r).toEqual({ ok: true, entries: [], position });
+          else if (since + 1 < low) expect(r).toMatchObject({ ok: false, reason: 'trimmed' });
+          else {
+            expect(r.ok).toBe(true);
+            const offsets = r.ok ? r.entries.map((e) => e.offset) : [];
+            expect(offsets).toEqual(Array.from({ length: all.length - since }, (_, i) => since + 1 + i));
+            expect(r.ok && r.entries.map((e) => e.msg.ev[1])).toEqual(offsets);
+          }
+        }
+      }),
+      seeded({ numRuns: 200 }),
+    );
   });
 });

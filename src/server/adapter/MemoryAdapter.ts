@@ -40,12 +40,19 @@ export class MemoryAdapter extends LocalConnections implements ServerAdapter {
   readonly replayLog: MemoryReplayLog;
   readonly dedupe: MemoryDedupe;
   private readonly logs: boolean;
+  /** The log this adapter appends to (`replayLog` is what it serves; a subclass may put a view in front of it). */
+  private readonly log: MemoryReplayLog;
+  /** False when `maxBytes` is unbounded: a push's size is then not estimated. */
+  private readonly sized: boolean;
+  /** Stream names of uid keys pushed to (`u:<key>`), so a push builds and hashes no new string (bounded). */
+  private readonly uidStreams = new Map<string, string>();
 
   constructor(options: MemoryAdapterOptions = {}) {
     super();
     const now = (): number => (this.host?.scheduler ?? asyncScheduler).now();
     this.logs = options.replay !== false;
-    this.replayLog = new MemoryReplayLog(now, options.replay || {});
+    this.sized = options.replay !== false && options.replay?.maxBytes !== Infinity;
+    this.replayLog = this.log = new MemoryReplayLog(now, options.replay || {});
     this.dedupe = new MemoryDedupe(now, options.dedupe);
   }
 
@@ -88,7 +95,7 @@ export class MemoryAdapter extends LocalConnections implements ServerAdapter {
   push(key: string, msg: EventMessage, flush: boolean): number {
     const host = this.host!;
     if (!this.resumable) return host.deliver(key, msg, flush);
-    const offset = this.replayLog.appendOffset(streamOf.uid(key), msg, approxBytes(msg));
+    const offset = this.log.appendOffset(this.uidStream(key), msg, this.sized ? approxBytes(msg) : 0);
     // A literal rather than a spread: a push message is `t` and `ev` (a spread cost ~20x more on the push path).
     return host.deliver(key, { t: msg.t, ev: msg.ev, seq: offset }, flush);
   }
@@ -96,8 +103,17 @@ export class MemoryAdapter extends LocalConnections implements ServerAdapter {
   broadcast(msg: EventMessage, flush: boolean): number {
     const host = this.host!;
     if (!this.resumable) return host.deliver(undefined, msg, flush);
-    const offset = this.replayLog.appendOffset(streamOf.broadcast, msg, approxBytes(msg));
+    const offset = this.log.appendOffset(streamOf.broadcast, msg, this.sized ? approxBytes(msg) : 0);
     return host.deliver(undefined, { t: msg.t, ev: msg.ev, seq: offset, st: 'b' }, flush);
+  }
+
+  private uidStream(key: string): string {
+    let stream = this.uidStreams.get(key);
+    if (stream === undefined) {
+      if (this.uidStreams.size >= 4096) this.uidStreams.clear();
+      this.uidStreams.set(key, (stream = streamOf.uid(key)));
+    }
+    return stream;
   }
 
   disconnect(key: string, code: number, reason: string): void {

@@ -1,9 +1,10 @@
 import { DEFAULT_DEDUPE_LIMITS, type DedupeLimits, type DedupeStore, type DedupeVerdict, type StoredReply } from './Dedupe';
 
-interface Seen {
-  done: boolean;
-  reply: StoredReply | undefined;
-}
+/** The state of an id being handled, and of a handled emit (no reply): marks held in the Map as they are. */
+const PENDING_MARK: unique symbol = Symbol('pending');
+const DONE_MARK: unique symbol = Symbol('done');
+/** An id's state: a mark, or the stored reply of a handled request (no object per id). */
+type Seen = StoredReply | typeof PENDING_MARK | typeof DONE_MARK;
 
 /**
  * One (uid, client id): its ids, and in `log` from `head` on, pairs (mid, claim time) in claim order (the oldest
@@ -25,8 +26,9 @@ const PENDING: DedupeVerdict = { state: 'pending' };
  * is forgotten at its next claim or by `sweep`. `now` is the server's scheduler clock.
  *
  * On the request path (every message a client sends): one clock read, one Map lookup per claim and per
- * answer, no string built while the same client keeps sending (the last client looked up is kept), no iterator,
- * and the window is trimmed only when its oldest entry is due: about 230 ns for a claim and its answer.
+ * answer, no string built while the same client keeps sending (the last client looked up is kept), no iterator, no
+ * object per id (the Map holds the stored reply itself, or a mark), and the window is trimmed only when its
+ * oldest entry is due.
  */
 export class MemoryDedupe implements DedupeStore {
   private readonly clients = new Map<string, Client>();
@@ -53,18 +55,17 @@ export class MemoryDedupe implements DedupeStore {
     } else if (c.head < c.log.length && c.log[c.head + 1]! < at - this.limits.windowMs) this.trim(c, at);
     const seen = c.seen;
     const s = seen.get(mid);
-    if (s) return s.done ? { state: 'done', reply: s.reply } : PENDING;
-    seen.set(mid, { done: false, reply: undefined });
+    if (s !== undefined) return s === PENDING_MARK ? PENDING : { state: 'done', reply: s === DONE_MARK ? undefined : s };
+    seen.set(mid, PENDING_MARK);
     c.log.push(mid, at);
     if (seen.size > this.limits.maxEntries) this.evict(c);
     return NEW;
   }
 
   complete(uid: string, clientId: string, mid: number, reply: StoredReply | undefined): void {
-    const s = this.lookup(uid, clientId)?.seen.get(mid);
-    if (!s) return;
-    s.done = true;
-    s.reply = reply;
+    const seen = this.lookup(uid, clientId)?.seen;
+    if (seen === undefined || !seen.has(mid)) return;
+    seen.set(mid, reply ?? DONE_MARK);
   }
 
   /** Forgets clients whose every id has left the window (call it now and then; claims also trim). */

@@ -1,22 +1,31 @@
 import type { EventMessage } from '../../protocol/messages';
 import { DEFAULT_REPLAY_LIMITS, type LogEntry, type ReplayLimits, type ReplayLog, type ReplayRead, type StreamPosition } from './ReplayLog';
 
-interface Stored extends LogEntry {
-  readonly bytes: number;
-  readonly at: number;
+/**
+ * A stream's entries: a ring of parallel arrays (the message, its bytes, its append time), `count` of them from
+ * index `start`, the newest at the log's `top` offset (an entry's offset is implicit: no object per entry, and
+ * its time is a number in an array rather than a field of an object). It grows by doubling and is let go when
+ * it empties, so a position alone holds no ring.
+ */
+interface Ring {
+  readonly msgs: (EventMessage | undefined)[];
+  readonly sizes: number[];
+  /** Append times, as scheduler time minus the instance's `t0` (small integers). */
+  readonly ats: number[];
+  /** `msgs.length - 1`: capacities are powers of two. */
+  readonly mask: number;
+  start: number;
+  count: number;
+  /** Bytes of the entries held (as `append` was told). */
+  bytes: number;
 }
 
 interface Log {
   /** This log's incarnation, a small integer: its epoch string is made when asked for ({@link epochOf}). */
   readonly gen: number;
   top: number;
-  bytes: number;
-  /**
-   * Entries in offset order; `head` is the index of the oldest one kept (trimming moves it and clears the slot at
-   * once, so a trimmed message is let go then; compaction of the array is amortised).
-   */
-  entries: Array<Stored | undefined>;
-  head: number;
+  /** The entries, none when undefined. */
+  ring: Ring | undefined;
   /**
    * When the last entry was appended, as scheduler time minus the log's `t0` (a small integer, kept in the
    * object rather than as a boxed double); the position outlives it by `positionTtlMs`.
@@ -39,7 +48,8 @@ function newBase(): string {
   return [Date.now().toString(36), (instances++).toString(36), rand, ''].join('.');
 }
 
-const NO_ENTRIES: Array<Stored | undefined> = [];
+/** The first ring a stream gets (grown by doubling as it fills). */
+const FIRST_CAPACITY = 8;
 
 /**
  * Replay logs in this process's memory, bounded per stream by entries, bytes and age (whichever is passed
@@ -84,28 +94,40 @@ export class MemoryReplayLog implements ReplayLog {
   }
 
   append(stream: string, msg: EventMessage, bytes: number): StreamPosition {
-    const offset = this.appendOffset(stream, msg, bytes);
-    return { offset, epoch: this.epochOf(this.live.get(stream)!) };
+    const log = this.appendTo(stream, msg, bytes);
+    return { offset: log.top, epoch: this.epochOf(log) };
   }
 
-  /** {@link append} answering the offset alone: the push path needs no epoch (no string made per push). */
+  /**
+   * `append` for the memory adapter's push path: answers the offset alone (the epoch is the stream's, as
+   * `position` tells), so a push allocates nothing here but what the log keeps.
+   */
   appendOffset(stream: string, msg: EventMessage, bytes: number): number {
+    return this.appendTo(stream, msg, bytes).top;
+  }
+
+  private appendTo(stream: string, msg: EventMessage, bytes: number): Log {
     const now = this.time();
     let log = this.live.get(stream);
-    if (log && now - log.last > this.positionTtlMs) this.live.delete(stream), (log = undefined);
-    if (!log) {
+    if (log === undefined || now - log.last > this.positionTtlMs) {
+      if (log) this.live.delete(stream);
       log = this.log(stream, now);
       this.idle.delete(stream);
       this.live.set(stream, log);
     }
-    const offset = ++log.top;
-    if (log.entries === NO_ENTRIES) log.entries = [];
-    log.entries.push({ offset, msg, bytes, at: now });
-    log.bytes += bytes;
+    let r = log.ring;
+    if (r === undefined || r.count === r.msgs.length) r = log.ring = grow(r);
+    const i = (r.start + r.count) & r.mask;
+    r.msgs[i] = msg;
+    r.sizes[i] = bytes;
+    r.ats[i] = now;
+    r.count++;
+    r.bytes += bytes;
+    log.top++;
     log.last = now;
     this.trim(log, now);
-    this.sweep(now);
-    return offset;
+    if ((++this.appends & 15) === 0) this.sweep(now);
+    return log;
   }
 
   readSince(stream: string, since: StreamPosition, max = Infinity): ReplayRead {
@@ -114,11 +136,15 @@ export class MemoryReplayLog implements ReplayLog {
     if (since.epoch !== position.epoch) return { ok: false, reason: 'epoch', position };
     if (since.offset > log.top) return { ok: false, reason: 'epoch', position };
     if (since.offset === log.top) return { ok: true, entries: [], position };
-    const first = log.entries[log.head];
-    if (!first || first.offset > since.offset + 1) return { ok: false, reason: 'trimmed', position };
-    const start = log.head + (since.offset + 1 - first.offset);
+    const r = log.ring;
+    const first = log.top - (r?.count ?? 0) + 1;
+    if (r === undefined || first > since.offset + 1) return { ok: false, reason: 'trimmed', position };
     if (log.top - since.offset > max) return { ok: false, reason: 'too-many', position };
-    return { ok: true, entries: (log.entries.slice(start) as Stored[]).map(({ offset, msg }) => ({ offset, msg })), position };
+    const entries: LogEntry[] = [];
+    for (let offset = since.offset + 1; offset <= log.top; offset++) {
+      entries.push({ offset, msg: r.msgs[(r.start + offset - first) & r.mask]! });
+    }
+    return { ok: true, entries, position };
   }
 
   position(stream: string): StreamPosition {
@@ -146,27 +172,27 @@ export class MemoryReplayLog implements ReplayLog {
       } else this.trim(log, now);
     }
     if (!log) {
-      log = { gen: ++this.gens, top: 0, bytes: 0, entries: NO_ENTRIES, head: 0, last: now };
+      log = { gen: ++this.gens, top: 0, ring: undefined, last: now };
       this.idle.set(stream, log);
     }
     return log;
   }
 
+  /** Drops the oldest entries past a bound (mostly one check per bound: the ring is in offset order). */
   private trim(log: Log, now: number): void {
+    const r = log.ring;
+    if (r === undefined) return;
     const { maxEntries, maxBytes, maxAgeMs } = this.limits;
     const oldest = now - maxAgeMs;
-    while (log.head < log.entries.length) {
-      const e = log.entries[log.head]!;
-      if (log.entries.length - log.head <= maxEntries && log.bytes <= maxBytes && e.at >= oldest) break;
-      log.bytes -= e.bytes;
-      log.entries[log.head++] = undefined; // let the message go now, not at the next compaction
+    const { msgs, sizes, ats, mask } = r;
+    while (r.count > 0 && (r.count > maxEntries || r.bytes > maxBytes || ats[r.start]! < oldest)) {
+      const i = r.start;
+      r.bytes -= sizes[i]!;
+      msgs[i] = undefined;
+      r.start = (i + 1) & mask;
+      r.count--;
     }
-    if (log.head >= log.entries.length) {
-      if (log.entries !== NO_ENTRIES) (log.entries = NO_ENTRIES), (log.head = 0), (log.bytes = 0);
-    } else if (log.head > 64 && log.head * 2 >= log.entries.length) {
-      log.entries = log.entries.slice(log.head);
-      log.head = 0;
-    }
+    if (r.count === 0) log.ring = undefined;
   }
 
   /**
@@ -177,9 +203,9 @@ export class MemoryReplayLog implements ReplayLog {
    * the end of a pass.
    */
   private sweep(now: number): void {
-    if ((++this.appends & 15) !== 0) return;
     const { maxAgeMs } = this.limits;
-    for (let i = 0, restarted = false; i < 32; i++) {
+    // At most one look at each log per sweep (a few streams: no pass restarted twice in one sweep).
+    for (let i = 0, n = Math.min(32, this.live.size), restarted = false; i < n; i++) {
       let step = this.liveCursor.next();
       if (step.done) {
         if (restarted) break;
@@ -189,12 +215,11 @@ export class MemoryReplayLog implements ReplayLog {
       }
       const [stream, log] = step.value;
       if (now - log.last <= maxAgeMs) continue;
-      log.entries = NO_ENTRIES;
-      log.head = log.bytes = 0;
+      log.ring = undefined;
       this.live.delete(stream);
       this.idle.set(stream, log);
     }
-    for (let i = 0, restarted = false; i < 32 && this.idle.size > 0; i++) {
+    for (let i = 0, n = Math.min(32, this.idle.size), restarted = false; i < n; i++) {
       let step = this.idleCursor.next();
       if (step.done) {
         if (restarted) break;
@@ -206,4 +231,21 @@ export class MemoryReplayLog implements ReplayLog {
       if (now - log.last > this.positionTtlMs) this.idle.delete(stream);
     }
   }
+}
+
+/** A ring twice as large holding the same entries (the oldest at index 0), or the first one. */
+function grow(r: Ring | undefined): Ring {
+  const n = r?.count ?? 0;
+  const capacity = n === 0 ? FIRST_CAPACITY : n * 2;
+  const msgs = new Array<EventMessage | undefined>(capacity);
+  const sizes = new Array<number>(capacity);
+  const ats = new Array<number>(capacity);
+  for (let j = 0; j < n; j++) {
+    const i = (r!.start + j) & r!.mask;
+    msgs[j] = r!.msgs[i];
+    sizes[j] = r!.sizes[i]!;
+    ats[j] = r!.ats[i]!;
+  }
+  for (let j = n; j < capacity; j++) (msgs[j] = undefined), (sizes[j] = 0), (ats[j] = 0);
+  return { msgs, sizes, ats, mask: capacity - 1, start: 0, count: n, bytes: r?.bytes ?? 0 };
 }
