@@ -186,6 +186,35 @@ describe.each(MATRIX.filter((m) => m.type !== 'auto'))('resume on another node o
     expect(calls$.value).toEqual(['node 0']);
   });
 
+  test('a node that missed more than the log holds closes those connections (1013): the client learns recovered: false, never a silent hole', async () => {
+    // Node 1 appends with a small log (the appending node's bounds trim): 20 pushes keep 5.
+    await nodes[1]!.s.stop();
+    const small = createRedisAdapter({ keyPrefix: prefix, heartbeatMs: 100, nodeTimeoutMs: 600, replay: { maxEntries: 5 } });
+    const s1 = await startServer<DefaultEventMap>({ adapter: small, packer, wsBatchMs: 0 });
+    await small.whenReady();
+    nodes[1] = { s: s1, adapter: small };
+    const c = client('lo'); // on node 0
+    const seen = watch(c);
+    await waitFor(c.state$, (s) => s.open, LONG);
+    await pushAll(nodes[1], 'lo', 'before', 3);
+    await waitFor(seen.count$, (n) => n === 3, LONG);
+    // Node 0's subscriber link is away while node 1 pushes 20: node 0 cannot read them back (5 kept).
+    const sub = (nodes[0]!.adapter as unknown as { sub: import('ioredis').Redis }).sub;
+    const retry = sub.options.retryStrategy;
+    sub.options.retryStrategy = () => null;
+    const ended = new Promise((r) => sub.once('end', r));
+    sub.disconnect();
+    await ended;
+    await pushAll(nodes[1], 'lo', 'missed', 20);
+    sub.options.retryStrategy = retry;
+    await sub.connect();
+    await waitFor(seen.reopen$, (n) => n >= 1, LONG);
+    expect(seen.reopens[0]).toEqual({ recovered: false, replayed: 0 });
+    await pushAll(nodes[1], 'lo', 'after', 3);
+    await waitFor(seen.count$, (n) => n >= 6, LONG);
+    expect(seen.ns).toEqual(['before-0', 'before-1', 'before-2', 'after-0', 'after-1', 'after-2']);
+  });
+
   test('broadcasts from every node are resumed on another node, each once', async () => {
     const c = client('bo');
     const seen = watch(c);
