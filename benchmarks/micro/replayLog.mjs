@@ -30,8 +30,10 @@ function garbage(bytes, i) {
 }
 
 let clock = 1_000_000;
-const now = () => clock;
-const scheduler = { now, schedule: () => ({ unsubscribe() {} }) };
+// --real-clock: the adapter reads rxjs's asyncScheduler (Date.now) as a server does; otherwise a fixed clock.
+const { asyncScheduler } = await import('rxjs');
+const now = args['real-clock'] ? () => asyncScheduler.now() : () => clock;
+const scheduler = args['real-clock'] ? asyncScheduler : { now, schedule: () => ({ unsubscribe() {} }) };
 
 function adapter(replay) {
   const a = new MemoryAdapter({ replay });

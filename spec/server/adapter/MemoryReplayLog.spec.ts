@@ -102,6 +102,20 @@ describe('MemoryReplayLog: memory', () => {
     expect(log.size).toEqual({ withEntries: 1, positionsOnly: 0 });
   });
 
+  test('a sweep that found nothing is not repeated until the clock moves, and then lets go as before', () => {
+    let now = 0;
+    const log = new MemoryReplayLog(() => now, { maxAgeMs: 1000 }, 10_000);
+    log.append('u:a', ev(1), 10);
+    for (let i = 0; i < 64; i++) log.append('busy', ev(i), 10); // sweeps at t=0 find nothing
+    expect(log.size).toEqual({ withEntries: 2, positionsOnly: 0 });
+    now = 1001; // u:a's entry is past maxAgeMs
+    for (let i = 0; i < 16; i++) log.append('busy', ev(i), 10);
+    expect(log.size).toEqual({ withEntries: 1, positionsOnly: 1 });
+    now = 11_002; // u:a's position is past positionTtlMs
+    for (let i = 0; i < 16; i++) log.append('busy', ev(i), 10);
+    expect(log.size).toEqual({ withEntries: 1, positionsOnly: 0 });
+  });
+
   test('an up-to-date position stays valid while the stream is quiet (an idle client resumes)', () => {
     let now = 0;
     const log = new MemoryReplayLog(() => now, { maxAgeMs: 1000 });

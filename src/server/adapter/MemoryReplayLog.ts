@@ -68,6 +68,11 @@ export class MemoryReplayLog implements ReplayLog {
   private idleCursor: Iterator<[string, Log]> = this.idle.entries();
   /** Appends so far (the sweep runs every 16th). */
   private appends = 0;
+  /**
+   * The time of a sweep that looked at every log (both maps small) and found nothing to let go: until the clock
+   * moves, no sweep can find anything either (a log only ages as time passes), so none runs.
+   */
+  private quietAt = Number.NaN;
   private readonly limits: ReplayLimits;
   private readonly base = newBase();
   /** The last `gen` given to a log. */
@@ -126,7 +131,7 @@ export class MemoryReplayLog implements ReplayLog {
     log.top++;
     log.last = now;
     this.trim(log, now);
-    if ((++this.appends & 15) === 0) this.sweep(now);
+    if ((++this.appends & 15) === 0 && now !== this.quietAt) this.sweep(now);
     return log;
   }
 
@@ -204,6 +209,8 @@ export class MemoryReplayLog implements ReplayLog {
    */
   private sweep(now: number): void {
     const { maxAgeMs } = this.limits;
+    const whole = this.live.size <= 32 && this.idle.size <= 32;
+    let found = false;
     // At most one look at each log per sweep (a few streams: no pass restarted twice in one sweep).
     for (let i = 0, n = Math.min(32, this.live.size), restarted = false; i < n; i++) {
       let step = this.liveCursor.next();
@@ -215,6 +222,7 @@ export class MemoryReplayLog implements ReplayLog {
       }
       const [stream, log] = step.value;
       if (now - log.last <= maxAgeMs) continue;
+      found = true;
       log.ring = undefined;
       this.live.delete(stream);
       this.idle.set(stream, log);
@@ -228,8 +236,9 @@ export class MemoryReplayLog implements ReplayLog {
         if (step.done) break;
       }
       const [stream, log] = step.value;
-      if (now - log.last > this.positionTtlMs) this.idle.delete(stream);
+      if (now - log.last > this.positionTtlMs) this.idle.delete(stream), (found = true);
     }
+    if (whole && !found) this.quietAt = now;
   }
 }
 
