@@ -67,6 +67,18 @@ describe('ResumeState', () => {
     expect(JSON.parse(r.query()!)).toEqual({ u: [2, '?'] });
   });
 
+  test('seq 1 at position 1 may be a new epoch\'s first push or a copy: never dropped silently, the client resyncs', () => {
+    // A stream that started over (Redis lost its data, a memory log forgotten after a day idle) numbers from 1
+    // again on a live link; at position 1 that cannot be told from a copy of push 1. Dropping it lost the first
+    // push of the new epoch (reported by the redis work); a resync asks the server, which replays or says
+    // recovered: false.
+    const r = new ResumeState();
+    r.handshake({ u: [1, 'E'] }, undefined);
+    expect(r.accept({ seq: 1 })).toBe('gap');
+    expect(r.accept({ seq: 2 })).toBe('drop');
+    expect(JSON.parse(r.query()!)).toEqual({ u: [1, 'E'] });
+  });
+
   test.each([
     ['rs not an object', 'x', { ok: true, n: 1 }],
     ['offset negative', { u: [-1, 'E'] }, { ok: true, n: 0 }],
@@ -86,8 +98,8 @@ describe('ResumeState', () => {
     ['rc null', null],
   ])('a malformed verdict counts as not recovered (%s)', (_, rc) => {
     const r = new ResumeState();
-    expect(r.handshake({ u: [1, 'E'] }, rc)).toEqual({ recovered: false, replayed: 0 });
-    expect(r.accept({ seq: 1 })).toBe('drop');
+    expect(r.handshake({ u: [2, 'E'] }, rc)).toEqual({ recovered: false, replayed: 0 });
+    expect(r.accept({ seq: 2 })).toBe('drop');
   });
 
   test.each([['a string', '3'], ['zero', 0], ['negative', -2], ['NaN', NaN], ['above 2^53', 2 ** 54]])('a malformed seq (%s) is delivered and moves nothing', (_, seq) => {

@@ -69,7 +69,8 @@ export class ResumeState {
    * not delivered, nor anything after it on this link, and the caller reconnects, presenting the position
    * before the gap, so the server replays the missing ones first. A `seq` of 1 at a position beyond it is a
    * stream that started over (a new epoch the handshake could not tell): delivered, and the position's epoch is
-   * forgotten, so the next reconnect presents a position the server answers `recovered: false` to.
+   * forgotten, so the next reconnect presents a position the server answers `recovered: false` to. At
+   * position 1 a `seq` of 1 may be either that or a copy: treated as a gap (a resync), never guessed.
    */
   accept(m: { readonly seq?: unknown; readonly st?: unknown }): 'deliver' | 'drop' | 'gap' {
     if (this.resyncing) return 'drop';
@@ -87,6 +88,13 @@ export class ResumeState {
       p.offset = 1;
       p.epoch = '?';
       return 'deliver';
+    }
+    // At position 1, seq 1 is either a copy of push 1 or the first push of a stream that started over: the
+    // two cannot be told apart, so neither is guessed; a resync asks the server (a replay, or recovered: false).
+    // (Once a restart was seen, epoch '?', the stream is already known to have started over: a copy.)
+    if (seq === 1 && p.offset === 1 && p.epoch !== '?') {
+      this.resyncing = true;
+      return 'gap';
     }
     if (seq <= p.offset) return 'drop';
     this.resyncing = true;
