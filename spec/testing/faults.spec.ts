@@ -77,7 +77,7 @@ const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
 test("the block above is the README's, word for word", () => {
   const self = readFileSync(__filename, 'utf8');
   const body = self
-    .slice(self.indexOf('// --- README faults ---\n') + '// --- README faults ---\n'.length, self.lastIndexOf('// --- end ---'))
+    .slice(self.indexOf('// --- README faults ---\n') + '// --- README faults ---\n'.length, self.indexOf('\n// --- end ---\n') + 1)
     .replace(/'\.\.\/\.\.\/src\/(\w+)'/g, "'sente-rx/$1'")
     .replace(/'\.\.\/\.\.\/src'/g, "'sente-rx'");
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((b) => b[1]!).filter((b) => b.startsWith('// Faults in virtual time'));
