@@ -85,7 +85,10 @@ export interface ChannelSocketClient<M extends EventMapOf<M> = DefaultEventMap> 
    */
   readonly topicReopened$: Observable<TopicReopened>;
   stream$<K extends StreamId<M>>(event: readonly [K, EventData<M, K>], options?: StreamOptions): Observable<EventStreamItem<M, K>>;
-  /** Closes the link and stops reconnecting. Waiting and in-flight sends fail with `ChannelClosedError`. */
+  /**
+   * Closes the link and stops reconnecting. Sends waiting in the offline buffer fail with `ChannelClosedError`,
+   * written and unanswered ones with `DeliveryUncertainError`; streams and topics in progress with `ChannelClosedError`.
+   */
   disconnect(): void;
   /** Drops the current link (if any) and connects again at once, e.g. to pick up a new session after login. */
   reconnect(): void;
