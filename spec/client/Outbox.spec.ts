@@ -1,6 +1,6 @@
 /**
  * The client's outbox in virtual time against a fake server (PROTOCOL.md, "Message ids"): what was written and
- * not answered when the link drops is written again, same mid, after a handshake with `dd: 1`, before the
+ * not answered when the link drops is written again, same mid, after a handshake with the same `dd` epoch, before the
  * offline buffer and through the pacer; deadlines run from the call; CHSK_UNCERTAIN when the client gives up on
  * a written send, CHSK_CLOSED only for one never written.
  */
@@ -29,7 +29,7 @@ function setup(o: ClientOptions = {}) {
   return { f, c };
 }
 
-const DD = hs(undefined, { dd: 1 });
+const DD = hs(undefined, { dd: 'D1' });
 const sends = (w: Array<Record<string, unknown>>) => w.filter((m) => m.t === 'e' || m.t === 'q');
 
 describe('the outbox', () => {
@@ -122,28 +122,80 @@ describe('the outbox', () => {
       const e = outcome(c.emit(['t/e', 1]));
       f.drop();
       ts.schedule(() => {
-        f.serve(hs(undefined, { dd: 1, cid: 'someone-else' }));
+        f.serve(hs(undefined, { dd: 'D1', cid: 'someone-else' }));
         expect(e.get()).toBe(ErrorCode.Uncertain);
         c.disconnect();
       }, 200);
     });
   });
 
-  test('another uid, or a new server state (the broadcasts epoch in hs.rs changed), is no place to send again: CHSK_UNCERTAIN', () => {
+  test('another uid is no place to send again: CHSK_UNCERTAIN', () => {
     ts.run(() => {
       const { f, c } = setup();
-      f.serve(hs(undefined, { dd: 1, uid: 'ann' }));
+      f.serve(hs(undefined, { dd: 'D1', uid: 'ann' }));
       const asAnn = outcome(c.emit(['t/e', 1]));
       f.drop();
       ts.schedule(() => {
         f.written.length = 0;
-        f.serve(hs(undefined, { dd: 1, uid: 'bob' })); // logged in as someone else meanwhile
+        f.serve(hs(undefined, { dd: 'D1', uid: 'bob' })); // logged in as someone else meanwhile
         expect(asAnn.get()).toBe(ErrorCode.Uncertain);
         expect(sends(f.written)).toEqual([]);
-        // Positions known: the same epoch resends, a new one (a restarted in-memory server) does not.
+        c.disconnect();
+      }, 200);
+    });
+  });
+
+  test('a dedupe epoch (hs.dd) the send was not written under (a restarted server) is no place to send again: CHSK_UNCERTAIN', () => {
+    ts.run(() => {
+      const { f, c } = setup();
+      f.serve(DD);
+      const first = outcome(c.emit(['t/e', 1]));
+      f.drop();
+      ts.schedule(() => {
+        f.written.length = 0;
+        // Same epoch: sent again (the log epoch in rs plays no part once dd names one).
+        f.serve(hs(undefined, { dd: 'D1', rs: { b: [0, 'E9'] } }));
+        expect(first.get()).toBe('pending');
+        expect(sends(f.written).map((m) => (m.ev as unknown[])[1])).toEqual([1]);
         f.drop();
       }, 200);
-      ts.schedule(() => f.serve(hs(undefined, { dd: 1, uid: 'bob', rs: { b: [4, 'E1'] } })), 400);
+      ts.schedule(() => {
+        f.written.length = 0;
+        // A restarted in-memory server without logs (resume: false): a new epoch, nothing else to tell it by.
+        f.serve(hs(undefined, { dd: 'D2' }));
+        expect(first.get()).toBe(ErrorCode.Uncertain);
+        expect(sends(f.written)).toEqual([]);
+      }, 500);
+      let second: { get(): string };
+      ts.schedule(() => {
+        second = outcome(c.emit(['t/e', 2])); // written under D2
+        f.drop();
+      }, 510);
+      ts.schedule(() => {
+        f.written.length = 0;
+        f.serve(hs(undefined, { dd: 'D2' }));
+        expect(second.get()).toBe('pending');
+        expect(sends(f.written).map((m) => (m.ev as unknown[])[1])).toEqual([2]);
+        c.disconnect();
+      }, 800);
+    });
+  });
+
+  test('an older server (hs.dd: 1, no epoch): sent again only when the broadcasts log epoch in hs.rs proves the same server state', () => {
+    ts.run(() => {
+      const { f, c } = setup();
+      f.serve(hs(undefined, { dd: 1 }));
+      const noLogs = outcome(c.emit(['t/e', 1]));
+      f.drop();
+      ts.schedule(() => {
+        f.written.length = 0;
+        // No rs: nothing proves continuity (a restarted server with resume: false looks the same).
+        f.serve(hs(undefined, { dd: 1 }));
+        expect(noLogs.get()).toBe(ErrorCode.Uncertain);
+        expect(sends(f.written)).toEqual([]);
+        f.drop();
+      }, 200);
+      ts.schedule(() => f.serve(hs(undefined, { dd: 1, rs: { b: [4, 'E1'] } })), 400);
       let same: { get(): string };
       ts.schedule(() => {
         same = outcome(c.emit(['t/e', 2]));
@@ -151,16 +203,26 @@ describe('the outbox', () => {
       }, 410);
       ts.schedule(() => {
         f.written.length = 0;
-        f.serve(hs(undefined, { dd: 1, uid: 'bob', rs: { b: [4, 'E1'] } }));
+        f.serve(hs(undefined, { dd: 1, rs: { b: [4, 'E1'] } }));
         expect(same.get()).toBe('pending');
         expect(sends(f.written).map((m) => (m.ev as unknown[])[1])).toEqual([2]);
         f.drop();
       }, 700);
       ts.schedule(() => {
-        f.serve(hs(undefined, { dd: 1, uid: 'bob', rs: { b: [0, 'E2'] } }));
+        f.serve(hs(undefined, { dd: 1, rs: { b: [0, 'E2'] } }));
         expect(same.get()).toBe(ErrorCode.Uncertain);
-        c.disconnect();
       }, 1000);
+      let upgraded: { get(): string };
+      ts.schedule(() => {
+        upgraded = outcome(c.emit(['t/e', 3])); // written under dd: 1
+        f.drop();
+      }, 1010);
+      ts.schedule(() => {
+        // The server was upgraded meanwhile: its epoch is not the (no) epoch the send was written under.
+        f.serve(hs(undefined, { dd: 'D1', rs: { b: [0, 'E2'] } }));
+        expect(upgraded.get()).toBe(ErrorCode.Uncertain);
+        c.disconnect();
+      }, 1300);
     });
   });
 
@@ -263,7 +325,7 @@ describe('the outbox', () => {
       for (let i = 12; i < 15; i++) c.emit(['t/e', i]).subscribe({ error: () => undefined });
       ts.schedule(() => {
         f.written.length = 0;
-        f.serve(hs({ r: 100, b: 10 }, { dd: 1 }));
+        f.serve(hs({ r: 100, b: 10 }, { dd: 'D1' }));
         const burst = sends(f.written).map((m) => (m.ev as unknown[])[1]);
         expect(burst.length).toBeGreaterThan(0);
         expect(burst.length).toBeLessThan(10);

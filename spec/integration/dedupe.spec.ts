@@ -30,11 +30,19 @@ describe.each(PACKERS.map((packer) => ({ packer, name: packer.name })))('$name',
     return { s, handled, held };
   };
 
-  it('says so in the handshake (hs.dd: 1), and not with dedupe: false', async () => {
+  it('says so in the handshake (hs.dd: its epoch, the same for every connection, new with every server), and not with dedupe: false', async () => {
     const { s } = await start();
     const a = await raw(s.url, packer, fresh('c'), 'u');
-    expect(a.hs.dd).toBe(1);
+    expect(typeof a.hs.dd).toBe('string');
+    const a2 = await raw(s.url, packer, fresh('c'), 'u2');
+    expect(a2.hs.dd).toBe(a.hs.dd);
+    await a2.close();
     await a.close();
+    const { s: other } = await start();
+    const o = await raw(other.url, packer, fresh('c'), 'u');
+    expect(typeof o.hs.dd).toBe('string');
+    expect(o.hs.dd).not.toBe(a.hs.dd);
+    await o.close();
     const { s: off } = await start({ dedupe: false });
     const b = await raw(off.url, packer, fresh('c'), 'u');
     expect(b.hs.dd).toBeUndefined();

@@ -178,6 +178,29 @@ describe.each(MATRIX)('$type / $packerName', ({ type, packer }) => {
     expect(seen).toEqual(['t/never']);
   });
 
+  it('a server restarted behind the same address with resume: false (a new dedupe epoch): a written, unanswered request errors CHSK_UNCERTAIN, its handler ran at most once', async () => {
+    const { s, proxy, client } = await start({ resume: false });
+    let runs = 0;
+    const held = (m: ServerEventMsg): void => void (m.id === 't/held' && runs++); // never answers
+    s.chsk.events$.subscribe(held);
+    const c = client();
+    await waitFor(c.state$, (st) => st.open);
+    const r = settle(c.send(['t/held', 1]));
+    await waitUntil(() => runs === 1);
+    // The server crashes (no close frame: the link just dies) and a new process comes up behind the same address.
+    const next = await startServer<DefaultEventMap>({ packer, wsBatchMs: 0, ajaxBatchMs: 0, resume: false });
+    started.push(next);
+    next.chsk.events$.subscribe(held);
+    proxy.retarget(Number(new URL(next.url).port));
+    proxy.reset();
+    await expect(r).resolves.toBe(ErrorCode.Uncertain);
+    await waitFor(c.state$, (st) => st.open);
+    // Nothing was sent again: a fresh send is the next thing the new server handles.
+    next.chsk.events$.subscribe((m: ServerEventMsg) => m.id === 't/after' && m.reply?.('ok'));
+    await expect(firstValueFrom(c.send(['t/after', 2]))).resolves.toBe('ok');
+    expect(runs).toBe(1);
+  });
+
   it('a server with dedupe: false: the client does not send again and reports CHSK_UNCERTAIN', async () => {
     const { s, proxy, client } = await start({ dedupe: false });
     let runs = 0;

@@ -97,6 +97,8 @@ export class ClientCore {
   private readonly waiting = new Set<Outgoing>();
   /** Written sends not yet answered, to write again after a reconnect to a server that dedupes (`hs.dd`). */
   private readonly outbox: Outbox;
+  /** `hs.dd` of the link the outbox's sends were written to (and the epoch they may be written again under). */
+  private writtenDd: string | 1 | undefined;
   /** Outbox sends to write again on this link, before {@link waiting} (in `mid` order). */
   private readonly resending = new Set<Outgoing>();
   private pumping = false;
@@ -380,18 +382,25 @@ export class ClientCore {
 
   /**
    * Why the outbox cannot be written again on the link this handshake opens, or undefined when it can: the server
-   * must dedupe (`hs.dd`) for this client id and uid (its record is per uid), and be the same server state (the
-   * broadcasts' epoch in `hs.rs`, when the server keeps logs, changes when an in-memory server restarted or the
-   * balancer picked another process without shared state: its dedupe record is gone too).
+   * must dedupe for this client id and uid (its record is per uid) under the epoch the outbox was written under
+   * (`hs.dd` of the last link: every kept send was written under it, since a handshake that refuses empties the
+   * outbox). A new epoch is a new record (an in-memory server restarted, a flushed Redis): sending again could
+   * run a message twice. An older server says `dd: 1`, naming no epoch: then only the broadcasts' log epoch in
+   * `hs.rs`, known before and unchanged, proves the same server state; without it the reconnect is uncertain.
    */
   private noResend(m: HandshakeMessage, s: ClientState): string | undefined {
-    if (m.dd !== 1) return 'the server does not dedupe message ids (no hs.dd), so it cannot be sent again safely';
+    if (m.dd === undefined) return 'the server does not dedupe message ids (no hs.dd), so it cannot be sent again safely';
     if (m.cid !== this.o.clientId) return 'the server registered another client id';
     if (s.everOpened && s.uid !== m.uid) return "the connection now belongs to another user (the server's dedupe is per user)";
+    if (typeof m.dd === 'string') {
+      return m.dd === this.writtenDd ? undefined : "the server's dedupe record is not the one it was written to (hs.dd epoch changed: a restarted server or a new record)";
+    }
+    if (this.writtenDd !== 1) return "the server's dedupe record is not the one it was written to (hs.dd changed)";
     const before = this.positions.epoch('b');
     const rs = m.rs as { b?: unknown } | undefined;
     const now = Array.isArray(rs?.b) && typeof rs.b[1] === 'string' ? rs.b[1] : undefined;
-    if (before !== undefined && now !== undefined && before !== now) return 'the server restarted or is another process (its epoch changed): its dedupe record is gone';
+    if (before === undefined || now === undefined) return 'the server names no dedupe epoch (hs.dd: 1) and no log epoch proves it is the same server state: its dedupe record may be gone';
+    if (before !== now) return 'the server restarted or is another process (its epoch changed): its dedupe record is gone';
     return undefined;
   }
 
@@ -438,6 +447,7 @@ export class ClientCore {
           if (refused) this.failOutbox(refused);
           else for (const o of this.outbox.inOrder()) this.resending.add(o);
         }
+        this.writtenDd = m.dd;
         const recovery = this.positions.handshake(m.rs, m.rc);
         // What waited goes out before anyone hears of the open: a send made by a state$ subscriber reacting
         // to it must not overtake the buffer (issue 10 #2).

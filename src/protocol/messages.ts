@@ -61,10 +61,14 @@ export interface HandshakeMessage {
    */
   readonly rl?: RateLimitInfo;
   /**
-   * `1` when the server dedupes message ids (its `dedupe` option): a message sent again with the same `mid` is
-   * not handled twice, so the client resends what was unanswered when its link dropped. Absent: it does not.
+   * The dedupe epoch when the server dedupes message ids (its `dedupe` option): a message sent again with the same
+   * `mid` is not handled twice while the epoch (one per incarnation of the dedupe record: a process for the
+   * memory adapter, the Redis data for the Redis adapter) stays the same, so the client resends what was
+   * unanswered when its link dropped only when the new handshake carries the epoch it wrote under. `1`: an
+   * older server that dedupes but names no epoch (the client resends only when `rs.b`'s epoch proves the same
+   * server state). Absent: it does not dedupe.
    */
-  readonly dd?: 1;
+  readonly dd?: string | 1;
   /**
    * The positions the connection starts from in each of its streams, after any replay: `[offset, epoch]` for
    * the uid's stream (`u`) and the broadcasts (`b`). Present when the server keeps replay logs (`resume`).

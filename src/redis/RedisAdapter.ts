@@ -208,6 +208,11 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     }
   }
 
+  /** The dedupe record's epoch, shared by every node (see {@link RedisDedupe.epoch}). */
+  dedupeEpoch(): Promise<string> {
+    return this.dedupe.epoch();
+  }
+
   push(key: string, msg: EventMessage, flush: boolean): number {
     if (this.resumable && this.delivery.push(key, msg, flush)) {
       let remote = 0;

@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Packer } from '../packers/Packer';
 import { DEFAULT_DEDUPE_LIMITS, isPackedReply, type DedupeLimits, type DedupeStore, type DedupeVerdict, type StoredReply } from '../server/adapter/Dedupe';
-import { CLAIM, COMPLETE } from './replayScripts';
+import { newDedupeEpoch } from '../server/adapter/dedupeEpoch';
+import { CLAIM, COMPLETE, DEDUPE_EPOCH } from './replayScripts';
 
 interface Scripts {
   chskClaim(hash: string, order: string, mid: string, now: string, windowMs: string, maxEntries: string): Promise<string>;
   chskComplete(hash: string, order: string, mid: string, reply: string): Promise<number>;
+  chskDedupeEpoch(key: string, fresh: string): Promise<string>;
 }
 
 const NEW: DedupeVerdict = { state: 'new' };
@@ -32,6 +34,7 @@ export class RedisDedupe implements DedupeStore {
     this.limits = { ...DEFAULT_DEDUPE_LIMITS, ...limits };
     redis.defineCommand('chskClaim', { numberOfKeys: 2, lua: CLAIM });
     redis.defineCommand('chskComplete', { numberOfKeys: 2, lua: COMPLETE });
+    redis.defineCommand('chskDedupeEpoch', { numberOfKeys: 1, lua: DEDUPE_EPOCH });
     this.s = redis as unknown as Scripts;
   }
 
@@ -43,6 +46,14 @@ export class RedisDedupe implements DedupeStore {
   /** Replaces the bounds (the server's `dedupe` option, given when the adapter starts). */
   setLimits(limits: Partial<DedupeLimits>): void {
     this.limits = { ...this.limits, ...limits };
+  }
+
+  /**
+   * The record's epoch (`hs.dd`): one meta key `<prefix>dd:epoch`, created once (set when missing, atomically)
+   * and never expiring, so every node answers the same and a flushed Redis (the record gone) a new one.
+   */
+  epoch(): Promise<string> {
+    return this.s.chskDedupeEpoch(`${this.prefix}dd:epoch`, newDedupeEpoch());
   }
 
   async claim(uid: string, clientId: string, mid: number): Promise<DedupeVerdict> {

@@ -98,3 +98,13 @@ if not v then return 0 end
 local at = string.match(v, '^(%-?%d+):')
 redis.call('HSET', KEYS[1], ARGV[1], at .. ':d' .. ARGV[2])
 return 1`;
+
+/**
+ * The dedupe epoch: the value of KEYS[1], set to ARGV[1] first when it is missing (SET NX), so every node reads
+ * the same one and a flushed Redis starts a new one. Returns the epoch.
+ */
+export const DEDUPE_EPOCH = `
+local e = redis.call('GET', KEYS[1])
+if e then return e end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]`;

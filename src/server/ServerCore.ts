@@ -167,6 +167,7 @@ export class ServerCore {
   open(link: ServerConnection, info: ConnectionInfo): ConnectionHandle {
     const key = info.uid ?? NIL_UID;
     const conn = new ServerConn(this.nextConnId++, info.uid, key, info.clientId, this.keptRequest(info), link, this.writeGuard);
+    const dd = this.dedupe ? this.dedupeEpoch(conn) : undefined;
     const hs: HandshakeMessage = {
       t: MessageType.Handshake,
       v: PROTOCOL_VERSION,
@@ -174,16 +175,42 @@ export class ServerCore {
       cid: info.clientId,
       ...(info.handshakeData !== undefined ? { hd: info.handshakeData } : {}),
       ...(this.options.rateLimit ? { rl: { r: this.options.rateLimit.perSecond, b: this.options.rateLimit.burst } } : {}),
-      ...(this.dedupe ? { dd: 1 as const } : {}),
+      ...(dd !== undefined && !(dd instanceof Promise) ? { dd } : {}),
       ...info.handshake,
     };
-    if (!this.resumable) {
+    const later = dd instanceof Promise ? dd : undefined;
+    if (this.resumable) return this.openResumable(conn, hs, info, later);
+    if (link.transport === 'ws') this.keepAlive?.add(conn);
+    if (!later) {
       this.write(conn, hs);
-      if (link.transport === 'ws') this.keepAlive?.add(conn);
       this.added(conn);
       return new CoreHandle(this, conn);
     }
-    return this.openResumable(conn, hs, info);
+    // The epoch comes after a round trip (a shared record): what is written meanwhile waits behind the handshake.
+    conn.held = [];
+    this.added(conn);
+    const handle = new CoreHandle(this, conn);
+    handle.opened = later.then((e) => finishOpen(conn, this.options.packer, withDedupe(hs, e), false, undefined));
+    return handle;
+  }
+
+  /**
+   * What the handshake says of dedupe (`hs.dd`): the adapter's dedupe epoch, `1` for an adapter without one, or
+   * (a Promise of) the epoch read from a shared record; a read that fails is reported and the handshake then says
+   * nothing of dedupe (the client does not resend into a record it cannot name; the server still dedupes).
+   */
+  private dedupeEpoch(conn: ServerConn): string | 1 | Promise<string | undefined> {
+    const fail = (error: unknown): undefined => {
+      this.report({ code: ErrorCode.AdapterError, message: 'could not read the dedupe epoch: the handshake leaves out dd (the client will not send again what a cut left unanswered)', clientId: conn.clientId, uid: conn.uid, error });
+      return undefined;
+    };
+    if (!this.adapter.dedupeEpoch) return 1;
+    try {
+      const e = this.adapter.dedupeEpoch();
+      return e instanceof Promise ? e.catch(fail) : e;
+    } catch (error) {
+      return Promise.resolve(fail(error));
+    }
   }
 
   /** Pushes carry offsets and clients get their positions (the `resume` option, and an adapter that keeps logs). */
@@ -197,7 +224,7 @@ export class ServerCore {
    * to it while the logs are read, then the handshake with its positions, the replay and the held frames leave
    * in that order (`finishOpen`). With the memory log all of it happens now.
    */
-  private openResumable(conn: ServerConn, hs: HandshakeMessage, info: ConnectionInfo): ConnectionHandle {
+  private openResumable(conn: ServerConn, hs: HandshakeMessage, info: ConnectionInfo, dd?: Promise<string | undefined>): ConnectionHandle {
     const parsed = parseResume(info.resume);
     if (!parsed.ok) {
       this.report({ code: ErrorCode.BadMessage, message: `the rs query parameter was ignored (the connection opens without resume): ${parsed.why}`, clientId: conn.clientId, uid: conn.uid });
@@ -214,6 +241,11 @@ export class ServerCore {
       read = readResume(this.adapter.replayLog, conn.key, request);
     } catch (error) {
       read = Promise.reject(error);
+    }
+    if (dd) {
+      // The dedupe epoch is read alongside the logs (a shared record: Redis); the handshake waits for both.
+      const logs = read;
+      read = dd.then((e) => ((hs = withDedupe(hs, e)), logs));
     }
     if (!(read instanceof Promise)) {
       finishOpen(conn, packer, hs, request !== undefined, read);
@@ -817,4 +849,9 @@ class CoreHandle implements ConnectionHandle {
   swapLink(link: ServerConnection): boolean {
     return this.core.swapLink(this.conn, link);
   }
+}
+
+/** The handshake with the dedupe epoch read for it (nothing of dedupe when it could not be read). */
+function withDedupe(hs: HandshakeMessage, epoch: string | undefined): HandshakeMessage {
+  return epoch === undefined ? hs : { ...hs, dd: epoch };
 }

@@ -254,8 +254,9 @@ export interface ServerOptions<Req extends ChskRequest = ChskRequest> {
    * Message-id dedupe (PROTOCOL.md, "Message ids"): every event and request a client sends with a `mid` is
    * claimed under (uid, client id, mid) in the adapter's store before it is handled, so a copy the client sends
    * again after a reconnect is not handled twice: a repeated request gets the first copy's reply (or waits for
-   * it), a repeated event its `a` again. The handshake says so (`hs.dd: 1`), and only then does the client
-   * resend what was unanswered when its link dropped. `maxEntries`: ids remembered per (uid, client id), the
+   * it), a repeated event its `a` again. The handshake says so with the record's epoch (`hs.dd`: new for every
+   * process with the in-memory adapter, shared by the nodes of one Redis), and the client resends what was
+   * unanswered when its link dropped only to the epoch it wrote it under. `maxEntries`: ids remembered per (uid, client id), the
    * oldest leave first (keep it at least the clients' `maxUnacked`); `windowMs`: how long an id is remembered
    * (keep it above the clients' deadlines plus their longest outage). The bounds configure the default
    * in-memory adapter; an adapter you pass keeps its own (`createRedisAdapter({ dedupe })`, `new MemoryAdapter({ dedupe })`).

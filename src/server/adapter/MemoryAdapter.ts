@@ -13,6 +13,7 @@ import type { AdapterHost, AdapterStats, ServerAdapter } from './ServerAdapter';
 import { UidsView, type ConnectedUids } from './UidsView';
 import { streamOf } from './streams';
 import { approxBytes } from './approxBytes';
+import { newDedupeEpoch } from './dedupeEpoch';
 
 
 /** Options of {@link MemoryAdapter}. */
@@ -46,6 +47,8 @@ export class MemoryAdapter extends LocalConnections implements ServerAdapter {
   private readonly sized: boolean;
   /** Stream names of uid keys pushed to (`u:<key>`), so a push builds and hashes no new string (bounded). */
   private readonly uidStreams = new Map<string, string>();
+  /** This adapter's dedupe record lives and dies with it: one epoch per instance (per process). */
+  private readonly ddEpoch = newDedupeEpoch();
 
   constructor(options: MemoryAdapterOptions = {}) {
     super();
@@ -81,6 +84,11 @@ export class MemoryAdapter extends LocalConnections implements ServerAdapter {
   override switched(conn: ServerConn, from: TransportType): void {
     super.switched(conn, from);
     if (from !== conn.transport) this.presence?.moved(conn.key, from, conn.transport, this.count(conn.key, from));
+  }
+
+  /** The epoch of the in-memory dedupe record: new with every adapter, so a restarted server never claims an old one. */
+  dedupeEpoch(): string {
+    return this.ddEpoch;
   }
 
   connectionCount(uid: string): number {

@@ -124,6 +124,14 @@ export interface ServerAdapter {
   /** Message-id dedupe per (uid, client id). */
   readonly dedupe: DedupeStore;
   /**
+   * The epoch of {@link dedupe}'s record (`hs.dd`, read once per connection as it opens): a random id that
+   * stays the same exactly as long as the record does, on every node that shares it (a new process for an
+   * in-memory record, a flushed Redis for a shared one gets a new one). Clients resend unanswered messages
+   * only to the epoch they wrote them under. Optional: without it the handshake says `dd: 1` (no epoch) and
+   * clients resend only when the broadcasts' log epoch proves continuity.
+   */
+  dedupeEpoch?(): string | Promise<string>;
+  /**
    * Topic membership and presence (`publish`, `topicUids$`). Optional: without it the core keeps topics in this
    * process (`LocalTopics`), which is the whole story for `MemoryAdapter`; a cluster adapter provides one that
    * reaches members on every node.
