@@ -40,6 +40,9 @@ interface Entry {
   readonly flush: boolean;
 }
 
+/** How many unlogged streams a node remembers one by one; past that it restarts every stream in Redis. */
+export const MAX_UNLOGGED_STREAMS = 10_000;
+
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
@@ -88,6 +91,12 @@ export class LogDelivery {
   private readonly feeds = new Map<string, Feed>();
   /** The last append made (settled either way). */
   private lastAppend: Promise<unknown> = Promise.resolve();
+  /** Streams that got a push or broadcast this node delivered (or dropped) without logging it. */
+  private readonly unlogged = new Set<string>();
+  /** More than {@link MAX_UNLOGGED_STREAMS} of them: every stream is restarted. */
+  private unloggedAll = false;
+  /** Restarting the unlogged streams: every append waits for it. */
+  private restarting: Promise<void> | undefined;
 
   constructor(
     private readonly l: LogDeliveryLinks,
@@ -124,10 +133,15 @@ export class LogDelivery {
     (this.l.sharded() ? this.l.sub.sunsubscribe(ch) : this.l.sub.unsubscribe(ch)).catch((e: unknown) => this.l.fail('unsubscribe', e));
   }
 
-  /** A read of a uid's stream waits for that uid's subscription (not while Redis is down: the read fails fast). */
+  /**
+   * A read of a uid's stream waits for that uid's subscription (not while Redis is down: the read fails fast),
+   * and every read waits for a restart of unlogged streams in flight.
+   */
   private gate(stream: string): Promise<void> | undefined {
-    if (!stream.startsWith('u:') || this.l.sub.status !== 'ready') return undefined;
-    return this.subs.get(stream.slice(2));
+    const restarting = this.restarting;
+    if (!stream.startsWith('u:') || this.l.sub.status !== 'ready') return restarting;
+    const sub = this.subs.get(stream.slice(2));
+    return restarting && sub ? Promise.all([restarting, sub]).then(() => undefined) : (restarting ?? sub);
   }
 
   /** Appends and publishes a push; false when Redis is down (the caller delivers locally without an offset). */
@@ -142,20 +156,88 @@ export class LogDelivery {
 
   private append(stream: string, key: string | undefined, msg: EventMessage, flush: boolean, command: 'publish' | 'spublish', channel: string): boolean {
     const host = this.l.host();
-    if (!host || !this.l.up()) return false;
+    if (!host || !this.l.up()) {
+      this.missed(stream);
+      return false;
+    }
+    const before = this.restartUnlogged();
     const frame = host.packer.pack(msg);
     const bin = typeof frame === 'string' ? 0 : 1;
     const f = flush ? 1 : 0;
     const payload = key === undefined ? encodeBus(['b', this.l.nodeId, bin, f], frame) : encodeBus(['e', this.l.nodeId, key, bin, f], frame);
     const size = typeof frame === 'string' ? frame.length : frame.byteLength;
     this.l.counts.remoteSent++;
-    this.lastAppend = this.log.append(stream, msg, size, { command, payload, channels: [channel] }).catch((e: unknown) => {
-      // Not appended (or not known to be): deliver here without an offset rather than not at all.
+    this.lastAppend = before.then(() => this.log.append(stream, msg, size, { command, payload, channels: [channel] })).catch((e: unknown) => {
+      // Not appended (or not known to be): deliver here without an offset rather than not at all, and start the
+      // stream over once Redis is back (no resume across this push may say `recovered: true`).
+      this.missed(stream);
       this.l.counts.remoteDropped++;
       this.l.fail('append', e);
       host.deliver(key, msg, flush);
     });
     return true;
+  }
+
+  /** `stream` got a push this node could not log: remember it (bounded) for {@link restartUnlogged}. */
+  private missed(stream: string): void {
+    if (this.unloggedAll) return;
+    this.unlogged.add(stream);
+    if (this.unlogged.size > MAX_UNLOGGED_STREAMS) {
+      this.unloggedAll = true;
+      this.unlogged.clear();
+    }
+  }
+
+  /**
+   * Once Redis is back, and before any push is appended again: every stream that missed a push here starts over
+   * with a new epoch (positions in the old one are void, so every client's next resume of it says
+   * `recovered: false`), and the restart is published so the nodes delivering it resync their clients. Called
+   * by the adapter when its links are back, and by every append; resolves when done (a failure keeps the
+   * streams for the next try).
+   */
+  restartUnlogged(): Promise<void> {
+    if (this.restarting) return this.restarting;
+    if (!this.unloggedAll && this.unlogged.size === 0) return Promise.resolve();
+    if (!this.l.up()) return Promise.resolve();
+    const all = this.unloggedAll;
+    const streams = [...this.unlogged];
+    this.unloggedAll = false;
+    this.unlogged.clear();
+    const run = async (): Promise<void> => {
+      const todo = all ? await this.allStreams() : streams;
+      for (const stream of todo) await this.restartOne(stream);
+    };
+    const p = run().then(
+      () => undefined,
+      (e: unknown) => {
+        if (all) this.unloggedAll = true;
+        else for (const s of streams) this.missed(s);
+        this.l.fail('restart', e);
+      },
+    );
+    this.restarting = p.finally(() => (this.restarting = undefined));
+    return this.restarting;
+  }
+
+  private restartOne(stream: string): Promise<string> {
+    const key = keyOf(stream);
+    const sharded = key !== undefined && this.l.sharded();
+    const payload = key === undefined ? encodeBus(['b', this.l.nodeId, 0]) : encodeBus(['e', this.l.nodeId, key, 0]);
+    const channel = key === undefined ? this.l.bus : this.channelOf(key);
+    return this.log.restart(stream, { command: sharded ? 'spublish' : 'publish', payload, channels: [channel] });
+  }
+
+  /** Every log stream in Redis (uids and broadcasts; not topics), for a restart of all of them. */
+  private async allStreams(): Promise<string[]> {
+    const out = new Set<string>([streamOf.broadcast]);
+    const meta = `${this.l.prefix}rm:`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.l.cmd.scan(cursor, 'MATCH', `${meta}u:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) out.add(k.slice(meta.length));
+    } while (cursor !== '0');
+    return [...out];
   }
 
   /**
@@ -178,6 +260,11 @@ export class LogDelivery {
     const epoch = raw.subarray(sp + 1, nl).toString();
     const m = decodeBus(raw.subarray(nl + 1));
     if (!m || !Number.isSafeInteger(offset) || (m.header[0] !== 'e' && m.header[0] !== 'b')) return true;
+    if (offset === 0) {
+      const k = m.header[0] === 'e' ? m.header[2] : undefined;
+      if (k === undefined || this.subs.has(k)) this.restarted(k === undefined ? streamOf.broadcast : streamOf.uid(k), k, epoch);
+      return true;
+    }
     let msg: EventMessage;
     try {
       msg = host.packer.unpack(m.frame!) as EventMessage;
@@ -199,6 +286,17 @@ export class LogDelivery {
     for (const [stream, f] of this.feeds) {
       if (f.last && !f.held) this.catchUp(stream, keyOf(stream), f, []);
     }
+  }
+
+  /**
+   * A node started `stream` over (it missed pushes it could not log): the clients delivered here may have missed
+   * them too, so they reconnect and resume, which tells them `recovered: false`.
+   */
+  private restarted(stream: string, key: string | undefined, epoch: string): void {
+    const f = this.feeds.get(stream);
+    if (f?.last?.epoch === epoch) return;
+    this.feeds.delete(stream); // a catch-up in flight for the old epoch drops its result
+    this.lost(stream, key, this.feed(stream), { offset: 0, epoch });
   }
 
   private feed(stream: string): Feed {

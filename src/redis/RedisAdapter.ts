@@ -368,6 +368,8 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
       await this.sub.subscribe(this.bus);
       // Every stream delivered here reads what it may have missed while a link was down (ioredis resubscribed
       // the uid channels before the subscribe above was answered).
+      // Streams that missed pushes this node could not log start over first (before any append or catch-up).
+      await this.delivery.restartUnlogged();
       if (!initial) this.delivery.recheck();
       await this.beat();
       this.needSync = false;

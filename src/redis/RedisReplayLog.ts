@@ -2,7 +2,7 @@ import { randomBytes } from 'crypto';
 import type { Redis } from 'ioredis';
 import type { EventMessage } from '../protocol/messages';
 import { DEFAULT_REPLAY_LIMITS, type LogEntry, type ReplayLimits, type ReplayLog, type ReplayRead, type StreamPosition } from '../server/adapter/ReplayLog';
-import { APPEND, READ } from './replayScripts';
+import { APPEND, READ, RESTART } from './replayScripts';
 
 /** How long a stream's position outlives its last append (as the memory logs keep it). */
 export const DEFAULT_POSITION_TTL_MS = 24 * 3600_000;
@@ -10,6 +10,7 @@ export const DEFAULT_POSITION_TTL_MS = 24 * 3600_000;
 interface Scripts {
   chskLogAppend(data: string, meta: string, ...argv: (string | Buffer)[]): Promise<[number, string]>;
   chskLogRead(data: string, meta: string, ...argv: string[]): Promise<(number | string)[]>;
+  chskLogRestart(data: string, meta: string, ...argv: (string | Buffer)[]): Promise<string>;
 }
 
 /** What {@link RedisReplayLog.append} also publishes, in the same atomic step. */
@@ -42,6 +43,7 @@ export class RedisReplayLog implements ReplayLog {
     this.limits = { ...DEFAULT_REPLAY_LIMITS, ...limits };
     redis.defineCommand('chskLogAppend', { numberOfKeys: 2, lua: APPEND });
     redis.defineCommand('chskLogRead', { numberOfKeys: 2, lua: READ });
+    redis.defineCommand('chskLogRestart', { numberOfKeys: 2, lua: RESTART });
     this.s = redis as unknown as Scripts;
   }
 
@@ -65,6 +67,15 @@ export class RedisReplayLog implements ReplayLog {
     if (verdict !== 'ok') return { ok: false, reason: verdict as 'epoch' | 'trimmed' | 'too-many', position };
     const entries: LogEntry[] = out.slice(3).map((m, i) => ({ offset: since.offset + 1 + i, msg: JSON.parse(String(m)) as EventMessage }));
     return { ok: true, entries, position };
+  }
+
+  /**
+   * Starts `stream` over: a new epoch, no entries (every position in the old epoch is void), and publishes the
+   * restart as offset 0 (`0 <epoch>\n<payload>`) in the same atomic step. Answers the new epoch.
+   */
+  restart(stream: string, publish?: AppendPublish): Promise<string> {
+    const pub = publish ? [publish.command, publish.payload, ...publish.channels] : [''];
+    return this.s.chskLogRestart(...this.keys(stream), ...this.head(), ...pub).then(String);
   }
 
   async position(stream: string): Promise<StreamPosition> {

@@ -53,6 +53,23 @@ end
 return {top, epoch}`;
 
 /**
+ * Starts a log over with a new epoch (ARGV[6]) and no entries, and publishes `0 <epoch>\\n<payload>` (offset 0:
+ * a restart, never an entry) so the nodes delivering it resync their clients. For a stream that missed pushes
+ * this node could not log (Redis was unreachable): every position in the old epoch becomes void, so no resume
+ * across the hole says `recovered: true`. KEYS as APPEND; ARGV[7..] = publish command ('' for none), payload,
+ * channels... Answers the new epoch.
+ */
+export const RESTART = `
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[2], 'epoch', ARGV[6], 'top', 0, 'last', ARGV[1], 'bytes', 0)
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[5]))
+if ARGV[7] ~= '' then
+  local msg = '0 ' .. ARGV[6] .. '\\n' .. ARGV[8]
+  for i = 9, #ARGV do redis.call(ARGV[7], ARGV[i], msg) end
+end
+return ARGV[6]`;
+
+/**
  * Reads the entries after a position, never partially. KEYS as APPEND; ARGV[7..] = since offset, since epoch,
  * max (-1: no limit), mode ('pos': the position only). Answers {top, epoch, verdict, messages...} with verdict
  * 'ok' | 'epoch' | 'trimmed' | 'too-many' (messages are the entries from since + 1 on, in order).
