@@ -72,7 +72,7 @@ export class ServerConn {
   protocolErrors = 0;
   /** Frames dropped because the client reads too slowly (`slowConsumer: 'drop'`). */
   dropped = 0;
-  /** Acks collected while the core works through one incoming frame; they leave together (`ServerCore.ack`). */
+  /** Acks collected while the core works through one incoming frame; they leave together (`ConnWriter.ack`). */
   acks: number[] | undefined = undefined;
   /** The guard's pending look at a backlog that crossed the bound (see {@link write}). */
   private check: Subscription | undefined = undefined;
