@@ -23,8 +23,8 @@ interface Node {
 interface Internals {
   cmd: Redis;
   sub: Redis;
-  tick(): Promise<void>;
-  resync(): Promise<void>;
+  /** Its NodePresence: heartbeat ticks and the presence read. */
+  nodes: { tick(): Promise<void>; resync(): Promise<void> };
 }
 const inside = (n: Node): Internals => n.adapter as unknown as Internals;
 
@@ -75,8 +75,8 @@ test('a delta that arrives while a node reads the whole presence is not undone b
   };
   let resynced!: () => void;
   const done = new Promise<void>((r) => (resynced = r));
-  const resync = a.resync.bind(a);
-  a.resync = () => resync().finally(() => resynced());
+  const resync = a.nodes.resync.bind(a.nodes);
+  a.nodes.resync = () => resync().finally(() => resynced());
 
   await kill(a.cmd); // node 0 reconnects, re-registers its users and reads the presence again
   await read;
@@ -94,9 +94,9 @@ test('a node forgotten while alive (no heartbeat within nodeTimeoutMs) registers
   nodes.forEach((n, i) => n.s.chsk.events$.subscribe((m: ServerEventMsg) => m.id.startsWith('chsk/uidport-') && ports.push(`${m.id.slice(13)}@${i}`)));
   // Node 2 stalls (a long GC pause, a loaded machine): it sends no heartbeat, and the others sweep it.
   const n2 = inside(nodes[2]!);
-  const tick = n2.tick.bind(n2);
+  const tick = n2.nodes.tick.bind(n2.nodes);
   let stalled = true;
-  n2.tick = () => (stalled ? Promise.resolve() : tick());
+  n2.nodes.tick = () => (stalled ? Promise.resolve() : tick());
   await goneOn(nodes.slice(0, 2), 'sly'); // the sweeper emitted the uidport-close as it swept
   const reopened = waitFor(nodes[2]!.s.chsk.events$, (m) => m.id === 'chsk/uidport-open');
   stalled = false;

@@ -16,14 +16,7 @@ import { RedisAjaxDirectory } from './RedisAjaxDirectory';
 import { RedisDedupe } from './RedisDedupe';
 import { GatedReplayLog, LogDelivery } from './LogDelivery';
 import { RedisTopics } from './RedisTopics';
-import { HEARTBEAT, LISTED, SWEEP } from './scripts';
-
-/** The scripts, as ioredis's defineCommand adds them (EVALSHA, falling back to EVAL). */
-interface Scripts {
-  chskHeartbeat(nodes: string, gone: string, node: string, ttlMs: string): Promise<[number, number, number]>;
-  chskListed(uidKey: string, nodeKey: string, node: string, uid: string, ws: string, ajax: string): Promise<[number, number]>;
-  chskSweep(nodes: string, prefix: string, ttlMs: string, node?: string): Promise<(string | number)[]>;
-}
+import { NodePresence } from './NodePresence';
 
 /**
  * The cluster adapter on Redis. Pushes carry offsets: each is appended to its replay log and published by one
@@ -47,6 +40,8 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   /** Replay logs in Redis (streams with offsets as ids, epochs in meta hashes): every node reads them. */
   readonly replayLog: GatedReplayLog;
   private readonly delivery: LogDelivery;
+  /** This node's listings, heartbeat, dead-node sweep and sync (see NodePresence). */
+  private readonly nodes: NodePresence;
   /** Message-id dedupe in Redis: a message re-sent to another node is seen there. */
   readonly dedupe: RedisDedupe;
   /** Topics across the cluster: a channel per topic, presence per topic in Redis (see RedisTopics). */
@@ -54,32 +49,14 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
   /** Ajax connections reachable from every node: signed tokens, requests relayed to the connection's node. */
   readonly ajax: RedisAjaxDirectory;
   private readonly cmd: Redis;
-  private readonly scripts: Scripts;
   private readonly sub: Redis;
   private readonly ownsCmd: boolean;
   private readonly p: string;
   private readonly bus: string;
-  private readonly direct: string;
-  private sharded: boolean | undefined;
   private ready: Promise<void> | undefined;
   private markReady: (() => void) | undefined;
-  /** A first sync has completed: the node is registered and its replica loaded. */
-  private started = false;
-  /** The sync under way, and whether another must follow it (something happened meanwhile). */
-  private syncing: Promise<void> | undefined;
-  private syncAgain = false;
-  /** A heartbeat found this node missing from Redis (or a sync failed): sync at the next tick. */
-  private needSync = false;
-  /** A heartbeat found this node swept while alive: the next sync's registrations emit uidport events. */
-  private loud = false;
   private timers: Subscription | undefined;
   private closed = false;
-  /** Local connections that caused a uid's pending arrival/departure, for the uidport event's context. */
-  private readonly portCtx = new Map<string, ServerConn>();
-  /** Uid keys whose listing script is in flight: settles once its uidport event, if any, was emitted. */
-  private readonly arriving = new Map<string, Promise<void>>();
-  /** Uid keys whose listing could not be written (Redis down): their port events are decided on restore. */
-  private readonly dirty = new Set<string>();
   private failing = false;
   private counts = { remoteSent: 0, remoteReceived: 0, remoteDropped: 0, errors: 0, nodes: 1, rttMs: null as number | null };
 
@@ -96,13 +73,29 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.sub = this.cmd.duplicate({ autoResubscribe: true, enableOfflineQueue: true });
     this.p = o.keyPrefix;
     this.bus = `${this.p}bus`;
-    this.direct = `${this.p}bus:${o.nodeId}`;
     this.cluster = new ClusterView(o.nodeId);
     this.connectedUids$ = this.cluster.view.connectedUids$;
-    this.cmd.defineCommand('chskHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
-    this.cmd.defineCommand('chskListed', { numberOfKeys: 2, lua: LISTED });
-    this.cmd.defineCommand('chskSweep', { numberOfKeys: 1, lua: SWEEP });
-    this.scripts = this.cmd as unknown as Scripts;
+    this.nodes = new NodePresence({
+      cmd: this.cmd,
+      sub: this.sub,
+      o,
+      cluster: this.cluster,
+      counts: this.counts,
+      host: () => this.host,
+      presence: () => this.presence,
+      up: () => this.up(),
+      closed: () => this.closed,
+      connectionsOf: (key) => this.connectionsOf(key),
+      countOf: (key) => this.countOf(key),
+      publish: (channel, payload) => this.publish(channel, payload),
+      fail: (where, e) => this.fail(where, e),
+      restartUnlogged: () => this.delivery.restartUnlogged(),
+      recheck: () => this.delivery.recheck(),
+      synced: () => {
+        this.failing = false;
+        this.markReady?.();
+      },
+    });
     const now = (): number => (this.host?.scheduler ?? asyncScheduler).now();
     this.replayLog = new GatedReplayLog(this.cmd, this.p, now, options.replay);
     this.delivery = new LogDelivery(
@@ -112,7 +105,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
         prefix: this.p,
         nodeId: o.nodeId,
         bus: this.bus,
-        sharded: () => this.sharded === true,
+        sharded: () => this.nodes.sharded === true,
         up: () => this.up() && this.sub.status === 'ready',
         host: () => this.host,
         localKeys: () => new Set([...this.allConnections()].map((c) => c.key)),
@@ -152,18 +145,18 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.host = host;
     this.dedupe.usePacker(host.packer);
     this.presence = new Presence(host.scheduler, host.graceMs, {
-      listed: (key, ws, ajax) => this.writeListing(key, (ws ? WS : 0) | (ajax ? AJAX : 0), false),
-      port: (key, _open, conn) => void this.portCtx.set(key, conn),
+      listed: (key, ws, ajax) => this.nodes.writeListing(key, (ws ? WS : 0) | (ajax ? AJAX : 0), false),
+      port: (key, _open, conn) => this.nodes.causedBy(key, conn),
     });
     this.sub.on('messageBuffer', (_ch: Buffer, msg: Buffer) => this.onBus(msg));
     this.sub.on('smessageBuffer', (_ch: Buffer, msg: Buffer) => this.onBus(msg));
     // Either link coming back may have lost deltas (the subscriber) or data (Redis restarted): sync again.
-    this.cmd.on('ready', () => this.scheduleSync());
-    this.sub.on('ready', () => this.scheduleSync());
+    this.cmd.on('ready', () => this.nodes.scheduleSync());
+    this.sub.on('ready', () => this.nodes.scheduleSync());
     this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
-    this.scheduleSync(); // the links may be up already (a client passed in)
+    this.nodes.scheduleSync(); // the links may be up already (a client passed in)
     const every = Math.max(1, this.o.heartbeatMs);
-    this.timers = interval(every, host.scheduler).subscribe(() => void this.tick());
+    this.timers = interval(every, host.scheduler).subscribe(() => void this.nodes.tick());
   }
 
   /**
@@ -180,15 +173,15 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     super.add(conn);
     if (this.resumable) this.delivery.opened(conn.key);
     this.presence?.opened(conn);
-    this.writeCount(conn.key);
-    return this.arriving.get(conn.key);
+    this.nodes.writeCount(conn.key);
+    return this.nodes.arrivalOf(conn.key);
   }
 
   override remove(conn: ServerConn): void {
     super.remove(conn);
     if (this.countOf(conn.key) === 0) this.delivery.closed(conn.key);
     this.presence?.closed(conn, this.count(conn.key, conn.transport));
-    this.writeCount(conn.key);
+    this.nodes.writeCount(conn.key);
   }
 
   override switched(conn: ServerConn, from: TransportType): void {
@@ -260,8 +253,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     // uidport-close of users who were only here when their sweep sees the published deltas.
     if (this.up()) {
       try {
-        const out = await this.scripts.chskSweep(`${this.p}nodes`, this.p, '0', this.o.nodeId);
-        await this.announceSweep(out, false);
+        await this.nodes.leave();
       } catch (e) {
         this.fail('close', e);
       }
@@ -295,7 +287,7 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     }
     this.counts.remoteSent++;
     // Node channels are sharded when Redis has it (SSUBSCRIBE); the bus is one plain channel.
-    (this.sharded && channel !== this.bus ? this.cmd.spublish(channel, payload) : this.cmd.publish(channel, payload)).catch((e: unknown) => {
+    (this.nodes.sharded && channel !== this.bus ? this.cmd.spublish(channel, payload) : this.cmd.publish(channel, payload)).catch((e: unknown) => {
       this.counts.remoteDropped++;
       this.fail('publish', e);
     });
@@ -335,174 +327,6 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     }
   }
 
-  /** Starts a sync, or asks for one more after the one under way (its reads may predate what just happened). */
-  private scheduleSync(): void {
-    if (this.closed) return;
-    if (this.syncing) return void (this.syncAgain = true);
-    this.syncing = this.sync().finally(() => {
-      this.syncing = undefined;
-      if (this.syncAgain) (this.syncAgain = false), this.scheduleSync();
-    });
-  }
-
-  /**
-   * Brings this node and Redis back in step (first start, a link back, a node found forgotten): subscribes, with
-   * Redis confirming before anything is read, so every delta published from then on reaches us (ioredis also
-   * resubscribes by itself; subscribing twice is a no-op); heartbeats; writes every listing of this node's
-   * presence (Redis may have lost them, or a sweep removed them) and removes the ones it no longer has; then
-   * reads the whole presence into the replica. Needs both links: the other one's `ready` calls again.
-   */
-  private async sync(): Promise<void> {
-    if (!this.up() || this.sub.status !== 'ready') return;
-    const initial = !this.started;
-    try {
-      if (this.sharded === undefined) {
-        if (this.o.sharded === 'auto') {
-          const info = await this.cmd.info('server');
-          this.sharded = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0) >= 7;
-        } else this.sharded = this.o.sharded;
-      }
-      await (this.sharded ? this.sub.ssubscribe(this.direct) : this.sub.subscribe(this.direct));
-      // The bus carries every node's presence deltas and broadcasts: one channel, so it stays on plain
-      // pub/sub (sharding one channel buys nothing).
-      await this.sub.subscribe(this.bus);
-      // Every stream delivered here reads what it may have missed while a link was down (ioredis resubscribed
-      // the uid channels before the subscribe above was answered).
-      // Streams that missed pushes this node could not log start over first (before any append or catch-up).
-      await this.delivery.restartUnlogged();
-      if (!initial) this.delivery.recheck();
-      await this.beat();
-      this.needSync = false;
-      // Registrations are quiet (no uidport event) unless the cluster said goodbye to these users: this node was
-      // swept, a listing change could not be written, or this is the first start (a previous life's leftovers).
-      const loud = this.loud || initial;
-      this.loud = false;
-      const p = this.presence!;
-      const stale = new Set(await this.cmd.smembers(`${this.p}n:${this.o.nodeId}`));
-      for (const key of p.keys()) {
-        stale.delete(key);
-        const s = p.state(key);
-        this.writeListing(key, (s?.ws ? WS : 0) | (s?.ajax ? AJAX : 0), !loud && !this.dirty.has(key));
-        this.writeCount(key);
-      }
-      for (const key of stale) this.writeListing(key, 0, !loud && !this.dirty.has(key));
-      this.dirty.clear();
-      await this.resync();
-      this.started = true;
-      this.failing = false;
-      this.markReady?.();
-    } catch (e) {
-      this.needSync = true; // the next tick tries again
-      this.fail(initial ? 'connect' : 'restore', e);
-    }
-  }
-
-  /** Reads every uid hash into the replica (after subscribing; deltas that arrive meanwhile win over the read). */
-  private async resync(): Promise<void> {
-    const token = this.cluster.beginRead();
-    try {
-      const state = new Map<string, Map<string, number>>();
-      const plen = `${this.p}u:`.length;
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.cmd.scan(cursor, 'MATCH', `${this.p}u:*`, 'COUNT', 500);
-        cursor = next;
-        const pipe = this.cmd.pipeline();
-        for (const k of keys) pipe.hgetall(k);
-        const res = (await pipe.exec()) ?? [];
-        keys.forEach((k, i) => {
-          const fields = (res[i]?.[1] ?? {}) as Record<string, string>;
-          const m = new Map<string, number>();
-          for (const f of Object.keys(fields)) {
-            const at = f.lastIndexOf(':');
-            const node = f.slice(0, at);
-            m.set(node, (m.get(node) ?? 0) | (f.slice(at + 1) === 'w' ? WS : AJAX));
-          }
-          if (m.size > 0) state.set(k.slice(plen), m);
-        });
-      } while (cursor !== '0');
-      this.cluster.replace(state, token);
-    } catch (e) {
-      this.cluster.abandon(token);
-      throw e;
-    }
-  }
-
-  /** Heartbeat, dead-node sweep and round-trip time; every `heartbeatMs`. Starts a sync when one is due. */
-  private async tick(): Promise<void> {
-    if (!this.up()) return;
-    try {
-      await this.beat();
-      const out = await this.scripts.chskSweep(`${this.p}nodes`, this.p, String(this.o.nodeTimeoutMs));
-      await this.announceSweep(out, true);
-    } catch (e) {
-      this.fail('heartbeat', e);
-    }
-    if (this.needSync && this.started) this.scheduleSync();
-  }
-
-  /**
-   * One heartbeat. When it finds this node missing from Redis after the first sync (swept while alive, or
-   * Redis lost its data without our links dropping), a sync is due; when a sweep left our tombstone, that sync's
-   * registrations emit uidport events (the sweeper emitted the closes). The flags are set as the answer
-   * arrives, so a sync that heartbeats after a tick's heartbeat sees them.
-   */
-  private async beat(): Promise<void> {
-    const t0 = Date.now(); // scheduler-exempt: a wall-clock round trip, not a timer
-    const [live, added, swept] = await this.scripts.chskHeartbeat(`${this.p}nodes`, `${this.p}gone:${this.o.nodeId}`, this.o.nodeId, String(this.o.nodeTimeoutMs));
-    this.counts.rttMs = Date.now() - t0; // scheduler-exempt
-    this.counts.nodes = Number(live);
-    if (Number(swept) === 1) this.loud = true;
-    if (Number(added) === 1 && this.started) this.needSync = true;
-  }
-
-  /** Publishes the deltas of swept nodes and emits uidport-close for the uids they leave empty. */
-  private async announceSweep(out: (string | number)[], ports: boolean): Promise<void> {
-    for (let i = 0; i + 2 < out.length; i += 3) {
-      const node = String(out[i]);
-      const key = String(out[i + 1]);
-      const left = Number(out[i + 2]);
-      this.cluster.apply(node, key, 0);
-      this.publish(this.bus, encodeBus(['p', node, key, 0]));
-      if (ports && left === 0) this.host?.uidPort(key, false, undefined);
-    }
-  }
-
-  /** Writes this node's listing of `key` and publishes the delta; emits uidport events on 0 ↔ n. */
-  private writeListing(key: string, bits: number, quiet: boolean): void {
-    this.cluster.apply(this.o.nodeId, key, bits);
-    if (!this.up()) {
-      this.dirty.add(key);
-      return this.fail('presence', new Error('Redis is unreachable'));
-    }
-    const ws = (bits & WS) !== 0 ? '1' : '0';
-    const ajax = (bits & AJAX) !== 0 ? '1' : '0';
-    const done: Promise<void> = this.scripts.chskListed(`${this.p}u:${key}`, `${this.p}n:${this.o.nodeId}`, this.o.nodeId, key, ws, ajax).then(
-      ([before, after]) => {
-        if (quiet || this.closed) return;
-        // The connection that caused it; for a registration made again (after a sweep), one that is open here.
-        const ctx = this.portCtx.get(key) ?? (after > 0 ? first(this.connectionsOf(key)) : undefined);
-        if (before === 0 && after > 0) this.portCtx.delete(key), this.host?.uidPort(key, true, ctx);
-        else if (before > 0 && after === 0) this.portCtx.delete(key), this.host?.uidPort(key, false, ctx);
-      },
-      (e: unknown) => void (this.dirty.add(key), this.fail('presence', e)),
-    );
-    if (bits !== 0) {
-      // Connections of `key` opened until it settles wait for it (see add).
-      this.arriving.set(key, done);
-      void done.then(() => this.arriving.get(key) === done && this.arriving.delete(key));
-    }
-    this.publish(this.bus, encodeBus(['p', this.o.nodeId, key, bits]));
-  }
-
-  /** Writes this node's connection count of `key` (for `maxConnectionsPerUid`). */
-  private writeCount(key: string): void {
-    if (!this.up()) return;
-    const n = this.countOf(key);
-    const k = `${this.p}c:${key}`;
-    (n > 0 ? this.cmd.hset(k, this.o.nodeId, n) : this.cmd.hdel(k, this.o.nodeId)).catch((e: unknown) => this.fail('count', e));
-  }
-
   /** Counts a failure; reports the first of an outage (and any failure while Redis answers) on `errors$`. */
   private fail(where: string, e: unknown): void {
     this.counts.errors++;
@@ -511,9 +335,4 @@ export class RedisAdapter extends LocalConnections implements ServerAdapter {
     this.failing = down;
     this.host?.report({ code: ErrorCode.AdapterError, message: `Redis adapter (${where}): ${String((e as Error)?.message ?? e)}`, error: e });
   }
-}
-
-function first<T>(items: Iterable<T>): T | undefined {
-  for (const x of items) return x;
-  return undefined;
 }
