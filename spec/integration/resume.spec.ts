@@ -106,6 +106,19 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
       backoff: exponentialBackoff({ initialMs: 20, maxMs: 200, jitter: 'equal' }),
       ...o,
     });
+  /** Pushes 16 KiB events to `uid` until the server reports it slow (at most 4,000); answers how many it pushed. */
+  const pushUntilSlow = async (uid: string, reported: Promise<unknown>): Promise<number> => {
+    const blob = 'x'.repeat(16 * 1024);
+    let n = 0;
+    let slow = false;
+    void reported.then(() => (slow = true));
+    while (n < 4000 && !slow) {
+      s.chsk.send(uid, ['n/x', { n: ++n, blob }]);
+      if (n % 50 === 0) await new Promise((r) => setTimeout(r, 10));
+    }
+    await reported;
+    return n;
+  };
   /** Takes the network away until the client notices (Ajax retries its poll for ~4 s first), then gives it back. */
   const outage = async (cs: ChannelSocketClient<DefaultEventMap>[], meanwhile: () => Promise<void>): Promise<void> => {
     await proxy.pause();
@@ -223,14 +236,7 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
       await waitFor(c.state$, (st) => st.open);
       proxy.stall();
       const blob = 'x'.repeat(16 * 1024);
-      let n = 0;
-      let slow = false;
-      void reported.then(() => (slow = true));
-      while (n < 4000 && !slow) {
-        s.chsk.send('dropper', ['n/x', { n: ++n, blob }]);
-        if (n % 50 === 0) await new Promise((r) => setTimeout(r, 10));
-      }
-      await reported;
+      let n = await pushUntilSlow('dropper', reported);
       // Dropped while the reader is over the bound.
       for (let i = 0; i < 50; i++) s.chsk.send('dropper', ['n/x', { n: ++n, blob }]);
       proxy.unstall();
@@ -257,16 +263,8 @@ describe.each(MATRIX)('resume over $type / $packerName', ({ type, packer }) => {
       const seen = watch(c);
       await waitFor(c.state$, (st) => st.open);
       proxy.stall();
-      const blob = 'x'.repeat(16 * 1024);
-      let n = 0;
-      let slow = false;
-      void reported.then(() => (slow = true));
-      // Push until the server gives up on it (bounded: 4,000 × 16 KiB), then 50 more while it is gone.
-      while (n < 4000 && !slow) {
-        s.chsk.send('slow', ['n/x', { n: ++n, blob }]);
-        if (n % 50 === 0) await new Promise((r) => setTimeout(r, 10));
-      }
-      await reported;
+      // Push until the server gives up on it, then 50 more while it is gone.
+      let n = await pushUntilSlow('slow', reported);
       for (let i = 0; i < 50; i++) s.chsk.send('slow', ['n/x', ++n]);
       proxy.unstall();
       await waitFor(c.state$, (st) => st.lastWsClose?.code === 1013, LONG);

@@ -225,7 +225,7 @@ export class AjaxLink {
   private postSoon(): void {
     if (this.posting || this.postTick) return;
     // Frames written in the same tick leave in one POST. On the default real-time scheduler the end of the
-    // tick is a microtask (asapScheduler, not a timer: a setTimeout(0) here cost the POST-answer fast path,
+    // tick is a microtask (asapScheduler; scheduler-exempt note: no bare timer is used, a zero-delay timer here cost the POST-answer fast path,
     // spec/integration/ajax.spec.ts); any other configured scheduler (TestScheduler) runs it, in virtual time.
     const tick = this.o.scheduler === asyncScheduler ? asapScheduler : this.o.scheduler;
     this.postTick = tick.schedule(() => {
